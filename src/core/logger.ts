@@ -1,0 +1,59 @@
+import pino, { type Logger } from 'pino';
+
+export type { Logger };
+
+export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
+
+/** Keys that may hold secrets anywhere in a logged object. pino replaces their values. */
+export const REDACT_PATHS = [
+  'token',
+  'password',
+  'authorization',
+  'Authorization',
+  '*.token',
+  '*.password',
+  '*.authorization',
+  '*.Authorization',
+  '*.headers.authorization',
+  '*.headers.Authorization',
+  'headers.authorization',
+  'headers.Authorization',
+  'config.load.influxdb.token',
+  'config.load.influxdb.password',
+];
+
+export interface LoggerOptions {
+  level: LogLevel;
+  /** Human-readable output; default: only when stdout is a TTY. */
+  pretty?: boolean;
+  /** Where JSON lines go (default stdout); tests pass a stream. */
+  destination?: pino.DestinationStream;
+}
+
+export function createLogger(opts: LoggerOptions): Logger {
+  const base: pino.LoggerOptions = {
+    level: opts.level,
+    base: { service: 'promflux' },
+    redact: { paths: REDACT_PATHS, censor: '[REDACTED]' },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    formatters: { level: (label) => ({ level: label }) },
+  };
+  if (opts.destination) return pino(base, opts.destination);
+  const pretty = opts.pretty ?? process.stdout.isTTY === true;
+  if (pretty) {
+    return pino({
+      ...base,
+      transport: { target: 'pino-pretty', options: { colorize: true, destination: 1 } },
+    });
+  }
+  return pino(base, pino.destination({ dest: 1, sync: false }));
+}
+
+/** Maps the config's level names (`INFO`, `warning`) to pino's. */
+export function normalizeLogLevel(level: string): LogLevel | undefined {
+  const l = level.trim().toLowerCase();
+  if (l === 'warning') return 'warn';
+  if (l === 'critical') return 'fatal';
+  if (l === 'off' || l === 'none') return 'silent';
+  return (['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const).find((x) => x === l);
+}

@@ -1,0 +1,49 @@
+/**
+ * The load stage's contract. A sink owns its HTTP transport, batching limits, retries, 413 splitting,
+ * 400 bisection and dead-lettering; the pipeline only hands it encoded batches in order and waits.
+ */
+
+/** Timestamp precision of a batch: the coarsest one that represents every timestamp in it exactly. */
+export type Precision = 's' | 'ms';
+
+/** Encoded line protocol: complete lines, each terminated by `\n`. */
+export interface LineBatch {
+  body: Buffer;
+  lines: number;
+  precision: Precision;
+  /** The query (config name) the lines came from: for dead letters, logs and metrics. */
+  query: string;
+}
+
+export interface WriteReport {
+  /** Lines the server acknowledged as written. */
+  written: number;
+  /** Lines the server refused as malformed (400/422) and that went to the dead-letter file. */
+  rejected: number;
+  /** HTTP requests made, including retries and split/bisect requests. */
+  requests: number;
+  retries: number;
+}
+
+export interface SinkCheckResult {
+  ok: boolean;
+  /** Short human sentences, one per check made (`reachable: InfluxDB 1.6.7 (v1 API)`). */
+  details: string[];
+}
+
+export interface Sink {
+  /** Stable, secret-free name for logs and metric labels (`influxdb`, `influxdb:warm`). */
+  readonly name: string;
+  /**
+   * Writes one batch. Resolves once the server acknowledged every line that was not rejected as
+   * malformed (rejected lines are dead-lettered and counted, never retried). Rejects with a
+   * `SinkError` when the batch could not be written within the retry policy or the deadline; the
+   * caller must then treat the whole batch as unwritten (re-writing later is harmless: points are
+   * idempotent).
+   */
+  write(batch: LineBatch, options?: { signal?: AbortSignal; deadlineMs?: number }): Promise<WriteReport>;
+  /** Connectivity, authentication and target (bucket / database) check, for `promflux check`. */
+  check(): Promise<SinkCheckResult>;
+  /** Releases sockets and files. Pending writes are not abandoned silently: call after awaiting them. */
+  close(): Promise<void>;
+}
