@@ -74,11 +74,9 @@ export class SinkError extends PromfluxError {
 }
 
 export function isAbortError(err: unknown): boolean {
-  return (
-    err instanceof PromfluxError
-      ? err.code === 'ABORTED'
-      : err instanceof Error && (err.name === 'AbortError' || err.name === 'CanceledError')
-  );
+  return err instanceof PromfluxError
+    ? err.code === 'ABORTED'
+    : err instanceof Error && (err.name === 'AbortError' || err.name === 'CanceledError');
 }
 
 /** Error text safe to log or print: the message chain, never request objects or headers. */

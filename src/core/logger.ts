@@ -26,7 +26,7 @@ export interface LoggerOptions {
   level: LogLevel;
   /** Human-readable output; default: only when stdout is a TTY. */
   pretty?: boolean;
-  /** Where JSON lines go (default stdout); tests pass a stream. */
+  /** Where JSON lines go (default stderr, keeping stdout for data and summaries); tests pass a stream. */
   destination?: pino.DestinationStream;
 }
 
@@ -39,14 +39,15 @@ export function createLogger(opts: LoggerOptions): Logger {
     formatters: { level: (label) => ({ level: label }) },
   };
   if (opts.destination) return pino(base, opts.destination);
-  const pretty = opts.pretty ?? process.stdout.isTTY === true;
+  const pretty = opts.pretty ?? process.stderr.isTTY === true;
   if (pretty) {
     return pino({
       ...base,
-      transport: { target: 'pino-pretty', options: { colorize: true, destination: 1 } },
+      transport: { target: 'pino-pretty', options: { colorize: true, destination: 2 } },
     });
   }
-  return pino(base, pino.destination({ dest: 1, sync: false }));
+  // Synchronous: log lines are few (per query, per failure), and none may be lost at exit.
+  return pino(base, pino.destination({ dest: 2, sync: true }));
 }
 
 /** Maps the config's level names (`INFO`, `warning`) to pino's. */
@@ -55,5 +56,7 @@ export function normalizeLogLevel(level: string): LogLevel | undefined {
   if (l === 'warning') return 'warn';
   if (l === 'critical') return 'fatal';
   if (l === 'off' || l === 'none') return 'silent';
-  return (['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const).find((x) => x === l);
+  return (['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const).find(
+    (x) => x === l,
+  );
 }

@@ -36,7 +36,11 @@ export interface RetryOptions {
   now?: () => number;
 }
 
-export function backoffDelayMs(policy: RetryPolicy, retryIndex: number, random: () => number): number {
+export function backoffDelayMs(
+  policy: RetryPolicy,
+  retryIndex: number,
+  random: () => number,
+): number {
   const exp = Math.min(
     policy.maxDelayMs,
     policy.initialDelayMs * Math.pow(policy.multiplier, retryIndex),
@@ -45,7 +49,10 @@ export function backoffDelayMs(policy: RetryPolicy, retryIndex: number, random: 
   return Math.round(exp * (1 - jitter) + exp * jitter * random());
 }
 
-export async function withRetry<T>(fn: (attempt: number) => Promise<T>, opts: RetryOptions): Promise<T> {
+export async function withRetry<T>(
+  fn: (attempt: number) => Promise<T>,
+  opts: RetryOptions,
+): Promise<T> {
   const random = opts.random ?? Math.random;
   const now = opts.now ?? Date.now;
   for (let attempt = 1; ; attempt++) {
@@ -66,7 +73,8 @@ export async function withRetry<T>(fn: (attempt: number) => Promise<T>, opts: Re
 }
 
 export function throwIfAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw new PromfluxError('ABORTED', 'Operation aborted.', { cause: signal.reason });
+  if (signal?.aborted)
+    throw new PromfluxError('ABORTED', 'Operation aborted.', { cause: signal.reason });
 }
 
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -91,7 +99,10 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
  * Parses an HTTP Retry-After header: delta-seconds or an HTTP date. Returns milliseconds to wait,
  * or undefined when absent or unparseable. (influxdb-client-js reads it as milliseconds: we don't.)
  */
-export function parseRetryAfterMs(header: string | undefined | null, nowMs = Date.now()): number | undefined {
+export function parseRetryAfterMs(
+  header: string | undefined | null,
+  nowMs = Date.now(),
+): number | undefined {
   if (header === undefined || header === null) return undefined;
   const text = header.trim();
   if (/^\d+(\.\d+)?$/.test(text)) return Math.round(Number(text) * 1000);

@@ -56,7 +56,10 @@ export function parseTimeMs(input: string, nowMs: number): number {
   if (relative) {
     if (!relative[1]) return nowMs;
     const offset = parseDurationMs(relative[2]!);
-    if (offset === undefined) throw new UsageError(`Invalid time "${input}": "${relative[2]}" is not a duration (e.g. now-24h).`);
+    if (offset === undefined)
+      throw new UsageError(
+        `Invalid time "${input}": "${relative[2]}" is not a duration (e.g. now-24h).`,
+      );
     return relative[1] === '-' ? nowMs - offset : nowMs + offset;
   }
   if (/^-?\d+(\.\d+)?$/.test(text)) return Math.round(Number(text) * 1000);

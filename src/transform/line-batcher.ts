@@ -1,0 +1,83 @@
+import type { LineBatch, Precision } from '../load/sink.js';
+import { writeFloat, writeUint } from './line-protocol.js';
+
+/**
+ * Encodes series columns into line-protocol batches of at most `batchSize` lines, straight into a
+ * Buffer: the series prefix bytes are copied once per line, numbers are written as ASCII digits
+ * without intermediate strings where possible. A full batch is handed to `emit` and a fresh buffer
+ * started (the sink owns the emitted one until its write settles).
+ */
+export class LineBatcher {
+  private buf: Buffer;
+  private length = 0;
+  private lines = 0;
+  private precision: Precision = 's';
+  private readonly batchSize: number;
+  private readonly query: string;
+  private readonly emit: (batch: LineBatch) => void;
+  private bytesPerLine = 96;
+
+  constructor(opts: { batchSize: number; query: string; emit: (batch: LineBatch) => void }) {
+    this.batchSize = opts.batchSize;
+    this.query = opts.query;
+    this.emit = opts.emit;
+    this.buf = Buffer.allocUnsafe(this.batchSize * this.bytesPerLine);
+  }
+
+  /**
+   * Appends one line per sample: `<prefix><value> <timestamp>\n`. `prefix` is the encoded series
+   * through the field key's `=` (see encodeSeriesPrefix), as UTF-8 bytes.
+   */
+  append(prefix: Buffer, timestampsMs: Float64Array, values: Float64Array, length: number): void {
+    if (length === 0) return;
+    const precision = coarsestPrecision(timestampsMs, length);
+    if (precision !== this.precision && this.lines > 0) this.flush();
+    this.precision = precision;
+    const divisor = precision === 's' ? 1000 : 1;
+    // prefix + value (max 24 chars) + space + timestamp (max 16 digits) + newline
+    const maxLine = prefix.length + 48;
+    for (let i = 0; i < length; i++) {
+      if (this.length + maxLine > this.buf.length) this.grow(maxLine);
+      let off = this.length;
+      off += prefix.copy(this.buf, off);
+      off = writeFloat(this.buf, off, values[i]!);
+      this.buf[off++] = 0x20;
+      off = writeUint(this.buf, off, timestampsMs[i]! / divisor);
+      this.buf[off++] = 0x0a;
+      this.length = off;
+      if (++this.lines >= this.batchSize) this.flush();
+    }
+  }
+
+  /** Emits the pending lines, if any, as a batch. */
+  flush(): void {
+    if (this.lines === 0) return;
+    this.bytesPerLine = Math.max(32, Math.ceil(this.length / this.lines));
+    const batch: LineBatch = {
+      body: this.buf.subarray(0, this.length),
+      lines: this.lines,
+      precision: this.precision,
+      query: this.query,
+    };
+    this.buf = Buffer.allocUnsafe(Math.ceil(this.batchSize * this.bytesPerLine * 1.1) + 64);
+    this.length = 0;
+    this.lines = 0;
+    this.emit(batch);
+  }
+
+  get pendingLines(): number {
+    return this.lines;
+  }
+
+  private grow(atLeast: number): void {
+    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.length + atLeast));
+    this.buf.copy(next, 0, 0, this.length);
+    this.buf = next;
+  }
+}
+
+/** Seconds when every timestamp is a whole second (the usual case on a step grid), else ms. */
+export function coarsestPrecision(timestampsMs: Float64Array, length: number): Precision {
+  for (let i = 0; i < length; i++) if (timestampsMs[i]! % 1000 !== 0) return 'ms';
+  return 's';
+}

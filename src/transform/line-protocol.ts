@@ -1,0 +1,124 @@
+/**
+ * Exact InfluxDB line protocol for one float field: escaping, sanitising and tag ordering.
+ *
+ * Sanitising (label values may hold any UTF-8; line protocol cannot carry all of it):
+ * - newline, carriage return and tab become the two characters `\n`, `\r`, `\t`; other control
+ *   characters (U+0000–U+001F, U+007F) become U+FFFD;
+ * - a run of backslashes directly before a character that must be escaped (comma, space, equals
+ *   sign) or at the end of the text is doubled, so it cannot escape that character or the separator
+ *   that follows. InfluxDB 1.x/2.x store such a run doubled (`C:\` → `C:\\`); VictoriaMetrics undoes it.
+ * - empty tag keys or values are omitted (line protocol has no empty tag).
+ */
+
+/** Characters escaped in tag keys, tag values and field keys. */
+const TAG_SPECIALS = new Set([',', '=', ' ']);
+/** Characters escaped in measurements. */
+const MEASUREMENT_SPECIALS = new Set([',', ' ']);
+
+const NEEDS_WORK = /[,= \\\u0000-\u001f\u007f]/;
+
+export function escapeTag(text: string): string {
+  return NEEDS_WORK.test(text) ? escapeWith(text, TAG_SPECIALS) : text;
+}
+
+export function escapeMeasurement(text: string): string {
+  return NEEDS_WORK.test(text) ? escapeWith(text, MEASUREMENT_SPECIALS) : text;
+}
+
+function escapeWith(text: string, specials: ReadonlySet<string>): string {
+  let out = '';
+  let i = 0;
+  while (i < text.length) {
+    const c = text[i]!;
+    if (c === '\\') {
+      let j = i;
+      while (j < text.length && text[j] === '\\') j++;
+      const run = j - i;
+      const next = text[j];
+      const exposed = next === undefined || specials.has(next);
+      out += '\\'.repeat(exposed ? run * 2 : run);
+      i = j;
+      continue;
+    }
+    if (specials.has(c)) out += '\\' + c;
+    else if (c === '\n') out += '\\n';
+    else if (c === '\r') out += '\\r';
+    else if (c === '\t') out += '\\t';
+    else if (c < ' ' || c === '\u007f') out += '\ufffd';
+    else out += c;
+    i++;
+  }
+  return out;
+}
+
+/** Compares strings in UTF-8 byte order (Go's bytes.Compare), which InfluxDB sorts tags by. */
+export function compareUtf8(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const ca = a.charCodeAt(i);
+    const cb = b.charCodeAt(i);
+    if (ca === cb) continue;
+    // UTF-16 order equals UTF-8 order except that surrogates (U+D800–DFFF, astral characters) sort
+    // below U+E000–FFFF in UTF-16 but above them in UTF-8.
+    if (ca < 0xd800 || cb < 0xd800) return ca - cb;
+    return Buffer.compare(Buffer.from(a.slice(i)), Buffer.from(b.slice(i)));
+  }
+  return a.length - b.length;
+}
+
+/**
+ * The series part of a line, through the field key's `=`: `measurement,k1=v1,k2=v2 value=`.
+ * Tags are escaped, empty ones omitted, sorted by escaped key in byte order.
+ */
+export function encodeSeriesPrefix(
+  measurement: string,
+  tags: ReadonlyArray<readonly [string, string]>,
+  field: string,
+): string {
+  const encoded: [string, string][] = [];
+  for (const [key, value] of tags) {
+    const k = escapeTag(key);
+    const v = escapeTag(value);
+    if (k !== '' && v !== '') encoded.push([k, v]);
+  }
+  encoded.sort((a, b) => compareUtf8(a[0], b[0]));
+  let out = escapeMeasurement(measurement);
+  for (const [k, v] of encoded) out += `,${k}=${v}`;
+  return `${out} ${escapeTag(field)}=`;
+}
+
+/** Writes a non-negative safe integer as ASCII digits; returns the new offset. */
+export function writeUint(buf: Buffer, offset: number, n: number): number {
+  if (n < 10) {
+    buf[offset] = 48 + n;
+    return offset + 1;
+  }
+  let digits = 1;
+  for (let t = n; t >= 10; t = Math.floor(t / 10)) digits++;
+  let pos = offset + digits;
+  let rest = n;
+  while (rest > 0) {
+    const q = Math.floor(rest / 10);
+    buf[--pos] = 48 + (rest - q * 10);
+    rest = q;
+  }
+  return offset + digits;
+}
+
+const MAX_PLAIN_INTEGER = 1e15;
+
+/**
+ * Writes a finite float in line protocol's float syntax. Integers are written as plain digits
+ * (a float field without `i` suffix); others in JavaScript's shortest round-trip form, which is
+ * valid line protocol (`0.1`, `1e+21`, `1.5e-7`). Returns the new offset.
+ */
+export function writeFloat(buf: Buffer, offset: number, v: number): number {
+  if (Number.isInteger(v) && v > -MAX_PLAIN_INTEGER && v < MAX_PLAIN_INTEGER) {
+    if (v < 0) {
+      buf[offset++] = 0x2d;
+      return writeUint(buf, offset, -v);
+    }
+    return writeUint(buf, offset, v === 0 ? 0 : v);
+  }
+  return offset + buf.write(String(v), offset, 'latin1');
+}

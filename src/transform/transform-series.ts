@@ -1,0 +1,78 @@
+import type { QueryConfig, TransformConfig } from '../config/types.js';
+import type { DropCounts, Labels, SeriesBlock } from '../core/series.js';
+import { dropInvalidSamples } from './clean.js';
+import { SeriesDeduper } from './dedupe.js';
+import { createMetricFilter, type MetricFilter } from './filter.js';
+import type { LineBatcher } from './line-batcher.js';
+import { encodeSeriesPrefix } from './line-protocol.js';
+import { mapLabelsToTags, type TagMapping } from './schema-map.js';
+
+interface EncodedSeries {
+  key: string;
+  prefix: Buffer;
+}
+
+/**
+ * The transform stage for one query's run: whitelist → clean → map to tags → de-duplicate →
+ * encode. Holds the run's state (dedupe watermarks per series, encoded prefixes per label set),
+ * so one instance serves every chunk of one range, in range order.
+ */
+export class SeriesTransformer {
+  private readonly filter: MetricFilter;
+  private readonly mapping: TagMapping;
+  private readonly measurement: string;
+  private readonly field: string;
+  private readonly deduper = new SeriesDeduper();
+  private readonly encoded = new WeakMap<Labels, EncodedSeries>();
+  private readonly maxFutureSkewMs: number;
+  private maxTimestampMs = 0;
+
+  constructor(
+    query: QueryConfig,
+    transform: TransformConfig,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.filter = createMetricFilter(transform.validMetrics, query.expr);
+    this.mapping = {
+      queryName: query.name,
+      rules: query.labels ? [transform.labels, query.labels] : [transform.labels],
+      staticTags: { ...transform.staticTags, ...query.tags },
+    };
+    this.measurement = query.measurement ?? transform.measurement;
+    this.field = query.field ?? transform.field;
+    this.maxFutureSkewMs = transform.maxFutureSkewMs;
+  }
+
+  /** Call before the first series of each chunk (chunks must come in range order). */
+  startChunk(): void {
+    this.deduper.startChunk();
+    this.maxTimestampMs = this.now() + this.maxFutureSkewMs;
+  }
+
+  /** Transforms one series block into the batcher; returns the number of points encoded. */
+  processSeries(block: SeriesBlock, batcher: LineBatcher, drops: DropCounts): number {
+    if (!this.filter(block.labels)) {
+      drops.not_whitelisted += block.length + block.nullValues;
+      return 0;
+    }
+    if (dropInvalidSamples(block, { maxTimestampMs: this.maxTimestampMs }, drops) === 0) return 0;
+    const { key, prefix } = this.encode(block.labels);
+    const kept = this.deduper.dedupe(key, block, drops);
+    batcher.append(prefix, block.timestampsMs, block.values, kept);
+    return kept;
+  }
+
+  private encode(labels: Labels): EncodedSeries {
+    let encoded = this.encoded.get(labels);
+    if (!encoded) {
+      const key = encodeSeriesPrefix(
+        this.measurement,
+        mapLabelsToTags(labels, this.mapping),
+        this.field,
+      );
+      encoded = { key, prefix: Buffer.from(key) };
+      this.encoded.set(labels, encoded);
+    }
+    return encoded;
+  }
+}

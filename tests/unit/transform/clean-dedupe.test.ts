@@ -1,0 +1,145 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { emptyDropCounts, type SeriesBlock } from '../../../src/core/series.js';
+import { dropInvalidSamples } from '../../../src/transform/clean.js';
+import { SeriesDeduper } from '../../../src/transform/dedupe.js';
+
+function block(samples: Array<[number, number]>, nullValues = 0): SeriesBlock {
+  return {
+    labels: {},
+    timestampsMs: Float64Array.from(samples.map((s) => s[0])),
+    values: Float64Array.from(samples.map((s) => s[1])),
+    length: samples.length,
+    nullValues,
+  };
+}
+const samplesOf = (b: SeriesBlock) =>
+  Array.from({ length: b.length }, (_, i) => [b.timestampsMs[i], b.values[i]]);
+
+describe('dropInvalidSamples', () => {
+  it('drops NaN, ±Inf, bad and future timestamps and counts each reason', () => {
+    const b = block(
+      [
+        [1000, 1],
+        [2000, NaN],
+        [3000, Infinity],
+        [4000, -Infinity],
+        [-1000, 5],
+        [5000.5, 6],
+        [NaN, 7],
+        [9_000_000, 8],
+        [6000, -0.25],
+      ],
+      2,
+    );
+    const drops = emptyDropCounts();
+    expect(dropInvalidSamples(b, { maxTimestampMs: 1_000_000 }, drops)).toBe(2);
+    expect(samplesOf(b)).toEqual([
+      [1000, 1],
+      [6000, -0.25],
+    ]);
+    expect(drops).toMatchObject({
+      nan: 1,
+      inf: 2,
+      invalid_timestamp: 3,
+      future_timestamp: 1,
+      null: 2,
+    });
+    expect(b.nullValues).toBe(0);
+  });
+});
+
+describe('SeriesDeduper', () => {
+  it('drops points a previous chunk already emitted for the same series', () => {
+    const d = new SeriesDeduper();
+    const drops = emptyDropCounts();
+    d.startChunk();
+    d.dedupe(
+      'a',
+      block([
+        [1, 1],
+        [2, 2],
+        [3, 3],
+      ]),
+      drops,
+    );
+    d.startChunk();
+    const overlap = block([
+      [3, 3],
+      [4, 4],
+    ]);
+    expect(d.dedupe('a', overlap, drops)).toBe(1);
+    expect(samplesOf(overlap)).toEqual([[4, 4]]);
+    const other = block([[3, 30]]);
+    expect(d.dedupe('b', other, drops)).toBe(1);
+    expect(drops.duplicate).toBe(1);
+  });
+
+  it('merges two series that map to the same key within a chunk, by exact timestamp', () => {
+    const d = new SeriesDeduper();
+    const drops = emptyDropCounts();
+    d.startChunk();
+    d.dedupe(
+      'k',
+      block([
+        [10, 1],
+        [30, 3],
+      ]),
+      drops,
+    );
+    const second = block([
+      [10, 9],
+      [20, 2],
+      [30, 9],
+      [40, 4],
+    ]);
+    expect(d.dedupe('k', second, drops)).toBe(2);
+    expect(samplesOf(second)).toEqual([
+      [20, 2],
+      [40, 4],
+    ]);
+    const third = block([
+      [20, 0],
+      [50, 5],
+    ]);
+    expect(d.dedupe('k', third, drops)).toBe(1);
+    expect(drops.duplicate).toBe(3);
+  });
+
+  it('emits every (series, timestamp) exactly once however the range is chunked', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.constantFrom('a', 'b', 'c'), fc.integer({ min: 0, max: 50 })), {
+          maxLength: 200,
+        }),
+        fc.array(fc.integer({ min: 0, max: 50 }), { maxLength: 6 }),
+        (points, cuts) => {
+          // Chunks are consecutive, possibly overlapping time windows, as retries and edges produce.
+          const edges = [...new Set([0, ...cuts, 51])].sort((x, y) => x - y);
+          const d = new SeriesDeduper();
+          const drops = emptyDropCounts();
+          const emitted: string[] = [];
+          for (let c = 0; c + 1 < edges.length; c++) {
+            d.startChunk();
+            const from = Math.max(0, edges[c]! - 2);
+            for (const key of ['a', 'b', 'c']) {
+              const ts = [
+                ...new Set(
+                  points
+                    .filter(([k, t]) => k === key && t >= from && t < edges[c + 1]!)
+                    .map((p) => p[1]),
+                ),
+              ].sort((x, y) => x - y);
+              const b = block(ts.map((t) => [t, t]));
+              d.dedupe(key, b, drops);
+              for (let i = 0; i < b.length; i++) emitted.push(`${key}@${b.timestampsMs[i]}`);
+            }
+          }
+          const expected = [...new Set(points.map(([k, t]) => `${k}@${t}`))].sort();
+          expect([...emitted].sort()).toEqual(expected);
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+});

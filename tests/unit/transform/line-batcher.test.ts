@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import type { LineBatch } from '../../../src/load/sink.js';
+import { LineBatcher, coarsestPrecision } from '../../../src/transform/line-batcher.js';
+
+function collect(batchSize: number) {
+  const batches: LineBatch[] = [];
+  const batcher = new LineBatcher({ batchSize, query: 'q', emit: (b) => batches.push(b) });
+  return { batches, batcher };
+}
+
+describe('LineBatcher', () => {
+  it('writes one line per sample in the coarsest exact precision', () => {
+    const { batches, batcher } = collect(10);
+    batcher.append(
+      Buffer.from('m,t=a value='),
+      Float64Array.of(1000, 2000),
+      Float64Array.of(1, 0.5),
+      2,
+    );
+    batcher.flush();
+    expect(batches).toHaveLength(1);
+    expect(batches[0]!.body.toString()).toBe('m,t=a value=1 1\nm,t=a value=0.5 2\n');
+    expect(batches[0]).toMatchObject({ lines: 2, precision: 's', query: 'q' });
+  });
+
+  it('switches to milliseconds for sub-second timestamps, in a batch of their own', () => {
+    const { batches, batcher } = collect(10);
+    batcher.append(Buffer.from('m value='), Float64Array.of(1000), Float64Array.of(1), 1);
+    batcher.append(Buffer.from('m value='), Float64Array.of(1500), Float64Array.of(2), 1);
+    batcher.flush();
+    expect(batches.map((b) => [b.precision, b.body.toString()])).toEqual([
+      ['s', 'm value=1 1\n'],
+      ['ms', 'm value=2 1500\n'],
+    ]);
+  });
+
+  it('cuts batches at batchSize lines and grows for long prefixes', () => {
+    const { batches, batcher } = collect(3);
+    const prefix = Buffer.from(`m,long=${'x'.repeat(500)} value=`);
+    const ts = Float64Array.from({ length: 7 }, (_, i) => (i + 1) * 1000);
+    batcher.append(prefix, ts, Float64Array.from(ts), 7);
+    batcher.flush();
+    expect(batches.map((b) => b.lines)).toEqual([3, 3, 1]);
+    const all = batches.map((b) => b.body.toString()).join('');
+    expect(all.split('\n').filter(Boolean)).toHaveLength(7);
+    expect(all.endsWith(`${prefix.toString()}7000 7\n`)).toBe(true);
+  });
+
+  it('detects precision', () => {
+    expect(coarsestPrecision(Float64Array.of(0, 15000), 2)).toBe('s');
+    expect(coarsestPrecision(Float64Array.of(15000, 15001), 2)).toBe('ms');
+    expect(coarsestPrecision(Float64Array.of(15000, 15001), 1)).toBe('s');
+  });
+});

@@ -1,0 +1,143 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  compareUtf8,
+  encodeSeriesPrefix,
+  escapeMeasurement,
+  escapeTag,
+  writeFloat,
+  writeUint,
+} from '../../../src/transform/line-protocol.js';
+import { parseLine } from '../../support/line-protocol-parser.js';
+
+const line = (prefix: string, v = '1', ts = '1700000000'): string => `${prefix}${v} ${ts}`;
+
+describe('escapeTag', () => {
+  it.each([
+    ['plain', 'plain'],
+    ['a,b', 'a\\,b'],
+    ['a b', 'a\\ b'],
+    ['a=b', 'a\\=b'],
+    ['a"b', 'a"b'],
+    ['C:\\dir', 'C:\\dir'],
+    ['trailing\\', 'trailing\\\\'],
+    ['run\\\\', 'run\\\\\\\\'],
+    ['before\\,comma', 'before\\\\\\,comma'],
+    ['line\nbreak', 'line\\nbreak'],
+    ['cr\rtab\t', 'cr\\rtab\\t'],
+    ['bell\u0007', 'bell\ufffd'],
+    ['Zürich 東京 😀', 'Zürich\\ 東京\\ 😀'],
+  ])('%j → %j', (input, expected) => {
+    expect(escapeTag(input)).toBe(expected);
+  });
+
+  it('leaves = unescaped in measurements but escapes comma and space', () => {
+    expect(escapeMeasurement('a=b,c d')).toBe('a=b\\,c\\ d');
+  });
+});
+
+describe('encodeSeriesPrefix', () => {
+  it('sorts tags by key in byte order and omits empty keys and values', () => {
+    const prefix = encodeSeriesPrefix(
+      'health_metrics',
+      [
+        ['service', 'api'],
+        ['instance', 'host:9100'],
+        ['empty', ''],
+        ['', 'nokey'],
+        ['Zeta', 'upper sorts first'],
+        ['metric_type', 'availability'],
+      ],
+      'value',
+    );
+    expect(prefix).toBe(
+      'health_metrics,Zeta=upper\\ sorts\\ first,instance=host:9100,metric_type=availability,service=api value=',
+    );
+  });
+
+  it('orders astral characters after U+E000-U+FFFF like UTF-8 bytes, not UTF-16 units', () => {
+    expect(compareUtf8('\uffff', '😀')).toBeLessThan(0);
+    expect('\uffff' < '😀').toBe(false); // the UTF-16 order a naive sort would use
+    expect(compareUtf8('a', 'b')).toBeLessThan(0);
+    expect(compareUtf8('ab', 'a')).toBeGreaterThan(0);
+    expect(compareUtf8('same', 'same')).toBe(0);
+  });
+
+  it('round-trips any label set through an InfluxDB-faithful parser', () => {
+    const text = fc.string({ unit: 'grapheme', maxLength: 12 });
+    const specialText = fc.stringMatching(/^[a-z ,=\\\n\t"']{0,10}$/);
+    const value = fc.oneof(text, specialText);
+    fc.assert(
+      fc.property(
+        fc.dictionary(fc.stringMatching(/^[a-zA-Z_][a-zA-Z0-9_]{0,8}$/), value, { maxKeys: 6 }),
+        (labels) => {
+          const tags = Object.entries(labels);
+          const parsed = parseLine(line(encodeSeriesPrefix('m', tags, 'value')));
+          const expected = tags
+            .filter(([, v]) => v !== '')
+            .map(([k, v]) => [k, influxStored(v)] as [string, string])
+            .sort((a, b) => compareUtf8(a[0], b[0]));
+          expect(parsed.measurement).toBe('m');
+          expect(parsed.tags).toEqual(expected);
+          expect(parsed.fieldKey).toBe('value');
+          expect(parsed.timestamp).toBe('1700000000');
+          // VictoriaMetrics also unescapes \\: values without backslashes land exactly sanitised.
+          const vm = parseLine(line(encodeSeriesPrefix('m', tags, 'value')), { vmUnescape: true });
+          vm.tags.forEach(([k, v]) => {
+            if (!labels[k]!.includes('\\')) expect(v).toBe(sanitisedOnly(labels[k]!));
+          });
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+});
+
+/** What InfluxDB stores for a label value: control characters sanitised, exposed backslash runs doubled. */
+function influxStored(value: string): string {
+  return sanitisedOnly(value).replace(/(\\+)(?=[,= ]|$)/g, '$1$1');
+}
+
+function sanitisedOnly(value: string): string {
+  return value
+    .replace(/\n/g, '\\n')
+    .replace(/\r/g, '\\r')
+    .replace(/\t/g, '\\t')
+    .replace(/[\u0000-\u001f\u007f]/g, '\ufffd');
+}
+
+describe('number writers', () => {
+  const render = (write: (b: Buffer, o: number) => number): string => {
+    const buf = Buffer.alloc(64);
+    return buf.toString('latin1', 0, write(buf, 0));
+  };
+
+  it('writes unsigned integers as digits', () => {
+    for (const n of [0, 7, 10, 99, 1700000000, 1700000000123, Number.MAX_SAFE_INTEGER]) {
+      expect(render((b, o) => writeUint(b, o, n))).toBe(String(n));
+    }
+  });
+
+  it('writes floats that parse back to the same double', () => {
+    fc.assert(
+      fc.property(fc.double({ noNaN: true, noDefaultInfinity: true }), (v) => {
+        const text = render((b, o) => writeFloat(b, o, v));
+        expect(text).toMatch(/^-?(\d+(\.\d+)?|\d(\.\d+)?e[+-]\d+|\d+\.\d*e[+-]\d+)$/);
+        expect(Number(text)).toBe(v === 0 ? 0 : v);
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  it.each([
+    [1, '1'],
+    [-1, '-1'],
+    [0.5, '0.5'],
+    [1e21, '1e+21'],
+    [-1.5e-7, '-1.5e-7'],
+    [123456789012345, '123456789012345'],
+    [1e15, '1000000000000000'],
+  ])('%d → %s', (v, expected) => {
+    expect(render((b, o) => writeFloat(b, o, v))).toBe(expected);
+  });
+});
