@@ -1,0 +1,312 @@
+/**
+ * Turns a YAML file into a {@link PromfluxConfig}:
+ *
+ *   read file → parse YAML → interpolate ${ENV} → validate keys (schema) ─┐
+ *                                              → cross-key checks ───────┼→ all issues at once,
+ *                                              → secret files, TLS files ┘   or the typed config
+ *
+ * Every step runs even when another failed, so one `check-config` shows every problem.
+ */
+import { readFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { load as parseYaml, YAMLException } from 'js-yaml';
+import { ConfigError, type ConfigIssue } from '../core/errors.js';
+import type { HttpEndpointOptions, TlsOptions } from '../core/http.js';
+import type { RetryPolicy } from '../core/retry.js';
+import { defaultQueries } from './default-queries.js';
+import { interpolateEnv } from './interpolate.js';
+import {
+  crossFieldFindings,
+  dropNullValues,
+  validateDocument,
+  type ConfigDocument,
+} from './schema.js';
+import { describeFsError, resolveSecrets, TLS_FILE_KEYS, unreadableFileIssues } from './secrets.js';
+import type { LabelRules, PromfluxConfig, QueryConfig } from './types.js';
+
+/** The default config file, relative to the working directory. */
+export const DEFAULT_CONFIG_PATH = 'config/promflux.yaml';
+
+/** A loaded configuration and what the operator should hear about it. */
+export interface LoadedConfig {
+  config: PromfluxConfig;
+  /**
+   * `key.path: message` lines for legal settings that are probably mistakes (a world-readable
+   * token file, TLS options on an http:// URL). Log them at startup; they never contain secrets.
+   */
+  warnings: string[];
+  /**
+   * Replaces every secret of this configuration (tokens, passwords, header values, URL
+   * passwords) found in `text` with `[REDACTED]`: for error text that may echo a request.
+   */
+  redact: (text: string) => string;
+}
+
+export interface ParseConfigOptions {
+  /** Environment for `${VAR}` references (default: `process.env`). */
+  env?: NodeJS.ProcessEnv;
+  /** Directory that relative paths (secret files, TLS files, state_dir) are resolved against. */
+  baseDir: string;
+  /** Name of the document in error messages, usually the file path. */
+  source?: string;
+}
+
+/** The config file to use: `--config`, else `$PROMFLUX_CONFIG`, else `config/promflux.yaml`. */
+export function resolveConfigPath(cliPath?: string, env: NodeJS.ProcessEnv = process.env): string {
+  if (cliPath !== undefined && cliPath.trim() !== '') return cliPath;
+  const fromEnv = env.PROMFLUX_CONFIG;
+  if (fromEnv !== undefined && fromEnv.trim() !== '') return fromEnv;
+  return DEFAULT_CONFIG_PATH;
+}
+
+/**
+ * Loads and validates a config file; relative paths inside it are resolved against the file's
+ * directory. Throws {@link ConfigError} listing every problem (a missing file is one issue).
+ */
+export async function loadConfigFile(
+  path: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<LoadedConfig> {
+  const file = resolve(path);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    const hint =
+      (err as NodeJS.ErrnoException).code === 'ENOENT'
+        ? ' (pass --config <file> or set PROMFLUX_CONFIG)'
+        : '';
+    throw new ConfigError(
+      [{ path: '', message: `cannot read config file "${file}": ${describeFsError(err)}${hint}` }],
+      path,
+    );
+  }
+  return parseConfig(text, { env, baseDir: dirname(file), source: path });
+}
+
+/** Validates YAML text as a promflux config. Throws {@link ConfigError} listing every problem. */
+export async function parseConfig(
+  yamlText: string,
+  opts: ParseConfigOptions,
+): Promise<LoadedConfig> {
+  const env = opts.env ?? process.env;
+  const parsed = parseDocument(yamlText, opts.source);
+  const interpolated = interpolateEnv(parsed, env);
+  const doc = dropNullValues(interpolated.value);
+
+  const schema = validateDocument(doc);
+  const cross = crossFieldFindings(doc);
+  const [secrets, fileIssues] = await Promise.all([
+    resolveSecrets(doc, opts.baseDir),
+    unreadableFileIssues(doc, opts.baseDir, TLS_FILE_KEYS),
+  ]);
+
+  const redact = createRedactor([...secrets.values.values(), ...exposedSecrets(doc)]);
+  const issues = bySection(
+    firstPerPath([
+      ...schema.unknownKeys,
+      ...interpolated.issues,
+      ...schema.issues,
+      ...cross.issues,
+      ...secrets.issues,
+      ...fileIssues,
+    ]),
+  ).map((i) => ({ path: i.path, message: redact(i.message) }));
+  if (issues.length > 0 || !schema.data) throw new ConfigError(issues, opts.source);
+
+  return {
+    config: toPromfluxConfig(schema.data, secrets.values, opts.baseDir),
+    warnings: [...cross.warnings, ...secrets.warnings].map(redact),
+    redact,
+  };
+}
+
+function parseDocument(yamlText: string, source: string | undefined): unknown {
+  const fail = (message: string): never => {
+    throw new ConfigError([{ path: '', message }], source);
+  };
+  if (yamlText.split('\n').every((line) => /^\s*(#.*)?$/.test(line))) {
+    return fail(
+      'the file is empty: expected a YAML mapping with extract, transform, load and pipeline',
+    );
+  }
+  try {
+    return parseYaml(yamlText);
+  } catch (err) {
+    // Only the reason and position: the snippet js-yaml prints could show a secret.
+    if (err instanceof YAMLException) {
+      const at = err.mark ? ` at line ${err.mark.line + 1}, column ${err.mark.column + 1}` : '';
+      return fail(`YAML syntax error${at}: ${err.reason}`);
+    }
+    return fail('YAML could not be parsed');
+  }
+}
+
+/** Several checks may fault one key; the first message (the most basic one) is enough. */
+function firstPerPath(issues: readonly ConfigIssue[]): ConfigIssue[] {
+  const seen = new Set<string>();
+  return issues.filter((i) => !seen.has(i.path) && seen.add(i.path));
+}
+
+const SECTIONS = ['', 'extract', 'transform', 'load', 'pipeline'];
+
+/** Groups issues by section, in pipeline order, keeping their order within a section. */
+function bySection(issues: readonly ConfigIssue[]): ConfigIssue[] {
+  const rank = (issue: ConfigIssue): number => {
+    const index = SECTIONS.indexOf(issue.path.split(/[.[]/, 1)[0]!);
+    return index === -1 ? SECTIONS.length : index;
+  };
+  return [...issues].sort((a, b) => rank(a) - rank(b));
+}
+
+/** Secrets outside the secret keys: header values (API keys) and passwords inside URLs. */
+function exposedSecrets(doc: unknown): string[] {
+  const out: string[] = [];
+  const get = (node: unknown, key: string): unknown =>
+    typeof node === 'object' && node !== null ? (node as Record<string, unknown>)[key] : undefined;
+  const influx = get(get(doc, 'load'), 'influxdb');
+  for (const headers of [get(get(doc, 'extract'), 'headers'), get(influx, 'headers')]) {
+    if (typeof headers !== 'object' || headers === null) continue;
+    for (const value of Object.values(headers)) if (typeof value === 'string') out.push(value);
+  }
+  for (const url of [get(get(doc, 'extract'), 'prometheus_url'), get(influx, 'url')]) {
+    if (typeof url !== 'string') continue;
+    try {
+      const password = decodeURIComponent(new URL(url).password);
+      if (password) out.push(password);
+    } catch {
+      // Not a URL: the schema reports it.
+    }
+  }
+  return out;
+}
+
+/** Secrets shorter than this are not searched for: they would garble ordinary words. */
+const MIN_REDACTED_LENGTH = 4;
+
+function createRedactor(secrets: readonly string[]): (text: string) => string {
+  const values = [...new Set(secrets)]
+    .filter((s) => s.length >= MIN_REDACTED_LENGTH)
+    .sort((a, b) => b.length - a.length);
+  return (text) => values.reduce((out, secret) => out.split(secret).join('[REDACTED]'), text);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Validated document → PromfluxConfig.
+
+function toPromfluxConfig(
+  doc: ConfigDocument,
+  secrets: ReadonlyMap<string, string>,
+  baseDir: string,
+): PromfluxConfig {
+  const abs = (p: string): string => resolve(baseDir, p);
+  const { extract, transform, load, pipeline } = doc;
+  const influx = load.influxdb;
+  const stateDir = abs(pipeline.state_dir);
+  const basicAuth = extract.basic_auth;
+  const bearerToken = secrets.get('extract.bearer_token');
+
+  return {
+    extract: {
+      endpoint: {
+        url: extract.prometheus_url,
+        timeoutMs: extract.timeout,
+        headers: extract.headers,
+        auth: basicAuth
+          ? {
+              type: 'basic',
+              username: basicAuth.username,
+              password: secrets.get('extract.basic_auth.password') ?? '',
+            }
+          : bearerToken !== undefined
+            ? { type: 'bearer', token: bearerToken }
+            : { type: 'none' },
+        tls: tlsOptions(extract.tls, abs),
+      },
+      params: extract.params,
+      concurrency: extract.concurrency,
+      maxSamplesPerRequest: extract.max_samples_per_request,
+      maxPointsPerSeries: extract.max_points_per_series,
+      retry: retryPolicy(extract.retry),
+      queries: extract.queries?.map(toQueryConfig) ?? defaultQueries(),
+    },
+    transform: {
+      validMetrics: transform.valid_metrics,
+      measurement: transform.measurement,
+      field: transform.field,
+      labels: labelRules(transform.labels),
+      staticTags: transform.static_tags,
+      maxFutureSkewMs: transform.max_future_skew,
+    },
+    load: {
+      influxdb: {
+        endpoint: {
+          url: influx.url,
+          timeoutMs: influx.timeout,
+          headers: influx.headers,
+          auth: { type: 'none' },
+          tls: tlsOptions(influx.tls, abs),
+        } satisfies HttpEndpointOptions,
+        api: influx.api,
+        ...optional('token', secrets.get('load.influxdb.token')),
+        ...optional('org', influx.org || undefined),
+        bucket: influx.bucket,
+        ...optional('username', influx.username || undefined),
+        ...optional('password', secrets.get('load.influxdb.password')),
+        batchSize: influx.batch_size,
+        gzip: influx.gzip,
+        retry: retryPolicy(influx.retry),
+      },
+      deadLetterPath: load.dead_letter_path
+        ? abs(load.dead_letter_path)
+        : join(stateDir, 'dead-letter.jsonl'),
+    },
+    pipeline: {
+      intervalSeconds: pipeline.interval_seconds,
+      delayMs: pipeline.delay,
+      logLevel: pipeline.log_level,
+      stateDir,
+    },
+  };
+}
+
+/** `{key: value}` when value is defined, else `{}`: keeps absent settings absent. */
+function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return value === undefined ? {} : ({ [key]: value } as { [P in K]?: V });
+}
+
+function toQueryConfig(q: NonNullable<ConfigDocument['extract']['queries']>[number]): QueryConfig {
+  return {
+    name: q.name,
+    expr: q.query,
+    stepMs: q.step,
+    ...optional('measurement', q.measurement),
+    ...optional('field', q.field),
+    tags: q.tags,
+    ...optional('labels', q.labels && labelRules(q.labels)),
+  };
+}
+
+function labelRules(rules: LabelRules): LabelRules {
+  return { drop: rules.drop, keep: rules.keep, rename: rules.rename };
+}
+
+function tlsOptions(tls: ConfigDocument['extract']['tls'], abs: (p: string) => string): TlsOptions {
+  return {
+    ...optional('caFile', tls.ca_file && abs(tls.ca_file)),
+    ...optional('certFile', tls.cert_file && abs(tls.cert_file)),
+    ...optional('keyFile', tls.key_file && abs(tls.key_file)),
+    insecureSkipVerify: tls.insecure_skip_verify,
+    ...optional('serverName', tls.server_name),
+  };
+}
+
+function retryPolicy(retry: ConfigDocument['extract']['retry']): RetryPolicy {
+  return {
+    maxAttempts: retry.max_attempts,
+    initialDelayMs: retry.initial_delay,
+    maxDelayMs: retry.max_delay,
+    multiplier: 2,
+    jitter: 0.5,
+  };
+}

@@ -1,0 +1,98 @@
+import type { HttpEndpointOptions } from '../core/http.js';
+import type { LogLevel } from '../core/logger.js';
+import type { RetryPolicy } from '../core/retry.js';
+
+/**
+ * The configuration after loading: env interpolated, secret files read, defaults filled, durations
+ * converted to milliseconds (every field named `...Ms`). The YAML spells keys in snake_case and
+ * durations as `15s` / `5m` / `24h` or plain seconds; see config/promflux.example.yaml.
+ */
+export interface PromfluxConfig {
+  extract: ExtractConfig;
+  transform: TransformConfig;
+  load: LoadConfig;
+  pipeline: PipelineConfig;
+}
+
+export interface ExtractConfig {
+  /** `prometheus_url` + `timeout` + `headers` + `basic_auth`/`bearer_token` + `tls`. */
+  endpoint: HttpEndpointOptions;
+  /** Extra query parameters sent with every range query (Thanos `dedup`, `partial_response`, ...). */
+  params: Record<string, string>;
+  /** Range requests in flight at once, per query (prefetch window). */
+  concurrency: number;
+  /** Samples budget per request (series × points): sizes chunks so memory stays bounded. */
+  maxSamplesPerRequest: number;
+  /** Points per series per request; Prometheus refuses more than 11,000. */
+  maxPointsPerSeries: number;
+  retry: RetryPolicy;
+  /** `queries`, or the four default health queries when absent. Names are unique. */
+  queries: QueryConfig[];
+}
+
+export interface QueryConfig {
+  /** Unique name; becomes the `metric_type` tag. */
+  name: string;
+  /** The PromQL expression (`query` in YAML). */
+  expr: string;
+  /** Evaluation step (`step`, default 15s). */
+  stepMs: number;
+  /** Per-query overrides of the transform's schema mapping. */
+  measurement?: string;
+  field?: string;
+  /** Extra static tags for this query only (merged over transform.static_tags). */
+  tags: Record<string, string>;
+  /** Per-query label rules, applied after the global ones. */
+  labels?: LabelRules;
+}
+
+export interface LabelRules {
+  /** Label names removed before tagging. */
+  drop: string[];
+  /** When non-empty: only these labels (after rename) become tags, besides service/instance/metric_type. */
+  keep: string[];
+  /** Label renames, applied first: `{from: to}`. */
+  rename: Record<string, string>;
+}
+
+export interface TransformConfig {
+  /** `valid_metrics`: exact metric names or `/regex/` strings. Empty = keep everything. */
+  validMetrics: string[];
+  measurement: string;
+  field: string;
+  labels: LabelRules;
+  staticTags: Record<string, string>;
+  /** Samples stamped further than this into the future are dropped (`max_future_skew`). */
+  maxFutureSkewMs: number;
+}
+
+export type InfluxApi = 'auto' | 'v1' | 'v2';
+
+export interface InfluxSinkConfig {
+  /** `url` + `timeout` + `headers` + `tls`; auth here is `none` (the token/user live below). */
+  endpoint: HttpEndpointOptions;
+  api: InfluxApi;
+  token?: string;
+  org?: string;
+  /** 2.x/3.x: bucket name; 1.x: `db` or `db/rp`. */
+  bucket: string;
+  username?: string;
+  password?: string;
+  batchSize: number;
+  gzip: boolean;
+  retry: RetryPolicy;
+}
+
+export interface LoadConfig {
+  influxdb: InfluxSinkConfig;
+  /** JSON-lines file for rejected lines (`dead_letter_path`, default `<state_dir>/dead-letter.jsonl`). */
+  deadLetterPath: string;
+}
+
+export interface PipelineConfig {
+  intervalSeconds: number;
+  /** Newest data left out of a cycle, still being scraped (`delay`, default 60s). */
+  delayMs: number;
+  logLevel: LogLevel;
+  stateDir: string;
+}
