@@ -17,7 +17,17 @@ export interface MatrixResult {
   infos: string[];
   /** Samples stored across all series (NaN/Inf included, nulls excluded). */
   samples: number;
+  /**
+   * Native-histogram samples (`histograms` arrays) seen and skipped: a histogram cannot be one
+   * float field. The decoders always set it.
+   */
+  histogramSamples?: number;
 }
+
+/** A decoded `/api/v1/query_range` response body: a matrix, or Prometheus' error object. */
+export type DecodedResponse =
+  | { status: 'success'; result: MatrixResult }
+  | { status: 'error'; errorType: string; error: string; warnings: string[] };
 
 /** An inclusive span of grid points `[startMs, endMs]`, both multiples of the step. */
 export interface Chunk {

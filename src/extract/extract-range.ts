@@ -1,0 +1,126 @@
+import { QueryError, UsageError } from '../core/errors.js';
+import { chunkPoints, planChunk, splitChunk } from './chunk-plan.js';
+import type { PrometheusClient, QueryRangeOptions } from './prometheus.js';
+import type { Chunk, MatrixResult, RangeRequest } from './types.js';
+
+export interface ExtractRangeOptions {
+  /** Requests in flight (and results buffered) at most. */
+  concurrency: number;
+  maxPointsPerSeries: number;
+  maxSamplesPerRequest: number;
+  /** Series expected before the first response says (default 1000). */
+  initialSeriesEstimate?: number;
+  signal?: AbortSignal;
+  deadlineMs?: number;
+}
+
+export interface ExtractedChunk {
+  chunk: Chunk;
+  result: MatrixResult;
+}
+
+type Outcome = { ok: true; result: MatrixResult } | { ok: false; error: unknown };
+
+interface Slot {
+  chunk: Chunk;
+  /** Set once the request started; settles, never rejects (prefetched failures wait their turn). */
+  outcome?: Promise<Outcome>;
+}
+
+/** Prometheus' `-query.max-samples` refusal: smaller chunks will pass. */
+export function isTooManySamples(err: unknown): boolean {
+  return (
+    err instanceof QueryError &&
+    err.errorType === 'execution' &&
+    /too many samples/i.test(err.message)
+  );
+}
+
+/**
+ * The extract stage: the range as chunks on the step grid, fetched up to `concurrency` ahead and
+ * yielded strictly in range order (the consumer's per-series dedupe relies on it).
+ *
+ * Chunks are sized for the samples budget from the series count of the latest non-empty
+ * response. A chunk Prometheus refuses with "too many samples" is split in halves (down to one
+ * point, then the error propagates), and later chunks are no larger than those halves. Backpressure: nothing is
+ * fetched beyond `concurrency` unconsumed results. On any error, or when the consumer stops early,
+ * requests in flight are aborted and awaited before the generator finishes.
+ */
+export async function* extractRange(
+  client: Pick<PrometheusClient, 'queryRange'>,
+  req: RangeRequest,
+  opts: ExtractRangeOptions,
+): AsyncGenerator<ExtractedChunk, void, undefined> {
+  if (!(req.stepMs > 0)) throw new UsageError(`Query "${req.name}": the step must be positive.`);
+  const concurrency = Math.max(1, Math.floor(opts.concurrency));
+  const controller = new AbortController();
+  const onAbort = (): void => controller.abort(opts.signal?.reason);
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+  if (opts.signal?.aborted) onAbort();
+  const requestOptions: QueryRangeOptions = {
+    signal: controller.signal,
+    deadlineMs: opts.deadlineMs,
+  };
+
+  let seriesEstimate = Math.max(1, opts.initialSeriesEstimate ?? 1000);
+  let pointsCap = opts.maxPointsPerSeries;
+  let cursor = req.startMs;
+  const queue: Slot[] = [];
+
+  const fill = (): void => {
+    while (queue.length < concurrency) {
+      const chunk = planChunk(cursor, req.endMs, req.stepMs, {
+        maxPointsPerSeries: pointsCap,
+        maxSamplesPerRequest: opts.maxSamplesPerRequest,
+        expectedSeries: seriesEstimate,
+      });
+      if (!chunk) break;
+      queue.push({ chunk });
+      cursor = chunk.endMs + req.stepMs;
+    }
+    // Started slots are in flight or buffered: at most `concurrency`, the earliest first.
+    let started = queue.filter((slot) => slot.outcome !== undefined).length;
+    for (const slot of queue) {
+      if (started >= concurrency) break;
+      if (slot.outcome) continue;
+      slot.outcome = client
+        .queryRange(
+          { ...req, startMs: slot.chunk.startMs, endMs: slot.chunk.endMs },
+          requestOptions,
+        )
+        .then(
+          (result): Outcome => ({ ok: true, result }),
+          (error: unknown): Outcome => ({ ok: false, error }),
+        );
+      started++;
+    }
+  };
+
+  try {
+    for (;;) {
+      fill();
+      const head = queue[0];
+      if (!head) return;
+      const outcome = await head.outcome!;
+      queue.shift();
+      if (outcome.ok) {
+        // An empty chunk (a gap) says nothing about the series to come.
+        if (outcome.result.series.length > 0) seriesEstimate = outcome.result.series.length;
+        // Top up first, so the next requests run while the consumer works on this result.
+        fill();
+        yield { chunk: head.chunk, result: outcome.result };
+        continue;
+      }
+      const halves = isTooManySamples(outcome.error)
+        ? splitChunk(head.chunk, req.stepMs)
+        : undefined;
+      if (!halves) throw outcome.error;
+      pointsCap = Math.min(pointsCap, chunkPoints(halves[0], req.stepMs));
+      queue.unshift({ chunk: halves[0] }, { chunk: halves[1] });
+    }
+  } finally {
+    opts.signal?.removeEventListener('abort', onAbort);
+    controller.abort();
+    await Promise.all(queue.flatMap((slot) => (slot.outcome ? [slot.outcome] : [])));
+  }
+}

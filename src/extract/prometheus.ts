@@ -1,0 +1,464 @@
+import type http from 'node:http';
+import type { Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
+import { PromfluxError, QueryError, type ErrorCode } from '../core/errors.js';
+import {
+  authorizationHeader,
+  createAgent,
+  joinUrl,
+  redactUrl,
+  type HttpEndpointOptions,
+} from '../core/http.js';
+import type { Logger } from '../core/logger.js';
+import {
+  parseRetryAfterMs,
+  withRetry,
+  type RetryDecision,
+  type RetryPolicy,
+} from '../core/retry.js';
+import { formatDuration } from '../core/time.js';
+import { DecodeError, LabelStringCache, MatrixDecoder } from './matrix-decoder.js';
+import type { MatrixResult, RangeRequest } from './types.js';
+
+export interface PrometheusClientOptions {
+  endpoint: HttpEndpointOptions;
+  /** Extra form parameters for every range query (Thanos `dedup`, `partial_response`, ...). */
+  params: Record<string, string>;
+  retry: RetryPolicy;
+  userAgent?: string;
+  /**
+   * Response compression. `auto` (default): identity on loopback, where decompressing costs more
+   * CPU than the bytes do, gzip elsewhere.
+   */
+  compression?: 'auto' | 'gzip' | 'identity';
+  /** Fail a response with more series than this (a memory guard). Default: no limit. */
+  maxSeriesPerResponse?: number;
+  /** Retries are logged here (warn). */
+  logger?: Logger;
+  /** Jitter source for retries (tests). */
+  random?: () => number;
+}
+
+export interface QueryRangeOptions {
+  signal?: AbortSignal;
+  /** Epoch ms: no attempt starts, and none runs, past it. */
+  deadlineMs?: number;
+}
+
+/** Prometheus errorTypes a retry may fix. */
+const RETRYABLE_ERROR_TYPES = new Set(['timeout', 'canceled', 'internal', 'unavailable']);
+const BODY_HEAD_CHARS = 200;
+
+/**
+ * A range query that failed. `retryable` says whether another attempt may succeed; `retryAfterMs`
+ * carries the server's Retry-After. Messages name the query and the URL, never headers.
+ */
+export class PrometheusRequestError extends QueryError {
+  readonly retryable: boolean;
+  readonly status: number | undefined;
+  readonly retryAfterMs: number | undefined;
+  constructor(
+    code: ErrorCode,
+    query: string,
+    errorType: string,
+    message: string,
+    details: { retryable: boolean; status?: number; retryAfterMs?: number },
+  ) {
+    super(code, query, errorType, message);
+    this.retryable = details.retryable;
+    this.status = details.status;
+    this.retryAfterMs = details.retryAfterMs;
+  }
+}
+
+/** The retry decision for an error thrown by one query attempt. */
+export function classifyQueryError(err: unknown): RetryDecision {
+  if (err instanceof PrometheusRequestError && err.retryable) {
+    return err.retryAfterMs === undefined
+      ? { retry: true }
+      : { retry: true, afterMs: err.retryAfterMs };
+  }
+  return { retry: false };
+}
+
+/**
+ * The Prometheus HTTP API client (also Thanos, Mimir, VictoriaMetrics). Range queries stream the
+ * response body into a {@link MatrixDecoder} as it arrives; one keep-alive agent serves all
+ * requests. Call {@link close} when done.
+ */
+export class PrometheusClient {
+  private readonly endpoint: HttpEndpointOptions;
+  private readonly params: Record<string, string>;
+  private readonly retry: RetryPolicy;
+  private readonly agent: http.Agent;
+  private readonly http: AxiosInstance;
+  private readonly headers: Record<string, string>;
+  private readonly gzip: boolean;
+  private readonly maxSeries: number | undefined;
+  private readonly logger: Logger | undefined;
+  private readonly random: (() => number) | undefined;
+  private readonly labelCache = new LabelStringCache();
+  private readonly safeUrl: string;
+
+  constructor(opts: PrometheusClientOptions) {
+    this.endpoint = opts.endpoint;
+    this.params = opts.params;
+    this.retry = opts.retry;
+    this.maxSeries = opts.maxSeriesPerResponse;
+    this.logger = opts.logger;
+    this.random = opts.random;
+    this.safeUrl = redactUrl(opts.endpoint.url);
+    const compression = opts.compression ?? 'auto';
+    this.gzip = compression === 'auto' ? !isLoopback(opts.endpoint.url) : compression === 'gzip';
+    this.agent = createAgent(opts.endpoint.url, opts.endpoint.tls);
+    this.http = axios.create({
+      httpAgent: this.agent,
+      httpsAgent: this.agent,
+      // Connect directly: a proxy from the environment would bypass the keep-alive agent and TLS.
+      proxy: false,
+      // Redirects are reported, not followed (and axios uses the plain transport without them).
+      maxRedirects: 0,
+      decompress: false,
+      validateStatus: () => true,
+    });
+    const authorization = authorizationHeader(opts.endpoint.auth);
+    this.headers = {
+      ...opts.endpoint.headers,
+      'User-Agent': opts.userAgent ?? 'promflux',
+      ...(authorization ? { Authorization: authorization } : {}),
+    };
+  }
+
+  /**
+   * Runs a range query: POST `/api/v1/query_range`, retried on network errors, timeouts, 5xx and
+   * Prometheus' transient errorTypes. Throws {@link PrometheusRequestError}: `QUERY_BAD_DATA`
+   * (never retried), `QUERY_EXECUTION` (not retried; the caller splits "too many samples"), or
+   * `QUERY_FAILED`; {@link DecodeError} for a malformed body; `ABORTED` / `DEADLINE_EXCEEDED`.
+   */
+  async queryRange(req: RangeRequest, opts: QueryRangeOptions = {}): Promise<MatrixResult> {
+    const form = new URLSearchParams(this.params);
+    form.set('query', req.expr);
+    form.set('start', formatPromSeconds(req.startMs));
+    form.set('end', formatPromSeconds(req.endMs));
+    form.set('step', formatPromStep(req.stepMs));
+    const body = form.toString();
+    return withRetry(() => this.attemptQueryRange(req, body, opts), {
+      policy: this.retry,
+      classify: classifyQueryError,
+      deadlineMs: opts.deadlineMs,
+      signal: opts.signal,
+      random: this.random,
+      onRetry: (err, attempt, delayMs) =>
+        this.logger?.warn(
+          {
+            query: req.name,
+            attempt,
+            delayMs,
+            error: err instanceof Error ? err.message : String(err),
+          },
+          'Retrying a Prometheus range query.',
+        ),
+    });
+  }
+
+  /** `/-/ready`: whether Prometheus serves queries, and what it said. Never throws. */
+  async ready(): Promise<{ ready: boolean; detail: string }> {
+    try {
+      const res = await this.getText('/-/ready');
+      const text = bodyHead(res.data);
+      return { ready: res.status === 200, detail: `HTTP ${res.status}${text ? `: ${text}` : ''}` };
+    } catch (err) {
+      return { ready: false, detail: `${this.safeUrl} is unreachable: ${safeMessage(err)}` };
+    }
+  }
+
+  /**
+   * `/api/v1/status/buildinfo`: the server's version, or undefined when it has no such API
+   * (older or compatible servers). Throws when the server cannot be reached.
+   */
+  async buildInfo(): Promise<{ version: string } | undefined> {
+    let res: AxiosResponse<string>;
+    try {
+      res = await this.getText('/api/v1/status/buildinfo');
+    } catch (err) {
+      throw new PromfluxError(
+        'QUERY_FAILED',
+        `${this.safeUrl} is unreachable: ${safeMessage(err)}`,
+      );
+    }
+    if (res.status !== 200) return undefined;
+    try {
+      const doc = JSON.parse(res.data) as { status?: unknown; data?: { version?: unknown } };
+      const version = doc.data?.version;
+      return doc.status === 'success' && typeof version === 'string' ? { version } : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Closes idle keep-alive connections. */
+  close(): void {
+    this.agent.destroy();
+  }
+
+  private async attemptQueryRange(
+    req: RangeRequest,
+    body: string,
+    opts: QueryRangeOptions,
+  ): Promise<MatrixResult> {
+    const url = joinUrl(this.endpoint.url, '/api/v1/query_range');
+    let timeoutMs = this.endpoint.timeoutMs > 0 ? this.endpoint.timeoutMs : Infinity;
+    let deadlineBound = false;
+    if (opts.deadlineMs !== undefined) {
+      const left = opts.deadlineMs - Date.now();
+      if (left <= 0) {
+        throw new PromfluxError('DEADLINE_EXCEEDED', `No time left for query "${req.name}".`);
+      }
+      if (left < timeoutMs) {
+        timeoutMs = left;
+        deadlineBound = true;
+      }
+    }
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer = Number.isFinite(timeoutMs)
+      ? setTimeout(() => {
+          timedOut = true;
+          controller.abort();
+        }, timeoutMs)
+      : undefined;
+    const onAbort = (): void => controller.abort();
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    if (opts.signal?.aborted) controller.abort();
+    let stream: Readable | undefined;
+    try {
+      const res = await this.http.post<Readable>(url, body, {
+        responseType: 'stream',
+        signal: controller.signal,
+        headers: {
+          ...this.headers,
+          'Content-Type': 'application/x-www-form-urlencoded',
+          Accept: 'application/json',
+          'Accept-Encoding': this.gzip ? 'gzip' : 'identity',
+        },
+      });
+      stream = res.data;
+      return await this.readQueryResponse(req, res, controller.signal);
+    } catch (err) {
+      if (opts.signal?.aborted) {
+        throw new PromfluxError('ABORTED', `Query "${req.name}" aborted.`, {
+          cause: opts.signal.reason,
+        });
+      }
+      if (timedOut && deadlineBound) {
+        throw new PromfluxError(
+          'DEADLINE_EXCEEDED',
+          `Query "${req.name}" did not finish before the deadline (${timeoutMs} ms left).`,
+        );
+      }
+      if (timedOut) {
+        throw new PrometheusRequestError(
+          'QUERY_FAILED',
+          req.name,
+          'timeout',
+          `no complete response from ${this.safeUrl} within ${timeoutMs} ms`,
+          { retryable: true },
+        );
+      }
+      if (err instanceof PromfluxError) throw err;
+      throw new PrometheusRequestError(
+        'QUERY_FAILED',
+        req.name,
+        'network',
+        `request to ${this.safeUrl} failed: ${safeMessage(err)}`,
+        { retryable: true },
+      );
+    } finally {
+      clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', onAbort);
+      if (stream && !stream.readableEnded) stream.destroy();
+    }
+  }
+
+  private async readQueryResponse(
+    req: RangeRequest,
+    res: AxiosResponse<Readable>,
+    signal: AbortSignal,
+  ): Promise<MatrixResult> {
+    const status = res.status;
+    const ok = status >= 200 && status < 300;
+    const retryAfterMs = parseRetryAfterMs(headerValue(res, 'retry-after'));
+    const httpError = (head: string): PrometheusRequestError =>
+      new PrometheusRequestError(
+        'QUERY_FAILED',
+        req.name,
+        `http_${status}`,
+        `HTTP ${status} from ${this.safeUrl}${head ? `: ${head}` : ''}`,
+        { retryable: isRetryableStatus(status), status, retryAfterMs },
+      );
+    if (status >= 300 && status < 400) {
+      throw httpError(
+        `redirected to ${redactUrl(headerValue(res, 'location') ?? '?')}; set the URL to where the API is served`,
+      );
+    }
+    const body = this.decodedBody(res, signal);
+    const head = new BodyHead();
+    if (!ok && !/json/i.test(headerValue(res, 'content-type') ?? '')) {
+      await head.fill(body);
+      throw httpError(head.text());
+    }
+    const decoder = new MatrixDecoder({ maxSeries: this.maxSeries, labelCache: this.labelCache });
+    let decoded;
+    try {
+      for await (const chunk of body) {
+        head.add(chunk as Buffer);
+        decoder.push(chunk as Buffer);
+      }
+      decoded = decoder.end();
+    } catch (err) {
+      if (!(err instanceof DecodeError)) throw err;
+      await head.fill(body).catch(() => undefined);
+      if (!ok) throw httpError(head.text());
+      throw new DecodeError(
+        `Malformed response to query "${req.name}" from ${this.safeUrl} (HTTP ${status}): ` +
+          `${err.message} The body starts: ${JSON.stringify(head.text())}`,
+        err.offset,
+      );
+    } finally {
+      if (body !== res.data && !body.readableEnded) body.destroy();
+    }
+    if (decoded.status === 'success') {
+      if (!ok) throw httpError('a success body with an error status');
+      return decoded.result;
+    }
+    const { errorType, error } = decoded;
+    const message = `${error || '(no message)'} (HTTP ${status})`;
+    if (errorType === 'bad_data') {
+      throw new PrometheusRequestError('QUERY_BAD_DATA', req.name, errorType, message, {
+        retryable: false,
+        status,
+      });
+    }
+    if (errorType === 'execution') {
+      throw new PrometheusRequestError('QUERY_EXECUTION', req.name, errorType, message, {
+        retryable: false,
+        status,
+      });
+    }
+    throw new PrometheusRequestError(
+      'QUERY_FAILED',
+      req.name,
+      errorType || `http_${status}`,
+      message,
+      {
+        retryable: RETRYABLE_ERROR_TYPES.has(errorType) || isRetryableStatus(status),
+        status,
+        retryAfterMs,
+      },
+    );
+  }
+
+  /** The response body, gunzipped when the server compressed it. */
+  private decodedBody(res: AxiosResponse<Readable>, signal: AbortSignal): Readable {
+    const encoding = (headerValue(res, 'content-encoding') ?? 'identity').trim().toLowerCase();
+    const raw = res.data;
+    // Aborting after the headers arrived must end the body too.
+    signal.addEventListener('abort', () => raw.destroy(new Error('aborted')), { once: true });
+    if (encoding === 'identity' || encoding === '') return raw;
+    if (encoding !== 'gzip' && encoding !== 'x-gzip') {
+      raw.destroy();
+      throw new PromfluxError(
+        'RESPONSE_MALFORMED',
+        `${this.safeUrl} answered with unsupported Content-Encoding "${encoding}".`,
+      );
+    }
+    const gunzip = createGunzip();
+    raw.on('error', (err) => gunzip.destroy(err));
+    gunzip.on('close', () => raw.destroy());
+    return raw.pipe(gunzip);
+  }
+
+  private getText(path: string): Promise<AxiosResponse<string>> {
+    return this.http.get<string>(joinUrl(this.endpoint.url, path), {
+      responseType: 'text',
+      decompress: true,
+      signal:
+        this.endpoint.timeoutMs > 0 ? AbortSignal.timeout(this.endpoint.timeoutMs) : undefined,
+      headers: this.headers,
+    });
+  }
+}
+
+/** Unix seconds with millisecond precision, exactly (`1435781430781` → `1435781430.781`). */
+export function formatPromSeconds(ms: number): string {
+  const abs = Math.abs(Math.round(ms));
+  const seconds = Math.floor(abs / 1000);
+  const frac = abs - seconds * 1000;
+  const sign = ms < 0 && abs !== 0 ? '-' : '';
+  return frac === 0 ? `${sign}${seconds}` : `${sign}${seconds}.${String(frac).padStart(3, '0')}`;
+}
+
+/** The step: float seconds when whole (`15`), else a duration (`1s500ms`), both parsed exactly. */
+export function formatPromStep(stepMs: number): string {
+  return stepMs % 1000 === 0 ? String(stepMs / 1000) : formatDuration(stepMs);
+}
+
+/** The first bytes of a body, for error messages about responses that are not what we expected. */
+class BodyHead {
+  private readonly parts: Buffer[] = [];
+  private bytes = 0;
+
+  add(chunk: Buffer): void {
+    if (this.bytes >= BODY_HEAD_CHARS * 4) return;
+    this.parts.push(chunk.subarray(0, BODY_HEAD_CHARS * 4 - this.bytes));
+    this.bytes += Math.min(chunk.length, BODY_HEAD_CHARS * 4 - this.bytes);
+  }
+
+  /** Reads on until enough is captured or the body ends. */
+  async fill(body: Readable): Promise<void> {
+    if (this.bytes >= BODY_HEAD_CHARS * 4 || body.destroyed || body.readableEnded) return;
+    for await (const chunk of body) {
+      this.add(chunk as Buffer);
+      if (this.bytes >= BODY_HEAD_CHARS * 4) break;
+    }
+  }
+
+  text(): string {
+    return bodyHead(Buffer.concat(this.parts).toString('utf8'));
+  }
+}
+
+function bodyHead(text: string): string {
+  return text
+    .replace(/[\u0000-\u001f\u007f]+/g, ' ')
+    .trim()
+    .slice(0, BODY_HEAD_CHARS);
+}
+
+function headerValue(res: AxiosResponse, name: string): string | undefined {
+  const value: unknown = (res.headers as Record<string, unknown>)[name];
+  if (Array.isArray(value)) return value.join(', ');
+  return typeof value === 'string' || typeof value === 'number' ? String(value) : undefined;
+}
+
+function isRetryableStatus(status: number): boolean {
+  return status >= 500 || status === 429 || status === 408;
+}
+
+function isLoopback(url: string): boolean {
+  try {
+    const host = new URL(url).hostname;
+    return host === 'localhost' || host === '[::1]' || host === '::1' || host.startsWith('127.');
+  } catch {
+    return false;
+  }
+}
+
+/** An error's message without anything that looks like URL credentials. */
+function safeMessage(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  const code = (err as { code?: unknown }).code;
+  const text = typeof code === 'string' && !message.includes(code) ? `${code} ${message}` : message;
+  return text.replace(/\/\/[^/@\s]*@/g, '//');
+}
