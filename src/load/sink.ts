@@ -41,7 +41,10 @@ export interface Sink {
    * caller must then treat the whole batch as unwritten (re-writing later is harmless: points are
    * idempotent).
    */
-  write(batch: LineBatch, options?: { signal?: AbortSignal; deadlineMs?: number }): Promise<WriteReport>;
+  write(
+    batch: LineBatch,
+    options?: { signal?: AbortSignal; deadlineMs?: number },
+  ): Promise<WriteReport>;
   /** Connectivity, authentication and target (bucket / database) check, for `promflux check`. */
   check(): Promise<SinkCheckResult>;
   /** Releases sockets and files. Pending writes are not abandoned silently: call after awaiting them. */

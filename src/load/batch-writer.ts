@@ -1,0 +1,400 @@
+import { promisify } from 'node:util';
+import { constants as zlibConstants, gzip } from 'node:zlib';
+
+import { describeError, isAbortError, SinkError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import { parseRetryAfterMs, withRetry, type RetryPolicy } from '../core/retry.js';
+import type { DeadLetterFile } from './dead-letter.js';
+import type { LineBatch, Precision, WriteReport } from './sink.js';
+import { classifyWriteOutcome, type WriteOutcome } from './write-outcome.js';
+
+const gzipAsync = promisify(gzip);
+
+/** One HTTP response, whatever the status. */
+export interface RawResponse {
+  status: number;
+  /** Lower-case header names. */
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+/**
+ * Sends one write request. Resolves for every HTTP status; rejects only when no response arrived
+ * (network error, timeout, abort). `contentEncoding` is set when `body` is already gzipped.
+ */
+export type PostFn = (
+  body: Buffer,
+  precision: Precision,
+  signal: AbortSignal,
+  contentEncoding: 'gzip' | undefined,
+) => Promise<RawResponse>;
+
+/** Reported before each retry wait (for logs, metrics and tests). */
+export interface RetryEvent {
+  sink: string;
+  query: string;
+  /** The attempt that failed, 1-based. */
+  attempt: number;
+  delayMs: number;
+  status?: number;
+  reason: string;
+}
+
+export interface BatchWriterOptions {
+  /** The sink's secret-free name, for messages, logs and dead letters. */
+  name: string;
+  post: PostFn;
+  retry: RetryPolicy;
+  deadLetter: DeadLetterFile;
+  logger: Logger;
+  /** Gzip request bodies (`Content-Encoding: gzip`). */
+  gzip?: boolean;
+  /** Lines per request; larger batches are written in consecutive chunks. */
+  maxLinesPerRequest?: number;
+  onRetry?: (event: RetryEvent) => void;
+  /** Injected for tests: jitter source and clock of the retry policy. */
+  random?: () => number;
+  now?: () => number;
+}
+
+/** What every InfluxDB sink needs from its creator. */
+export interface SinkDeps {
+  deadLetter: DeadLetterFile;
+  logger: Logger;
+  /** Secret-free sink name for logs, metrics and dead letters (default `influxdb`). */
+  name?: string;
+  /** Observer called before each retry wait (metrics, tests). */
+  onRetry?: (event: RetryEvent) => void;
+}
+
+/** A retryable outcome, thrown inside `withRetry` so that it waits and tries again. */
+class RetryableAttempt extends Error {
+  constructor(
+    readonly outcome: Extract<WriteOutcome, { action: 'retry' }>,
+    readonly status: number | undefined,
+    reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(reason, options);
+    this.name = 'RetryableAttempt';
+  }
+}
+
+/** Per-write state: the body's line offsets, the running report and the combined abort signal. */
+interface WriteContext {
+  batch: LineBatch;
+  /** offsets[i] = byte offset where line i starts; offsets[lineCount] = body length. */
+  offsets: number[];
+  report: WriteReport;
+  signal: AbortSignal;
+  deadlineMs: number | undefined;
+  deadlinePassed: () => boolean;
+  callerAborted: () => boolean;
+}
+
+/**
+ * Writes line-protocol batches through a transport function, owning everything between "here is a
+ * batch" and "the server has it": retries with backoff and Retry-After (never past the deadline),
+ * 413 splitting, 400/422 bisection down to the offending lines, dead-lettering those lines, and
+ * optional gzip. InfluxDB 1.x and 2.x sinks differ only in the `post` function they pass in.
+ */
+export class BatchWriter {
+  private readonly opts: BatchWriterOptions;
+
+  constructor(options: BatchWriterOptions) {
+    this.opts = options;
+  }
+
+  /**
+   * Writes every line of `batch`, or rejects with a `SinkError` (the caller then treats the whole
+   * batch as unwritten). Lines the server refuses as malformed are dead-lettered and counted in
+   * `rejected`; they never block the lines behind them.
+   */
+  async write(
+    batch: LineBatch,
+    options: { signal?: AbortSignal; deadlineMs?: number } = {},
+  ): Promise<WriteReport> {
+    const report: WriteReport = { written: 0, rejected: 0, requests: 0, retries: 0 };
+    const offsets = lineOffsets(batch.body);
+    const lineCount = offsets.length - 1;
+    if (lineCount === 0) return report;
+    if (lineCount !== batch.lines) {
+      this.opts.logger.warn(
+        { sink: this.opts.name, query: batch.query, declared: batch.lines, actual: lineCount },
+        'Batch line count does not match its body; using the lines found in the body.',
+      );
+    }
+
+    const now = this.opts.now ?? Date.now;
+    const { signal: callerSignal, deadlineMs } = options;
+    const controller = new AbortController();
+    let deadlinePassed = false;
+    const onCallerAbort = (): void => controller.abort(callerSignal?.reason);
+    let timer: NodeJS.Timeout | undefined;
+    if (callerSignal?.aborted) controller.abort(callerSignal.reason);
+    else callerSignal?.addEventListener('abort', onCallerAbort, { once: true });
+    if (deadlineMs !== undefined) {
+      const left = deadlineMs - now();
+      const onDeadline = (): void => {
+        deadlinePassed = true;
+        controller.abort(new Error('deadline'));
+      };
+      if (left <= 0) onDeadline();
+      else timer = setTimeout(onDeadline, left);
+    }
+
+    const ctx: WriteContext = {
+      batch,
+      offsets,
+      report,
+      signal: controller.signal,
+      deadlineMs,
+      deadlinePassed: () => deadlinePassed,
+      callerAborted: () => callerSignal?.aborted === true,
+    };
+    try {
+      const chunk = Math.max(1, this.opts.maxLinesPerRequest ?? lineCount);
+      for (let from = 0; from < lineCount; from += chunk) {
+        await this.writeLines(ctx, from, Math.min(lineCount, from + chunk));
+      }
+      return report;
+    } catch (err) {
+      throw this.toSinkError(err, ctx);
+    } finally {
+      clearTimeout(timer);
+      callerSignal?.removeEventListener('abort', onCallerAbort);
+    }
+  }
+
+  /** Writes lines [from, to): one request, then split, bisect, dead-letter or fail as classified. */
+  private async writeLines(ctx: WriteContext, from: number, to: number): Promise<void> {
+    const lines = to - from;
+    const body = ctx.batch.body.subarray(ctx.offsets[from], ctx.offsets[to]);
+    const { outcome, status } = await this.send(ctx, body, lines);
+    switch (outcome.action) {
+      case 'accept':
+        ctx.report.written += lines;
+        return;
+      case 'split':
+      case 'bisect': {
+        if (lines < 2) break; // the classifier never asks this; a lone line is rejected below
+        if (outcome.action === 'split') {
+          this.opts.logger.warn(
+            { sink: this.opts.name, query: ctx.batch.query, lines, bytes: body.length },
+            'InfluxDB refused the request as too large (413); writing it in halves.',
+          );
+        }
+        // Halves are written in order: a later line for the same point must still win.
+        const mid = from + Math.floor(lines / 2);
+        await this.writeLines(ctx, from, mid);
+        await this.writeLines(ctx, mid, to);
+        return;
+      }
+      case 'reject':
+        await this.deadLetter(ctx, from, to, outcome.reason, status);
+        return;
+      case 'fail':
+        throw new SinkError(outcome.code, `${this.prefix(ctx, lines)}: ${outcome.reason}`, status);
+      case 'retry':
+        break; // send() only returns final outcomes
+    }
+    await this.deadLetter(ctx, from, to, `unexpected outcome "${outcome.action}"`, status);
+  }
+
+  /** One request with retries. Returns the first non-retry outcome. */
+  private async send(
+    ctx: WriteContext,
+    body: Buffer,
+    lines: number,
+  ): Promise<{ outcome: WriteOutcome; status?: number }> {
+    const { post, retry: policy } = this.opts;
+    const payload = this.opts.gzip
+      ? await gzipAsync(body, { level: zlibConstants.Z_BEST_SPEED })
+      : body;
+    const encoding = this.opts.gzip ? 'gzip' : undefined;
+    let attempts = 0;
+    try {
+      return await withRetry(
+        async () => {
+          attempts++;
+          ctx.report.requests++;
+          let outcome: WriteOutcome;
+          let status: number | undefined;
+          try {
+            const res = await post(payload, ctx.batch.precision, ctx.signal, encoding);
+            status = res.status;
+            const retryAfter = res.headers['retry-after'];
+            outcome = classifyWriteOutcome(
+              {
+                status,
+                body: res.body,
+                headers: res.headers,
+                retryAfterMs: parseRetryAfterMs(
+                  Array.isArray(retryAfter) ? retryAfter[0] : retryAfter,
+                ),
+              },
+              lines,
+            );
+            if (outcome.action === 'retry') {
+              throw new RetryableAttempt(outcome, status, `HTTP ${status}: ${shortBody(res.body)}`);
+            }
+          } catch (err) {
+            if (err instanceof RetryableAttempt || ctx.signal.aborted) throw err;
+            const networkOutcome = classifyWriteOutcome({ networkError: true }, lines);
+            if (networkOutcome.action !== 'retry') throw err;
+            throw new RetryableAttempt(networkOutcome, undefined, describeError(err), {
+              cause: err,
+            });
+          }
+          return { outcome, status };
+        },
+        {
+          policy,
+          deadlineMs: ctx.deadlineMs,
+          signal: ctx.signal,
+          random: this.opts.random,
+          now: this.opts.now,
+          classify: (err) =>
+            err instanceof RetryableAttempt && !ctx.signal.aborted
+              ? { retry: true, afterMs: err.outcome.afterMs }
+              : { retry: false },
+          onRetry: (err, attempt, delayMs) => {
+            ctx.report.retries++;
+            const attemptErr = err as RetryableAttempt;
+            const event: RetryEvent = {
+              sink: this.opts.name,
+              query: ctx.batch.query,
+              attempt,
+              delayMs,
+              status: attemptErr.status,
+              reason: attemptErr.message,
+            };
+            this.opts.logger.warn(event, `Write attempt failed; retrying in ${delayMs} ms.`);
+            this.opts.onRetry?.(event);
+          },
+        },
+      );
+    } catch (err) {
+      if (err instanceof RetryableAttempt && !ctx.signal.aborted) {
+        const gaveUpEarly = attempts < policy.maxAttempts;
+        throw new SinkError(
+          gaveUpEarly ? 'DEADLINE_EXCEEDED' : 'SINK_WRITE_FAILED',
+          gaveUpEarly
+            ? `${this.prefix(ctx, lines)}: gave up after ${attempts} attempt(s) because the next retry would pass the deadline; last error: ${err.message}`
+            : `${this.prefix(ctx, lines)}: failed after ${attempts} attempt(s); last error: ${err.message}`,
+          err.status,
+          { cause: err.cause ?? err },
+        );
+      }
+      throw err;
+    }
+  }
+
+  private async deadLetter(
+    ctx: WriteContext,
+    from: number,
+    to: number,
+    error: string,
+    status: number | undefined,
+  ): Promise<void> {
+    const lines: string[] = [];
+    for (let i = from; i < to; i++) {
+      let end = ctx.offsets[i + 1]!;
+      while (
+        end > ctx.offsets[i]! &&
+        (ctx.batch.body[end - 1] === 0x0a || ctx.batch.body[end - 1] === 0x0d)
+      )
+        end--;
+      lines.push(ctx.batch.body.toString('utf8', ctx.offsets[i], end));
+    }
+    const deadLetter = this.opts.deadLetter;
+    try {
+      await deadLetter.append({
+        sink: this.opts.name,
+        query: ctx.batch.query,
+        lines,
+        error,
+        status,
+      });
+    } catch (err) {
+      throw new SinkError(
+        'SINK_WRITE_FAILED',
+        `${this.prefix(ctx, lines.length)}: InfluxDB rejected ${lines.length} line(s) and they could not be saved to the dead-letter file ${deadLetter.path}: ${describeError(err)}`,
+        status,
+        { cause: err },
+      );
+    }
+    ctx.report.rejected += lines.length;
+    this.opts.logger.error(
+      {
+        sink: this.opts.name,
+        query: ctx.batch.query,
+        lines: lines.length,
+        status,
+        error,
+        deadLetterPath: deadLetter.path,
+      },
+      `InfluxDB rejected ${lines.length} line(s) as malformed; they were written to the dead-letter file.`,
+    );
+  }
+
+  private toSinkError(err: unknown, ctx: WriteContext): SinkError {
+    const lines = ctx.offsets.length - 1;
+    // A definitive answer (401, 404, dead-letter failure) stays what it is, even near the deadline.
+    if (err instanceof SinkError) return err;
+    if (ctx.deadlinePassed()) {
+      return new SinkError(
+        'DEADLINE_EXCEEDED',
+        `${this.prefix(ctx, lines)}: the write deadline passed before InfluxDB acknowledged the batch.`,
+        undefined,
+        { cause: err },
+      );
+    }
+    if (ctx.callerAborted() || isAbortError(err)) {
+      return new SinkError('ABORTED', `${this.prefix(ctx, lines)}: aborted.`, undefined, {
+        cause: err,
+      });
+    }
+    return new SinkError(
+      'SINK_WRITE_FAILED',
+      `${this.prefix(ctx, lines)}: ${describeError(err)}`,
+      undefined,
+      {
+        cause: err,
+      },
+    );
+  }
+
+  private prefix(ctx: WriteContext, lines: number): string {
+    return `Could not write ${lines} line(s) of query "${ctx.batch.query}" to ${this.opts.name}`;
+  }
+}
+
+/**
+ * Byte offsets where lines start, plus the body length at the end (so line i is
+ * `body.subarray(offsets[i], offsets[i + 1])`). A final line without `\n` still counts; blank lines
+ * stay attached to the line before them (a request of only blank lines would be refused by 2.x as
+ * "writing requires points"). Lines are cut at every `\n`: promflux's encoder never leaves a raw
+ * newline inside a value.
+ */
+export function lineOffsets(body: Buffer): number[] {
+  const offsets = [0];
+  let pos = 0;
+  let seenContent = false;
+  while (pos < body.length) {
+    const nl = body.indexOf(0x0a, pos);
+    const end = nl === -1 ? body.length : nl + 1;
+    if (body[pos] !== 0x0a) {
+      if (seenContent) offsets.push(pos);
+      seenContent = true;
+    }
+    pos = end;
+  }
+  if (seenContent) offsets.push(body.length);
+  return offsets;
+}
+
+function shortBody(body: string): string {
+  const text = body.trim().replace(/\s+/g, ' ');
+  return text.length > 300 ? `${text.slice(0, 300)}…` : text || '(empty body)';
+}

@@ -1,0 +1,73 @@
+import { mkdir, open } from 'node:fs/promises';
+import { dirname } from 'node:path';
+
+/** Lines one write refused as malformed, with the server's reason. */
+export interface DeadLetterGroup {
+  sink: string;
+  query: string;
+  /** Line-protocol lines without their trailing newline. */
+  lines: readonly string[];
+  /** The server's error message. */
+  error: string;
+  status?: number;
+}
+
+/**
+ * The dead-letter file: JSON lines `{"time","sink","query","line","error","status"}`, one per
+ * rejected line, so an operator can inspect and replay what InfluxDB refused. Each group is one
+ * append followed by fsync; appends are serialised within the process. Failures reject: the caller
+ * must then not acknowledge the lines (loss is never silent).
+ */
+export class DeadLetterFile {
+  readonly path: string;
+  private readonly now: () => Date;
+  private linesWritten = 0;
+  private dirReady = false;
+  private tail: Promise<void> = Promise.resolve();
+
+  constructor(path: string, options: { now?: () => Date } = {}) {
+    this.path = path;
+    this.now = options.now ?? (() => new Date());
+  }
+
+  /** Lines appended since this object was created. */
+  get count(): number {
+    return this.linesWritten;
+  }
+
+  /** Appends one group and waits until it is on disk. */
+  append(group: DeadLetterGroup): Promise<void> {
+    const run = this.tail.then(() => this.write(group));
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+
+  private async write(group: DeadLetterGroup): Promise<void> {
+    if (group.lines.length === 0) return;
+    const time = this.now().toISOString();
+    let text = '';
+    for (const line of group.lines) {
+      text +=
+        JSON.stringify({
+          time,
+          sink: group.sink,
+          query: group.query,
+          line,
+          error: group.error,
+          status: group.status ?? null,
+        }) + '\n';
+    }
+    if (!this.dirReady) {
+      await mkdir(dirname(this.path), { recursive: true });
+      this.dirReady = true;
+    }
+    const file = await open(this.path, 'a', 0o640);
+    try {
+      await file.appendFile(text, 'utf8');
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+    this.linesWritten += group.lines.length;
+  }
+}

@@ -1,0 +1,209 @@
+import type http from 'node:http';
+
+import { HttpError, InfluxDB } from '@influxdata/influxdb-client';
+import { BucketsAPI, OrgsAPI } from '@influxdata/influxdb-client-apis';
+
+import { describeError, SinkError } from '../core/errors.js';
+import { authorizationHeader, createAgent, joinUrl } from '../core/http.js';
+import { formatDuration } from '../core/time.js';
+import type { InfluxSinkConfig } from '../config/types.js';
+import { BatchWriter, type PostFn, type SinkDeps } from './batch-writer.js';
+import { describePing, pingInflux } from './detect-api.js';
+import { httpRequest } from './http-request.js';
+import type { LineBatch, Precision, Sink, SinkCheckResult, WriteReport } from './sink.js';
+import { serverErrorMessage } from './write-outcome.js';
+
+/**
+ * InfluxDB 2.x, Cloud and 3.x (and VictoriaMetrics) through `POST /api/v2/write?org=&bucket=&precision=`
+ * with `Authorization: Token <token>`. Writes go through node:http (see http-request.ts for why not
+ * the client library's transport); `check()` uses the library's OrgsAPI and BucketsAPI.
+ */
+export class InfluxDbV2Sink implements Sink {
+  readonly name: string;
+  readonly api = 'v2' as const;
+  private readonly config: InfluxSinkConfig;
+  private readonly agent: http.Agent;
+  private readonly writer: BatchWriter;
+  private readonly headers: Record<string, string>;
+  private readonly writeUrls: Record<Precision, URL>;
+  private closed = false;
+
+  constructor(config: InfluxSinkConfig, deps: SinkDeps) {
+    this.config = config;
+    this.name = deps.name ?? 'influxdb';
+    this.agent = createAgent(config.endpoint.url, config.endpoint.tls);
+    const auth = config.token ? `Token ${config.token}` : authorizationHeader(config.endpoint.auth);
+    this.headers = { ...config.endpoint.headers, ...(auth ? { Authorization: auth } : {}) };
+    this.writeUrls = { s: this.writeUrl('s'), ms: this.writeUrl('ms') };
+    const post: PostFn = async (body, precision, signal, contentEncoding) => {
+      const res = await httpRequest({
+        method: 'POST',
+        url: this.writeUrls[precision],
+        headers: {
+          ...this.headers,
+          'Content-Type': 'text/plain; charset=utf-8',
+          ...(contentEncoding ? { 'Content-Encoding': contentEncoding } : {}),
+        },
+        body,
+        agent: this.agent,
+        timeoutMs: config.endpoint.timeoutMs,
+        signal,
+      });
+      return res;
+    };
+    this.writer = new BatchWriter({
+      name: this.name,
+      post,
+      retry: config.retry,
+      deadLetter: deps.deadLetter,
+      logger: deps.logger,
+      gzip: config.gzip,
+      maxLinesPerRequest: config.batchSize,
+      onRetry: deps.onRetry,
+    });
+  }
+
+  write(
+    batch: LineBatch,
+    options?: { signal?: AbortSignal; deadlineMs?: number },
+  ): Promise<WriteReport> {
+    if (this.closed) {
+      return Promise.reject(new SinkError('SINK_WRITE_FAILED', `Sink ${this.name} is closed.`));
+    }
+    return this.writer.write(batch, options);
+  }
+
+  /**
+   * Reachability (`/ping`), then on InfluxDB 2.x the organization and bucket (token accepted),
+   * then an empty write, which 2.x answers only after checking token, org, bucket and write
+   * permission (`400 writing requires points` means all of them passed).
+   */
+  async check(): Promise<SinkCheckResult> {
+    const details: string[] = [];
+    const { org, bucket } = this.config;
+    let ping;
+    try {
+      ping = await pingInflux(this.config.endpoint, this.agent);
+    } catch (err) {
+      return { ok: false, details: [describeError(err)] };
+    }
+    details.push(describePing(ping, 'v2'));
+
+    if (!/^v?2\./.test(ping.version ?? '')) {
+      details.push(
+        'organization and bucket look-up skipped: only InfluxDB 2.x has /api/v2/orgs and /api/v2/buckets',
+      );
+    } else if (!org) {
+      details.push('organization and bucket look-up skipped: no org configured');
+    } else {
+      const influx = new InfluxDB({
+        url: this.config.endpoint.url,
+        token: this.config.token,
+        timeout: this.config.endpoint.timeoutMs,
+        headers: this.config.endpoint.headers,
+        transportOptions: { agent: this.agent },
+      });
+      try {
+        const orgs = await new OrgsAPI(influx).getOrgs({ org });
+        if (!orgs.orgs?.some((o) => o.name === org || o.id === org)) {
+          return { ok: false, details: [...details, `organization "${org}" not found`] };
+        }
+        details.push(`organization "${org}" found`);
+      } catch (err) {
+        return {
+          ok: false,
+          details: [...details, this.lookupFailure(err, `organization "${org}" not found`)],
+        };
+      }
+      try {
+        const found = await new BucketsAPI(influx).getBuckets({ org, name: bucket });
+        const match = found.buckets?.find((b) => b.name === bucket);
+        if (!match) {
+          return {
+            ok: false,
+            details: [...details, `bucket "${bucket}" not found in org "${org}"`],
+          };
+        }
+        const every = match.retentionRules[0]?.everySeconds ?? 0;
+        details.push(
+          `bucket "${bucket}" found in org "${org}" (retention ${every > 0 ? formatDuration(every * 1000) : 'infinite'})`,
+        );
+      } catch (err) {
+        return {
+          ok: false,
+          details: [
+            ...details,
+            this.lookupFailure(err, `bucket "${bucket}" not found in org "${org}"`),
+          ],
+        };
+      }
+    }
+
+    const probe = await this.probeWrite();
+    details.push(probe.detail);
+    return { ok: probe.ok, details };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.agent.destroy();
+    return Promise.resolve();
+  }
+
+  private writeUrl(precision: Precision): URL {
+    const url = new URL(joinUrl(this.config.endpoint.url, '/api/v2/write'));
+    if (this.config.org) url.searchParams.set('org', this.config.org);
+    url.searchParams.set('bucket', this.config.bucket);
+    url.searchParams.set('precision', precision);
+    return url;
+  }
+
+  private async probeWrite(): Promise<{ ok: boolean; detail: string }> {
+    const { bucket } = this.config;
+    try {
+      const res = await httpRequest({
+        method: 'POST',
+        url: this.writeUrls.s,
+        headers: { ...this.headers, 'Content-Type': 'text/plain; charset=utf-8' },
+        body: Buffer.alloc(0),
+        agent: this.agent,
+        timeoutMs: this.config.endpoint.timeoutMs,
+      });
+      const message = serverErrorMessage(res);
+      if (res.status >= 200 && res.status < 300) return { ok: true, detail: 'write access: ok' };
+      if (res.status === 400) {
+        // 2.x checks token, org, bucket and permission before it finds the body empty.
+        return { ok: true, detail: `write access: ok (empty test write answered 400: ${message})` };
+      }
+      if (res.status === 401) return { ok: false, detail: this.unauthorized() };
+      if (res.status === 403) {
+        return {
+          ok: false,
+          detail: `the token may not write to bucket "${bucket}" (403: ${message})`,
+        };
+      }
+      if (res.status === 404)
+        return { ok: false, detail: `write target not found (404): ${message}` };
+      return { ok: false, detail: `test write failed (${res.status}): ${message}` };
+    } catch (err) {
+      return { ok: false, detail: `test write failed: ${describeError(err)}` };
+    }
+  }
+
+  private lookupFailure(err: unknown, notFound: string): string {
+    if (err instanceof HttpError) {
+      if (err.statusCode === 401) return this.unauthorized();
+      if (err.statusCode === 404) return notFound;
+      if (err.statusCode === 403)
+        return `the token may not read ${notFound.split(' not found')[0]} (403)`;
+      return `${notFound.split(' not found')[0]}: look-up failed (${err.statusCode}): ${err.message}`;
+    }
+    return `look-up failed: ${describeError(err)}`;
+  }
+
+  private unauthorized(): string {
+    return this.config.token
+      ? 'InfluxDB rejected the token (401 unauthorized)'
+      : 'InfluxDB requires a token and none is configured (401 unauthorized)';
+  }
+}

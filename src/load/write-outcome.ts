@@ -1,0 +1,171 @@
+import type { ErrorCode } from '../core/errors.js';
+
+/** What a write attempt produced, as far as classification needs it. */
+export interface WriteResponse {
+  /** HTTP status; absent when no response arrived. */
+  status?: number;
+  /** Connection refused/reset, DNS failure, timeout: no HTTP response. */
+  networkError?: boolean;
+  /** The server's Retry-After, already converted to milliseconds (it is sent in seconds). */
+  retryAfterMs?: number;
+  body?: string;
+  /** Response headers with lower-case names (node's `IncomingHttpHeaders`). */
+  headers?: Record<string, string | string[] | undefined>;
+}
+
+/**
+ * What the batch writer does next:
+ * - `accept`: every line was written;
+ * - `split`: the body was too large: write each half (at line boundaries);
+ * - `bisect`: some line is malformed: write each half so only the bad lines end up rejected;
+ * - `reject`: these lines are refused for good: dead-letter them, never retry;
+ * - `retry`: transient: try the same request again after max(backoff, `afterMs`);
+ * - `fail`: retrying will not help (credentials, missing database): the batch stays unwritten.
+ */
+export type WriteOutcome =
+  | { action: 'accept' }
+  | { action: 'split' }
+  | { action: 'bisect' }
+  | { action: 'reject'; reason: string }
+  | { action: 'retry'; afterMs?: number }
+  | { action: 'fail'; code: ErrorCode; reason: string };
+
+/**
+ * 400s that are about the request, not about its lines: bisecting them would dead-letter every
+ * line one by one. Line errors always read `unable to parse '…'` or `partial write: …`.
+ */
+const REQUEST_LEVEL_400: readonly RegExp[] = [
+  /database is required/i, // 1.x: no db parameter
+  /provide either orgID or org/i, // 2.x: no org
+  /invalid precision/i,
+  /writing requires points/i, // 2.x: empty body
+  /gzip/i, // bad gzip body (2.x)
+  /^unexpected EOF$/i, // bad gzip body (1.x)
+];
+
+/** 1.x answers 500 for a missing retention policy: a configuration error, not a transient one. */
+const NOT_FOUND_500 = /retention policy not found/i;
+
+/**
+ * Classifies the response to one write request of `lines` lines. The single source of truth for
+ * InfluxDB 1.x, 2.x, 3.x and VictoriaMetrics write outcomes (modelled on Telegraf's influxdb_v2
+ * output):
+ *
+ * | response | action |
+ * |---|---|
+ * | 2xx | accept |
+ * | 400, 422 | bisect (> 1 line), reject (1 line, or `dropped=N` covers every line); request-level 400s fail |
+ * | 413 | split (> 1 line), reject (1 line) |
+ * | 401, 403 | fail SINK_AUTH (the batch is kept: the pipeline does not advance) |
+ * | 404 | fail SINK_NOT_FOUND |
+ * | 429, 503 | retry after max(backoff, Retry-After) |
+ * | 408, 500, 502, 504, network error, timeout | retry (1.x "retention policy not found" 500: fail SINK_NOT_FOUND) |
+ * | anything else | fail SINK_WRITE_FAILED |
+ *
+ * 400 from 2.x/3.x means one bad line rejected the whole batch; from 1.x and 422 from 2.x it is a
+ * partial write (valid points were stored). Bisecting re-writes valid lines in both cases, which is
+ * harmless: points are idempotent.
+ */
+export function classifyWriteOutcome(res: WriteResponse, lines: number): WriteOutcome {
+  const { status } = res;
+  if (res.networkError || status === undefined || status === 0) return retry(res);
+  if (status >= 200 && status < 300) return { action: 'accept' };
+  const message = serverErrorMessage(res);
+  switch (status) {
+    case 400:
+    case 422: {
+      if (status === 400 && isRequestLevel400(message)) {
+        return {
+          action: 'fail',
+          code: 'SINK_WRITE_FAILED',
+          reason: `request refused (400): ${message}`,
+        };
+      }
+      if (lines <= 1 || droppedEveryLine(message, lines))
+        return { action: 'reject', reason: message };
+      return { action: 'bisect' };
+    }
+    case 413:
+      return lines > 1 ? { action: 'split' } : { action: 'reject', reason: message };
+    case 401:
+      return {
+        action: 'fail',
+        code: 'SINK_AUTH',
+        reason: `authentication failed (401): ${message}`,
+      };
+    case 403:
+      return { action: 'fail', code: 'SINK_AUTH', reason: `permission denied (403): ${message}` };
+    case 404:
+      return { action: 'fail', code: 'SINK_NOT_FOUND', reason: `not found (404): ${message}` };
+    case 500:
+      if (NOT_FOUND_500.test(message)) {
+        return { action: 'fail', code: 'SINK_NOT_FOUND', reason: `not found (500): ${message}` };
+      }
+      return retry(res);
+    case 408:
+    case 429:
+    case 502:
+    case 503:
+    case 504:
+      return retry(res);
+    default:
+      return {
+        action: 'fail',
+        code: 'SINK_WRITE_FAILED',
+        reason: `unexpected response (${status}): ${message}`,
+      };
+  }
+}
+
+function retry(res: WriteResponse): WriteOutcome {
+  return res.retryAfterMs !== undefined && res.retryAfterMs >= 0
+    ? { action: 'retry', afterMs: res.retryAfterMs }
+    : { action: 'retry' };
+}
+
+function isRequestLevel400(message: string): boolean {
+  if (/unable to parse|partial write/i.test(message)) return false;
+  return REQUEST_LEVEL_400.some((re) => re.test(message));
+}
+
+/** `partial write: … dropped=N`: when N covers the batch, no line was written, so no need to bisect. */
+function droppedEveryLine(message: string, lines: number): boolean {
+  const match = /dropped=(\d+)/.exec(message);
+  return match !== null && Number(match[1]) >= lines;
+}
+
+const MAX_MESSAGE_CHARS = 2000;
+
+/**
+ * The server's error text: `{"code","message"}` (2.x/3.x), `{"error"}` (1.x), the
+ * `X-Influxdb-Error` or `X-Platform-Error-Code` header, the plain body, or the status alone.
+ */
+export function serverErrorMessage(
+  res: Pick<WriteResponse, 'status' | 'body' | 'headers'>,
+): string {
+  const text = (res.body ?? '').trim();
+  let message: string | undefined;
+  if (text.startsWith('{')) {
+    try {
+      const json = JSON.parse(text) as Record<string, unknown>;
+      if (typeof json.message === 'string' && json.message) message = json.message;
+      else if (typeof json.error === 'string' && json.error) message = json.error;
+    } catch {
+      // not JSON after all: fall through to headers and plain text
+    }
+  }
+  message ??=
+    header(res.headers, 'x-influxdb-error') ?? header(res.headers, 'x-platform-error-code');
+  if (!message && text) message = text;
+  if (!message) message = res.status ? `HTTP ${res.status}` : 'no response';
+  return message.length > MAX_MESSAGE_CHARS ? `${message.slice(0, MAX_MESSAGE_CHARS)}…` : message;
+}
+
+function header(
+  headers: Record<string, string | string[] | undefined> | undefined,
+  name: string,
+): string | undefined {
+  const value = headers?.[name];
+  const first = Array.isArray(value) ? value[0] : value;
+  return first ? first : undefined;
+}

@@ -1,0 +1,86 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import pino from 'pino';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+
+import { BatchWriter, lineOffsets, type RawResponse } from '../../../src/load/batch-writer.js';
+import { DeadLetterFile } from '../../../src/load/dead-letter.js';
+
+const lines = (body: string): string[] => {
+  const buf = Buffer.from(body);
+  const offsets = lineOffsets(buf);
+  return offsets.slice(0, -1).map((start, i) => buf.toString('utf8', start, offsets[i + 1]));
+};
+
+describe('lineOffsets', () => {
+  it('cuts at newlines without re-encoding, keeping multi-byte text intact', () => {
+    expect(lines('a f=1\nb,t=é f=2\n')).toEqual(['a f=1\n', 'b,t=é f=2\n']);
+  });
+
+  it('counts a last line without a newline', () => {
+    expect(lines('a f=1\nb f=2')).toEqual(['a f=1\n', 'b f=2']);
+  });
+
+  it('attaches blank lines to the line before and ignores an all-blank body', () => {
+    expect(lines('\na f=1\n\n\nb f=2\n')).toEqual(['\na f=1\n\n\n', 'b f=2\n']);
+    expect(lineOffsets(Buffer.from('\n\n'))).toEqual([0]);
+    expect(lineOffsets(Buffer.alloc(0))).toEqual([0]);
+  });
+});
+
+describe('BatchWriter with a scripted transport', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'promflux-bw-'));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('bisects to the bad lines, writes the rest in order, and never splits a line', async () => {
+    const bodies: string[] = [];
+    const post = (body: Buffer): Promise<RawResponse> => {
+      const text = body.toString('utf8');
+      bodies.push(text);
+      const bad = text.split('\n').filter((l) => l.includes('BAD'));
+      return Promise.resolve(
+        bad.length
+          ? {
+              status: 400,
+              headers: {},
+              body: JSON.stringify({
+                code: 'invalid',
+                message: `unable to parse '${bad[0]}': invalid number`,
+              }),
+            }
+          : { status: 204, headers: {}, body: '' },
+      );
+    };
+    const deadLetter = new DeadLetterFile(join(dir, 'dl.jsonl'));
+    const writer = new BatchWriter({
+      name: 'test',
+      post,
+      retry: { maxAttempts: 1, initialDelayMs: 1, maxDelayMs: 1, multiplier: 1, jitter: 0 },
+      deadLetter,
+      logger: pino({ level: 'silent' }),
+    });
+    const input = Array.from({ length: 16 }, (_, i) =>
+      i === 3 || i === 12 ? `m BAD=${i}` : `m f=${i} ${i}`,
+    );
+    const report = await writer.write({
+      body: Buffer.from(input.join('\n') + '\n'),
+      lines: 16,
+      precision: 's',
+      query: 'q',
+    });
+    expect(report).toMatchObject({ written: 14, rejected: 2 });
+    expect(deadLetter.count).toBe(2);
+    const accepted = bodies
+      .filter((b) => !b.includes('BAD'))
+      .flatMap((b) => b.split('\n').filter(Boolean));
+    expect(accepted).toEqual(input.filter((l) => !l.includes('BAD')));
+    for (const body of bodies) expect(body.endsWith('\n')).toBe(true);
+  });
+});
