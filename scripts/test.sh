@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The whole test suite, on a fresh Debian/Ubuntu machine with Node >= 20 (README's second command).
+# Installs what the tests need (Debian's prometheus, influxdb, victoria-metrics; npm packages),
+# then runs the static checks and every test: unit, fakes, and integration against real servers.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/install-deps.sh
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund
+fi
+npm run check
+npm test
