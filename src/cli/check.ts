@@ -1,0 +1,63 @@
+import type { Writable } from 'node:stream';
+import type { PromfluxConfig } from '../config/types.js';
+import { describeError } from '../core/errors.js';
+import { redactUrl } from '../core/http.js';
+import type { Logger } from '../core/logger.js';
+import { PrometheusClient } from '../extract/prometheus.js';
+import { createSink } from '../load/create-sink.js';
+import { DeadLetterFile } from '../load/dead-letter.js';
+
+/**
+ * `promflux check`: can promflux reach both ends, authenticate, and find its target? Prints one
+ * line per check (`ok`/`FAIL`) and resolves to whether all passed.
+ */
+export async function runChecks(
+  config: PromfluxConfig,
+  logger: Logger,
+  out: Writable,
+): Promise<boolean> {
+  let ok = true;
+  const line = (passed: boolean, text: string): void => {
+    ok &&= passed;
+    out.write(`${passed ? 'ok  ' : 'FAIL'} ${text}\n`);
+  };
+
+  const prometheusUrl = redactUrl(config.extract.endpoint.url);
+  const client = new PrometheusClient({
+    endpoint: config.extract.endpoint,
+    params: config.extract.params,
+    retry: { ...config.extract.retry, maxAttempts: 1 },
+  });
+  try {
+    const ready = await client.ready();
+    line(ready.ready, `prometheus ${prometheusUrl}: ${ready.detail}`);
+    const info = await client.buildInfo();
+    line(
+      true,
+      `prometheus ${prometheusUrl}: version ${info?.version ?? 'unknown (no buildinfo API)'}`,
+    );
+  } catch (err) {
+    line(false, `prometheus ${prometheusUrl}: ${describeError(err)}`);
+  } finally {
+    client.close();
+  }
+
+  const influxUrl = redactUrl(config.load.influxdb.endpoint.url);
+  try {
+    const sink = await createSink(config.load.influxdb, {
+      deadLetter: new DeadLetterFile(config.load.deadLetterPath),
+      logger,
+      name: 'influxdb',
+    });
+    try {
+      const result = await sink.check();
+      for (const detail of result.details) line(result.ok, `influxdb ${influxUrl}: ${detail}`);
+      if (result.details.length === 0) line(result.ok, `influxdb ${influxUrl}`);
+    } finally {
+      await sink.close();
+    }
+  } catch (err) {
+    line(false, `influxdb ${influxUrl}: ${describeError(err)}`);
+  }
+  return ok;
+}

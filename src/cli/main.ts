@@ -1,0 +1,268 @@
+import { Command, CommanderError, Option } from 'commander';
+import type { Writable } from 'node:stream';
+import { loadConfigFile, resolveConfigPath } from '../config/index.js';
+import type { PromfluxConfig, QueryConfig } from '../config/types.js';
+import { ConfigError, PromfluxError, UsageError, describeError } from '../core/errors.js';
+import { createLogger } from '../core/logger.js';
+import { parseTimeMs, toRfc3339 } from '../core/time.js';
+import { metricsRefusedByWhitelist } from '../transform/filter.js';
+import { openPipeline, runQueries, type DryRun } from '../pipeline/pipeline.js';
+import type { TimeRange } from '../pipeline/run-query.js';
+import { runChecks } from './check.js';
+import { EXIT } from './exit-codes.js';
+import { formatQuerySummary, summaryRecord } from './summary.js';
+
+export interface CliIo {
+  stdout: Writable;
+  stderr: Writable;
+  env: NodeJS.ProcessEnv;
+  now: () => number;
+}
+
+interface CommonOptions {
+  config?: string;
+  dryRun?: boolean;
+  summary?: boolean;
+  json?: boolean;
+}
+
+const VERSION = '0.1.0';
+
+/** Runs the CLI and resolves to the process exit code (see exit-codes.ts); never throws. */
+export async function main(argv: string[], io: Partial<CliIo> = {}): Promise<number> {
+  const ctx: CliIo = {
+    stdout: io.stdout ?? process.stdout,
+    stderr: io.stderr ?? process.stderr,
+    env: io.env ?? process.env,
+    now: io.now ?? Date.now,
+  };
+  let exitCode: number = EXIT.OK;
+  const program = buildProgram(ctx, (code) => (exitCode = code));
+  try {
+    await program.parseAsync(argv);
+    return exitCode;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      return err.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
+    }
+    return reportFatal(ctx, err);
+  }
+}
+
+function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
+  const program = new Command('promflux')
+    .description('Moves health metrics from Prometheus into InfluxDB.')
+    .version(VERSION)
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+    })
+    .showHelpAfterError('(run with --help for usage)');
+
+  const withCommon = (cmd: Command): Command =>
+    cmd
+      .option(
+        '-c, --config <file>',
+        'config file (default: $PROMFLUX_CONFIG, else config/promflux.yaml)',
+      )
+      .option('--dry-run', 'extract and transform, print line protocol to stdout, write nothing')
+      .option('--summary', 'with --dry-run: print only the per-query summary, not the lines')
+      .option('--json', 'print the per-query summary as JSON lines');
+
+  withCommon(program)
+    .option('--once', 'run one cycle over the last interval and exit (same as `run --once`)')
+    .action(async (opts: CommonOptions & { once?: boolean }) => {
+      if (!opts.once) {
+        program.outputHelp();
+        setExit(EXIT.USAGE);
+        return;
+      }
+      setExit(await runOnce(io, opts));
+    });
+
+  withCommon(program.command('run'))
+    .description('run cycles; with --once, one cycle over [now - interval_seconds, now - delay]')
+    .option('--once', 'run one cycle and exit')
+    .action(async (opts: CommonOptions & { once?: boolean }) => {
+      if (!opts.once) {
+        throw new UsageError(
+          '`promflux run` needs --once in this version: the daemon loop is not built yet.',
+        );
+      }
+      setExit(await runOnce(io, opts));
+    });
+
+  withCommon(program.command('backfill'))
+    .description('run the pipeline over a historical range')
+    .requiredOption(
+      '--from <time>',
+      'start: RFC 3339, unix seconds, or now-<duration> (e.g. now-24h)',
+    )
+    .requiredOption('--to <time>', 'end (inclusive), same forms; e.g. now')
+    .addOption(
+      new Option('--query <name>', 'only this query (repeatable)').argParser(collect).default([]),
+    )
+    .action(async (opts: CommonOptions & { from: string; to: string; query: string[] }) => {
+      setExit(await runBackfill(io, opts));
+    });
+
+  program
+    .command('check-config')
+    .description('validate the configuration file and exit (0 valid, 2 invalid)')
+    .option('-c, --config <file>', 'config file')
+    .action(async (opts: { config?: string }) => {
+      const { config, path, warnings } = await loadConfig(io, opts.config);
+      for (const w of warnings) io.stderr.write(`warning: ${w}\n`);
+      for (const w of whitelistWarnings(config)) io.stderr.write(`warning: ${w}\n`);
+      io.stdout.write(
+        `${path}: valid. ${config.extract.queries.length} queries: ` +
+          `${config.extract.queries.map((q) => q.name).join(', ')}.\n`,
+      );
+      setExit(EXIT.OK);
+    });
+
+  program
+    .command('check')
+    .description(
+      'check connectivity: Prometheus ready + build info; InfluxDB reachable, authenticated, target exists',
+    )
+    .option('-c, --config <file>', 'config file')
+    .action(async (opts: { config?: string }) => {
+      const { config } = await loadConfig(io, opts.config);
+      const logger = createLogger({ level: 'warn' });
+      const ok = await runChecks(config, logger, io.stdout);
+      setExit(ok ? EXIT.OK : EXIT.FAILURE);
+    });
+
+  return program;
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+async function loadConfig(
+  io: CliIo,
+  cliPath: string | undefined,
+): Promise<{ config: PromfluxConfig; path: string; warnings: string[] }> {
+  const path = resolveConfigPath(cliPath, io.env);
+  const loaded = await loadConfigFile(path, io.env);
+  return { ...loaded, path };
+}
+
+function whitelistWarnings(config: PromfluxConfig): string[] {
+  return config.extract.queries.flatMap((q) => {
+    const refused = metricsRefusedByWhitelist(config.transform.validMetrics, q.expr);
+    return refused.length === 0
+      ? []
+      : [
+          `query "${q.name}" selects ${refused.join(', ')}, which transform.valid_metrics does not list: ` +
+            'its series will be dropped.',
+        ];
+  });
+}
+
+async function runOnce(io: CliIo, opts: CommonOptions): Promise<number> {
+  const now = io.now();
+  return runPipeline(io, opts, (config) => ({
+    queries: config.extract.queries,
+    rangeFor: () => ({
+      startMs: now - config.pipeline.intervalSeconds * 1000,
+      endMs: now - config.pipeline.delayMs,
+    }),
+  }));
+}
+
+async function runBackfill(
+  io: CliIo,
+  opts: CommonOptions & { from: string; to: string; query: string[] },
+): Promise<number> {
+  const now = io.now();
+  const range: TimeRange = {
+    startMs: parseTimeMs(opts.from, now),
+    endMs: parseTimeMs(opts.to, now),
+  };
+  if (range.endMs < range.startMs) {
+    throw new UsageError(
+      `--to (${toRfc3339(range.endMs)}) is before --from (${toRfc3339(range.startMs)}).`,
+    );
+  }
+  return runPipeline(io, opts, (config) => {
+    const all = config.extract.queries;
+    const unknown = opts.query.filter((name) => !all.some((q) => q.name === name));
+    if (unknown.length > 0) {
+      throw new UsageError(
+        `Unknown --query ${unknown.map((n) => `"${n}"`).join(', ')}; configured: ${all.map((q) => q.name).join(', ')}.`,
+      );
+    }
+    const queries = opts.query.length > 0 ? all.filter((q) => opts.query.includes(q.name)) : all;
+    return { queries, rangeFor: () => range };
+  });
+}
+
+async function runPipeline(
+  io: CliIo,
+  opts: CommonOptions,
+  plan: (config: PromfluxConfig) => {
+    queries: QueryConfig[];
+    rangeFor: (q: QueryConfig) => TimeRange;
+  },
+): Promise<number> {
+  const { config, warnings } = await loadConfig(io, opts.config);
+  const { queries, rangeFor } = plan(config);
+  const logger = createLogger({ level: config.pipeline.logLevel });
+  for (const w of [...warnings, ...whitelistWarnings(config)]) logger.warn(w);
+  const dryRun: DryRun = opts.dryRun ? (opts.summary ? 'summary' : 'print') : 'off';
+  // With line protocol on stdout, summaries go to stderr so the output stays pipeable.
+  const report = dryRun === 'print' ? io.stderr : io.stdout;
+
+  const abort = new AbortController();
+  let signalled: NodeJS.Signals | undefined;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (signalled) process.exit(signal === 'SIGINT' ? EXIT.SIGINT : EXIT.SIGTERM);
+    signalled = signal;
+    logger.warn({ signal }, 'Interrupted: abandoning the run; acknowledged data stays written.');
+    abort.abort(new Error(`received ${signal}`));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const pipeline = await openPipeline(config, logger, { dryRun, stdout: io.stdout });
+    try {
+      const results = await runQueries(pipeline, queries, rangeFor, {
+        signal: abort.signal,
+        onResult: (r) =>
+          report.write(
+            (opts.json ? JSON.stringify(summaryRecord(r)) : formatQuerySummary(r)) + '\n',
+          ),
+      });
+      if (signalled) return signalled === 'SIGINT' ? EXIT.SIGINT : EXIT.SIGTERM;
+      return results.every((r) => r.error === undefined) ? EXIT.OK : EXIT.FAILURE;
+    } finally {
+      await pipeline.close();
+    }
+  } catch (err) {
+    if (err instanceof PromfluxError && (err.code === 'CONFIG_INVALID' || err.code === 'USAGE'))
+      throw err;
+    logger.error({ err: describeError(err) }, 'Run failed.');
+    io.stderr.write(`promflux: ${describeError(err)}\n`);
+    return EXIT.FAILURE;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+function reportFatal(io: CliIo, err: unknown): number {
+  if (err instanceof ConfigError) {
+    io.stderr.write(`promflux: ${err.message}\n`);
+    return EXIT.USAGE;
+  }
+  if (err instanceof UsageError) {
+    io.stderr.write(`promflux: ${err.message}\n`);
+    return EXIT.USAGE;
+  }
+  io.stderr.write(`promflux: ${describeError(err)}\n`);
+  return EXIT.FAILURE;
+}

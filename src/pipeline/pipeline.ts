@@ -1,0 +1,97 @@
+import type { Writable } from 'node:stream';
+import type { PromfluxConfig, QueryConfig } from '../config/types.js';
+import type { Logger } from '../core/logger.js';
+import { PrometheusClient } from '../extract/prometheus.js';
+import { createSink } from '../load/create-sink.js';
+import { DeadLetterFile } from '../load/dead-letter.js';
+import type { Sink } from '../load/sink.js';
+import { StdoutSink } from '../load/stdout-sink.js';
+import { runQuery, type QueryRunResult, type TimeRange } from './run-query.js';
+
+export type DryRun = 'off' | 'print' | 'summary';
+
+/**
+ * The assembled pipeline: sinks opened first, the Prometheus client last; closed in reverse.
+ * Every mode (`--once`, daemon cycles, backfill, dry run) drives the same `runQueries`.
+ */
+export interface Pipeline {
+  readonly config: PromfluxConfig;
+  readonly client: PrometheusClient;
+  readonly sinks: readonly Sink[];
+  readonly logger: Logger;
+  close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  dryRun?: DryRun;
+  stdout?: Writable;
+}
+
+export async function openPipeline(
+  config: PromfluxConfig,
+  logger: Logger,
+  opts: OpenOptions = {},
+): Promise<Pipeline> {
+  const dryRun = opts.dryRun ?? 'off';
+  const sinks: Sink[] =
+    dryRun === 'off'
+      ? [
+          await createSink(config.load.influxdb, {
+            deadLetter: new DeadLetterFile(config.load.deadLetterPath),
+            logger: logger.child({ sink: 'influxdb' }),
+            name: 'influxdb',
+          }),
+        ]
+      : [new StdoutSink(opts.stdout ?? process.stdout, dryRun === 'print')];
+  const client = new PrometheusClient({
+    endpoint: config.extract.endpoint,
+    params: config.extract.params,
+    retry: config.extract.retry,
+  });
+  return {
+    config,
+    client,
+    sinks,
+    logger,
+    async close() {
+      client.close();
+      for (const sink of [...sinks].reverse()) await sink.close();
+    },
+  };
+}
+
+export interface RunOptions {
+  signal?: AbortSignal;
+  deadlineMs?: number;
+  onAck?: (query: QueryConfig, ackedThroughMs: number) => void;
+  onResult?: (result: QueryRunResult) => void;
+}
+
+/** Runs each query over its range, one query at a time; a failing query does not stop the others. */
+export async function runQueries(
+  pipeline: Pipeline,
+  queries: readonly QueryConfig[],
+  rangeFor: (query: QueryConfig) => TimeRange,
+  opts: RunOptions = {},
+): Promise<QueryRunResult[]> {
+  const { config } = pipeline;
+  const results: QueryRunResult[] = [];
+  for (const query of queries) {
+    if (opts.signal?.aborted) break;
+    const result = await runQuery(pipeline.client, pipeline.sinks, {
+      query,
+      range: rangeFor(query),
+      extract: config.extract,
+      transform: config.transform,
+      batchSize: config.load.influxdb.batchSize,
+      maxWritesInFlight: 2,
+      signal: opts.signal,
+      deadlineMs: opts.deadlineMs,
+      onAck: opts.onAck ? (ms) => opts.onAck!(query, ms) : undefined,
+      logger: pipeline.logger,
+    });
+    results.push(result);
+    opts.onResult?.(result);
+  }
+  return results;
+}

@@ -1,0 +1,161 @@
+import type { ExtractConfig, QueryConfig, TransformConfig } from '../config/types.js';
+import { describeError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import { emptyDropCounts, type DropCounts } from '../core/series.js';
+import { extractRange } from '../extract/extract-range.js';
+import type { PrometheusClient } from '../extract/prometheus.js';
+import type { LineBatch, Sink } from '../load/sink.js';
+import { LineBatcher } from '../transform/line-batcher.js';
+import { SeriesTransformer } from '../transform/transform-series.js';
+import { WriteWindow, type SinkTotals } from './write-window.js';
+
+/** An inclusive range of evaluation times; the step grid inside it is what gets queried. */
+export interface TimeRange {
+  startMs: number;
+  endMs: number;
+}
+
+export interface QueryRunOptions {
+  query: QueryConfig;
+  range: TimeRange;
+  extract: Pick<ExtractConfig, 'concurrency' | 'maxPointsPerSeries' | 'maxSamplesPerRequest'>;
+  transform: TransformConfig;
+  batchSize: number;
+  /** Batches being written at once (across sinks a batch counts once). */
+  maxWritesInFlight: number;
+  signal?: AbortSignal;
+  deadlineMs?: number;
+  /** Called whenever every point up to and including this time is acknowledged by every sink. */
+  onAck?: (ackedThroughMs: number) => void;
+  logger: Logger;
+  now?: () => number;
+}
+
+export interface QueryRunResult {
+  query: string;
+  range: TimeRange;
+  chunks: number;
+  /** Samples Prometheus returned (NaN/Inf included, native histogram samples excluded). */
+  samples: number;
+  /** Points handed to the sinks after cleaning, filtering and de-duplication. */
+  points: number;
+  series: number;
+  drops: DropCounts;
+  histogramSamples: number;
+  sinks: Record<string, SinkTotals>;
+  warnings: string[];
+  /** End of the contiguous prefix of the range every sink acknowledged, if any. */
+  ackedThroughMs: number | undefined;
+  error: unknown;
+  durationMs: number;
+}
+
+/**
+ * One query over one range, the same for `--once`, daemon cycles and backfill: extract chunks in
+ * range order (prefetching a few), transform each into line-protocol batches, write them with a
+ * bounded window, and report how far every sink acknowledged. A failure stops the query; what was
+ * acknowledged before it stays acknowledged, the rest is for the next run to retry.
+ */
+export async function runQuery(
+  client: Pick<PrometheusClient, 'queryRange'>,
+  sinks: readonly Sink[],
+  opts: QueryRunOptions,
+): Promise<QueryRunResult> {
+  const started = performance.now();
+  const { query, range } = opts;
+  const log = opts.logger.child({ query: query.name });
+  const drops = emptyDropCounts();
+  const warnings = new Set<string>();
+  const transformer = new SeriesTransformer(query, opts.transform, opts.now);
+  const window = new WriteWindow(
+    sinks,
+    opts.maxWritesInFlight,
+    { signal: opts.signal, deadlineMs: opts.deadlineMs },
+    opts.onAck,
+  );
+  const ready: LineBatch[] = [];
+  const batcher = new LineBatcher({
+    batchSize: opts.batchSize,
+    query: query.name,
+    emit: (b) => ready.push(b),
+  });
+  const submitReady = async (): Promise<void> => {
+    for (const batch of ready.splice(0)) await window.submit(batch);
+  };
+
+  let chunks = 0;
+  let samples = 0;
+  let points = 0;
+  let series = 0;
+  let histogramSamples = 0;
+  let error: unknown;
+  try {
+    const stream = extractRange(
+      client,
+      {
+        name: query.name,
+        expr: query.expr,
+        startMs: range.startMs,
+        endMs: range.endMs,
+        stepMs: query.stepMs,
+      },
+      {
+        concurrency: opts.extract.concurrency,
+        maxPointsPerSeries: opts.extract.maxPointsPerSeries,
+        maxSamplesPerRequest: opts.extract.maxSamplesPerRequest,
+        signal: opts.signal,
+        deadlineMs: opts.deadlineMs,
+      },
+    );
+    for await (const { chunk, result } of stream) {
+      chunks++;
+      samples += result.samples;
+      series = Math.max(series, result.series.length);
+      histogramSamples += result.histogramSamples ?? 0;
+      for (const w of [...result.warnings, ...result.infos]) {
+        if (!warnings.has(w)) {
+          warnings.add(w);
+          log.warn({ annotation: w }, 'Prometheus returned an annotation for this query.');
+        }
+      }
+      window.beginChunk(chunk.endMs);
+      transformer.startChunk();
+      for (const block of result.series) {
+        points += transformer.processSeries(block, batcher, drops);
+        await submitReady();
+        if (window.hasFailed) break;
+      }
+      if (!window.hasFailed) {
+        batcher.flush();
+        await submitReady();
+      }
+      window.endChunk();
+      if (window.hasFailed) break;
+    }
+  } catch (err) {
+    error = err;
+  }
+  await window.drain();
+  if (error === undefined && window.hasFailed) error = window.failure;
+  if (error !== undefined) {
+    log.error(
+      { err: describeError(error) },
+      'Query run failed; its unacknowledged range is retried next run.',
+    );
+  }
+  return {
+    query: query.name,
+    range,
+    chunks,
+    samples,
+    points,
+    series,
+    drops,
+    histogramSamples,
+    sinks: Object.fromEntries(window.totals),
+    warnings: [...warnings],
+    ackedThroughMs: window.ackedThroughMs,
+    error,
+    durationMs: performance.now() - started,
+  };
+}

@@ -1,0 +1,151 @@
+import pino from 'pino';
+import { describe, expect, it } from 'vitest';
+import type { QueryConfig, TransformConfig } from '../../../src/config/types.js';
+import { runQuery, type QueryRunOptions } from '../../../src/pipeline/run-query.js';
+import {
+  FakePrometheusClient,
+  badData,
+  type FakeSeries,
+} from '../../support/fake-prometheus-client.js';
+import { RecordingSink } from '../../support/recording-sink.js';
+
+const STEP = 15_000;
+const T0 = 1_700_000_100_000 - (1_700_000_100_000 % STEP);
+const silent = pino({ level: 'silent' });
+
+const transform: TransformConfig = {
+  validMetrics: ['up', '/node_.*/'],
+  measurement: 'health_metrics',
+  field: 'value',
+  labels: { drop: [], keep: [], rename: {} },
+  staticTags: {},
+  maxFutureSkewMs: 600_000,
+};
+
+function query(expr = 'up'): QueryConfig {
+  return { name: 'availability', expr, stepMs: STEP, tags: {} };
+}
+
+function options(over: Partial<QueryRunOptions> = {}): QueryRunOptions {
+  return {
+    query: query(),
+    range: { startMs: T0, endMs: T0 + 999 * STEP },
+    extract: { concurrency: 2, maxPointsPerSeries: 11_000, maxSamplesPerRequest: 1000 },
+    transform,
+    batchSize: 100,
+    maxWritesInFlight: 2,
+    logger: silent,
+    now: () => T0 + 1000 * STEP,
+    ...over,
+  };
+}
+
+const series: FakeSeries[] = [
+  { labels: { __name__: 'up', job: 'a', instance: 'h1' }, valueAt: (t) => (t / STEP) % 2 },
+  {
+    labels: { __name__: 'up', job: 'a', instance: 'h2' },
+    valueAt: (t) => ((t / STEP) % 7 === 0 ? NaN : 1),
+  },
+  { labels: { __name__: 'other', job: 'a' }, valueAt: () => 5 },
+  {
+    labels: { __name__: 'node_load1', job: 'b' },
+    valueAt: (t) => ((t / STEP) % 10 === 0 ? undefined : 0.25),
+  },
+];
+
+describe('runQuery', () => {
+  it('writes every valid sample exactly once across chunks, and counts every drop', async () => {
+    const client = new FakePrometheusClient(series);
+    const sink = new RecordingSink();
+    const acks: number[] = [];
+    const result = await runQuery(client, [sink], options({ onAck: (ms) => acks.push(ms) }));
+
+    expect(result.error).toBeUndefined();
+    expect(client.requests.length).toBeGreaterThan(3);
+    const expectedLines: string[] = [];
+    for (let k = 0; k < 1000; k++) {
+      const t = T0 + k * STEP;
+      const s = t / 1000;
+      expectedLines.push(
+        `health_metrics,instance=h1,metric_name=up,metric_type=availability,service=a value=${(t / STEP) % 2} ${s}`,
+      );
+      if ((t / STEP) % 7 !== 0) {
+        expectedLines.push(
+          `health_metrics,instance=h2,metric_name=up,metric_type=availability,service=a value=1 ${s}`,
+        );
+      }
+      if ((t / STEP) % 10 !== 0) {
+        expectedLines.push(
+          `health_metrics,metric_name=node_load1,metric_type=availability,service=b value=0.25 ${s}`,
+        );
+      }
+    }
+    expect([...sink.lines].sort()).toEqual(expectedLines.sort());
+    expect(result.points).toBe(expectedLines.length);
+    expect(result.sinks.recording!.written).toBe(expectedLines.length);
+    expect(result.drops.nan).toBe(
+      Array.from({ length: 1000 }, (_, k) => k).filter((k) => (T0 / STEP + k) % 7 === 0).length,
+    );
+    expect(result.drops.not_whitelisted).toBe(1000);
+    expect(result.samples).toBe(result.points + result.drops.nan + result.drops.not_whitelisted);
+    expect(result.ackedThroughMs).toBe(T0 + 999 * STEP);
+    expect(acks).toEqual([...acks].sort((a, b) => a - b));
+    expect(acks.at(-1)).toBe(T0 + 999 * STEP);
+  });
+
+  it('never has more writes in flight than the window allows', async () => {
+    const sink = new RecordingSink();
+    sink.delayMs = 2;
+    await runQuery(
+      new FakePrometheusClient(series),
+      [sink],
+      options({ batchSize: 10, maxWritesInFlight: 3 }),
+    );
+    expect(sink.maxConcurrent).toBeLessThanOrEqual(3);
+    expect(sink.maxConcurrent).toBeGreaterThan(1);
+  });
+
+  it('stops at the first failed write and acknowledges only the chunks before it', async () => {
+    const sink = new RecordingSink();
+    sink.failWrite = (n) => n === 12;
+    const acks: number[] = [];
+    const result = await runQuery(
+      new FakePrometheusClient(series),
+      [sink],
+      options({ maxWritesInFlight: 1, onAck: (ms) => acks.push(ms) }),
+    );
+    expect(result.error).toBeDefined();
+    expect(result.ackedThroughMs).toBeDefined();
+    expect(result.ackedThroughMs!).toBeLessThan(T0 + 999 * STEP);
+    // Everything up to the watermark landed; nothing at or after the failed batch counts as written.
+    const landed = new Set(sink.lines.map((l) => Number(l.split(' ')[2]) * 1000));
+    for (let t = T0; t <= result.ackedThroughMs!; t += STEP) expect(landed.has(t)).toBe(true);
+    expect(acks.at(-1)).toBe(result.ackedThroughMs);
+  });
+
+  it('reports a bad query as an error without writing', async () => {
+    const client = new FakePrometheusClient(series);
+    client.failOn = badData;
+    const sink = new RecordingSink();
+    const result = await runQuery(client, [sink], options());
+    expect(result.error).toMatchObject({ code: 'QUERY_BAD_DATA' });
+    expect(result.ackedThroughMs).toBeUndefined();
+    expect(sink.writes).toBe(0);
+  });
+
+  it('writes each batch to every sink and acknowledges only what all of them took', async () => {
+    const a = new RecordingSink('a');
+    const b = new RecordingSink('b');
+    b.failWrite = (n) => n === 3;
+    const result = await runQuery(
+      new FakePrometheusClient(series),
+      [a, b],
+      options({ maxWritesInFlight: 1 }),
+    );
+    expect(result.error).toBeDefined();
+    expect(a.lines.length).toBeGreaterThan(b.lines.length);
+    const bLanded = new Set(b.lines.map((l) => Number(l.split(' ')[2]) * 1000));
+    for (let t = T0; t <= (result.ackedThroughMs ?? T0 - 1); t += STEP)
+      expect(bLanded.has(t)).toBe(true);
+  });
+});
