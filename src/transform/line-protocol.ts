@@ -4,9 +4,15 @@
  * Sanitising (label values may hold any UTF-8; line protocol cannot carry all of it):
  * - newline, carriage return and tab become the two characters `\n`, `\r`, `\t`; other control
  *   characters (U+0000–U+001F, U+007F) become U+FFFD;
- * - a run of backslashes directly before a character that must be escaped (comma, space, equals
- *   sign) or at the end of the text is doubled, so it cannot escape that character or the separator
- *   that follows. InfluxDB 1.x/2.x store such a run doubled (`C:\` → `C:\\`); VictoriaMetrics undoes it.
+ * - backslashes directly before a character that gets escaped (comma, space, and in tags `=`) or
+ *   at the end of the text become U+FF3C (`＼`, fullwidth reverse solidus). No spelling of them
+ *   reads back the same everywhere: InfluxDB's parser (1.x and 2.x, models/points.go) takes any
+ *   delimiter preceded by a backslash as escaped, so a text ending in `\` cannot be written at all
+ *   (the line is rejected: `invalid tag format`, checked against InfluxDB 1.6.7), while
+ *   VictoriaMetrics counts the backslashes and would split `a\\,b` after `a\` (and answer 204,
+ *   skipping the line). Trimming them instead would merge `C:\` and `C:` into one series;
+ * - every other backslash is written as it is and InfluxDB stores it as it is (`C:\dir`).
+ *   VictoriaMetrics also unescapes `\\` to `\`, so there a run of two or more arrives halved;
  * - empty tag keys or values are omitted (line protocol has no empty tag).
  */
 
@@ -16,6 +22,8 @@ const TAG_SPECIALS = new Set([',', '=', ' ']);
 const MEASUREMENT_SPECIALS = new Set([',', ' ']);
 
 const NEEDS_WORK = /[,= \\\u0000-\u001f\u007f]/;
+/** Stands in for a backslash before a delimiter, which line protocol cannot carry. */
+export const BACKSLASH_STANDIN = '\uff3c';
 
 export function escapeTag(text: string): string {
   return NEEDS_WORK.test(text) ? escapeWith(text, TAG_SPECIALS) : text;
@@ -33,10 +41,9 @@ function escapeWith(text: string, specials: ReadonlySet<string>): string {
     if (c === '\\') {
       let j = i;
       while (j < text.length && text[j] === '\\') j++;
-      const run = j - i;
       const next = text[j];
-      const exposed = next === undefined || specials.has(next);
-      out += '\\'.repeat(exposed ? run * 2 : run);
+      const touchesDelimiter = next === undefined || specials.has(next);
+      out += (touchesDelimiter ? BACKSLASH_STANDIN : '\\').repeat(j - i);
       i = j;
       continue;
     }

@@ -1,8 +1,12 @@
 /**
- * A line-protocol tokenizer that follows InfluxDB's own scanner (models/points.go): a backslash
- * always consumes the next byte; tag keys/values and field keys are then unescaped for `\,` `\=`
- * `\ ` only (measurements for `\,` `\ `), so other backslashes stay literal.
- * `vmUnescape` additionally turns `\\` into `\`, as VictoriaMetrics' parser does.
+ * Line-protocol tokenizers for one line, as the two real servers here read it (both checked
+ * against the binaries):
+ * - `influx` (InfluxDB 1.x/2.x, models/points.go): a delimiter is escaped when the byte before it is
+ *   a backslash, however many backslashes precede it; tag keys/values and field keys are then
+ *   unescaped by removing the backslash of each `\,` `\=` `\ ` (measurements: `\,` `\ `), so every
+ *   other backslash stays literal. A line whose tag value ends in a backslash is malformed.
+ * - `vm` (VictoriaMetrics): a delimiter is escaped by an odd number of backslashes before it;
+ *   unescaping turns `\\` into `\` and `\,` `\=` `\ ` into the character, other backslashes stay.
  */
 export interface ParsedLine {
   measurement: string;
@@ -12,19 +16,30 @@ export interface ParsedLine {
   timestamp: string | undefined;
 }
 
-export function parseLine(line: string, opts: { vmUnescape?: boolean } = {}): ParsedLine {
+export type Dialect = 'influx' | 'vm';
+
+export function parseLine(line: string, dialect: Dialect = 'influx'): ParsedLine {
   let i = 0;
+  const escaped = (at: number): boolean => {
+    if (dialect === 'influx') return line[at - 1] === '\\';
+    let n = 0;
+    while (line[at - 1 - n] === '\\') n++;
+    return n % 2 === 1;
+  };
   const readUntil = (stops: string): string => {
     const start = i;
-    while (i < line.length && !stops.includes(line[i]!)) i += line[i] === '\\' ? 2 : 1;
-    if (i > line.length) throw new Error(`dangling escape in ${JSON.stringify(line)}`);
+    while (i < line.length && !(stops.includes(line[i]!) && !escaped(i))) i++;
     return line.slice(start, i);
   };
   const unescape = (raw: string, specials: string): string => {
-    let out = raw;
-    for (const c of specials) out = out.split('\\' + c).join(c);
-    if (opts.vmUnescape) out = out.split('\\\\').join('\\');
-    return out;
+    if (dialect === 'influx') {
+      let out = raw;
+      for (const c of specials) out = out.split('\\' + c).join(c);
+      return out;
+    }
+    return raw.replace(/\\([\s\S])/g, (pair, c: string) =>
+      c === '\\' || specials.includes(c) ? c : pair,
+    );
   };
   const measurement = unescape(readUntil(', '), ', ');
   const tags: Array<[string, string]> = [];
@@ -33,7 +48,8 @@ export function parseLine(line: string, opts: { vmUnescape?: boolean } = {}): Pa
     const key = readUntil('=, ');
     if (line[i] !== '=') throw new Error(`tag without "=" in ${JSON.stringify(line)}`);
     i++;
-    const value = readUntil(', ');
+    const value = readUntil(dialect === 'influx' ? '=, ' : ', ');
+    if (line[i] === '=') throw new Error(`invalid tag format in ${JSON.stringify(line)}`);
     if (value === '' || key === '') throw new Error(`empty tag in ${JSON.stringify(line)}`);
     tags.push([unescape(key, ',= '), unescape(value, ',= ')]);
   }

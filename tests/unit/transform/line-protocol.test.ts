@@ -8,6 +8,7 @@ import {
   writeFloat,
   writeUint,
 } from '../../../src/transform/line-protocol.js';
+import { parseLineProtocol } from '../../fakes/influxdb-v2-fake.js';
 import { parseLine } from '../../support/line-protocol-parser.js';
 
 const line = (prefix: string, v = '1', ts = '1700000000'): string => `${prefix}${v} ${ts}`;
@@ -20,9 +21,13 @@ describe('escapeTag', () => {
     ['a=b', 'a\\=b'],
     ['a"b', 'a"b'],
     ['C:\\dir', 'C:\\dir'],
-    ['trailing\\', 'trailing\\\\'],
-    ['run\\\\', 'run\\\\\\\\'],
-    ['before\\,comma', 'before\\\\\\,comma'],
+    ['trailing\\', 'trailing\uff3c'],
+    ['run\\\\', 'run\uff3c\uff3c'],
+    ['\\', '\uff3c'],
+    ['mid\\\\dle\\', 'mid\\\\dle\uff3c'],
+    ['before\\,comma', 'before\uff3c\\,comma'],
+    ['run\\\\ space', 'run\uff3c\uff3c\\ space'],
+    ['before\\=equals', 'before\uff3c\\=equals'],
     ['line\nbreak', 'line\\nbreak'],
     ['cr\rtab\t', 'cr\\rtab\\t'],
     ['bell\u0007', 'bell\ufffd'],
@@ -81,10 +86,12 @@ describe('encodeSeriesPrefix', () => {
           expect(parsed.tags).toEqual(expected);
           expect(parsed.fieldKey).toBe('value');
           expect(parsed.timestamp).toBe('1700000000');
-          // VictoriaMetrics also unescapes \\: values without backslashes land exactly sanitised.
-          const vm = parseLine(line(encodeSeriesPrefix('m', tags, 'value')), { vmUnescape: true });
+          // VictoriaMetrics also unescapes \\\\: values without a backslash run land the same.
+          const vm = parseLine(line(encodeSeriesPrefix('m', tags, 'value')), 'vm');
+          expect(vm.tags.map(([k]) => k)).toEqual(expected.map(([k]) => k));
           vm.tags.forEach(([k, v]) => {
-            if (!labels[k]!.includes('\\')) expect(v).toBe(sanitisedOnly(labels[k]!));
+            const stored = influxStored(labels[k]!);
+            if (!stored.includes('\\\\')) expect(v).toBe(stored);
           });
         },
       ),
@@ -93,13 +100,40 @@ describe('encodeSeriesPrefix', () => {
   });
 });
 
-/** What InfluxDB stores for a label value: control characters sanitised, exposed backslash runs doubled. */
-function influxStored(value: string): string {
-  return sanitisedOnly(value).replace(/(\\+)(?=[,= ]|$)/g, '$1$1');
-}
+describe('encoded lines against the port of InfluxDB models/points.go (the v2 fake parser)', () => {
+  it('are always accepted, with every tag stored as documented', () => {
+    const value = fc.oneof(
+      fc.string({ unit: 'grapheme', maxLength: 12 }),
+      fc.stringMatching(/^[a-z ,=\\\n\r\t"']{0,10}$/),
+    );
+    fc.assert(
+      fc.property(
+        fc.dictionary(fc.stringMatching(/^[a-zA-Z_][a-zA-Z0-9_]{0,8}$/), value, { maxKeys: 6 }),
+        fc.stringMatching(/^[a-z ,=\\]{1,8}$/),
+        (labels, measurement) => {
+          const text = line(encodeSeriesPrefix(measurement, Object.entries(labels), 'value'));
+          const parsed = parseLineProtocol(text + '\n', 's', 0n);
+          expect(parsed.errors).toEqual([]);
+          const expectedTags = Object.fromEntries(
+            Object.entries(labels)
+              .filter(([, v]) => v !== '')
+              .map(([k, v]) => [k, influxStored(v)]),
+          );
+          expect(parsed.points[0]!.tags).toEqual(expectedTags);
+          expect(parsed.points[0]!.measurement).toBe(
+            measurement.replace(/\\+(?=[, ]|$)/g, (run) => '\uff3c'.repeat(run.length)),
+          );
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+});
 
-function sanitisedOnly(value: string): string {
+/** What InfluxDB stores for a label value: control characters sanitised, backslashes before a delimiter → ＼. */
+function influxStored(value: string): string {
   return value
+    .replace(/\\+(?=[,= ]|$)/g, (run) => '\uff3c'.repeat(run.length))
     .replace(/\n/g, '\\n')
     .replace(/\r/g, '\\r')
     .replace(/\t/g, '\\t')
