@@ -54,6 +54,8 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
     .description('Moves health metrics from Prometheus into InfluxDB.')
     .version(VERSION)
     .exitOverride()
+    // Root options (--once, --config) only before a subcommand, so `backfill --config` is backfill's.
+    .enablePositionalOptions()
     .configureOutput({
       writeOut: (s) => io.stdout.write(s),
       writeErr: (s) => io.stderr.write(s),

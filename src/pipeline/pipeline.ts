@@ -38,7 +38,7 @@ export async function openPipeline(
       ? [
           await createSink(config.load.influxdb, {
             deadLetter: new DeadLetterFile(config.load.deadLetterPath),
-            logger: logger.child({ sink: 'influxdb' }),
+            logger,
             name: 'influxdb',
           }),
         ]
