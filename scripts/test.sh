@@ -6,8 +6,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/install-deps.sh
+# `npm install`, not `npm ci`: npm 11 here rejects even a freshly generated lock file ("Missing:
+# @rollup/rollup-android-arm-eabi@ from lock file": rollup's optional per-platform packages), while
+# `npm install` installs exactly the locked versions and leaves package-lock.json unchanged.
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  npm ci --no-audit --no-fund
+  npm install --no-audit --no-fund
 fi
 npm run check
 npm test
