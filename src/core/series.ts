@@ -13,6 +13,20 @@ export interface SeriesBlock {
   values: Float64Array;
   length: number;
   nullValues: number;
+  /**
+   * How Prometheus spelled each value, when that spelling is a plain decimal line protocol accepts
+   * as it is (`0.5`, `-12`, `1.9633333333333334`): the encoder copies those bytes instead of
+   * formatting the double again, which costs ten times more. Sample `i`'s text is
+   * `bytes[start[i] .. start[i] + length[i])`; `length[i] === 0` means "format `values[i]`".
+   * Optional: blocks built elsewhere (tests, the reference decoder) have none.
+   */
+  valueText?: ValueText;
+}
+
+export interface ValueText {
+  readonly bytes: Uint8Array;
+  start: Uint32Array;
+  length: Uint8Array;
 }
 
 export type Labels = Readonly<Record<string, string>>;

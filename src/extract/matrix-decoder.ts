@@ -173,6 +173,12 @@ export class MatrixDecoder {
   private valSlab = new Float64Array(SLAB_MIN);
   private slabLen = 0;
   private seriesStart = 0;
+  /** Value spellings (see SeriesBlock.valueText): bytes, and per sample their start and length. */
+  private textSlab = new Uint8Array(SLAB_MIN * 16);
+  private textUsed = 0;
+  private seriesTextStart = 0;
+  private textStartSlab = new Uint32Array(SLAB_MIN);
+  private textLenSlab = new Uint8Array(SLAB_MIN);
 
   private skipMode = SKIP_START;
   private skipDepth = 0;
@@ -476,6 +482,9 @@ export class MatrixDecoder {
       c = buf[p]!;
       let value = 0;
       let isNull = false;
+      let textOk = false;
+      let textFrom = 0;
+      let textTo = 0;
       if (c === QUOTE) {
         let q = p + 1;
         if (q >= end) break;
@@ -488,6 +497,8 @@ export class MatrixDecoder {
         // Digits go into `hi` while it stays exact, the rest (up to 4) into `lo`.
         let fast = false;
         d = c - 0x30;
+        // A leading zero before another digit ("007") is not a line-protocol number.
+        textOk = !(d === 0 && q + 1 < end && isDigit(buf[q + 1]!));
         if (d >= 0 && d <= 9) {
           let hi = d;
           let lo = 0;
@@ -529,6 +540,8 @@ export class MatrixDecoder {
                 : decimalToDouble(hi, loDigits, lo, fracDigits);
             if (value !== value) value = Number(buf.toString('latin1', p + 1, q));
             else if (valueNegative) value = -value;
+            textFrom = p + 1;
+            textTo = q;
             p = q + 1;
             fast = true;
           }
@@ -565,6 +578,21 @@ export class MatrixDecoder {
         }
         ts[n] = tsMs;
         vs[n] = value;
+        const textLength = textTo - textFrom;
+        if (textOk && textLength > 0 && textLength < 256) {
+          if (this.textUsed + textLength > this.textSlab.length) {
+            this.slabLen = n;
+            this.growText(textLength);
+          }
+          const text = this.textSlab;
+          let t = this.textUsed;
+          this.textStartSlab[n] = t;
+          for (let k = textFrom; k < textTo; k++) text[t++] = buf[k]!;
+          this.textUsed = t;
+          this.textLenSlab[n] = textLength;
+        } else {
+          this.textLenSlab[n] = 0;
+        }
         n++;
       }
       pos = p;
@@ -597,10 +625,35 @@ export class MatrixDecoder {
     const vs = new Float64Array(size);
     ts.set(this.tsSlab.subarray(this.seriesStart, this.slabLen));
     vs.set(this.valSlab.subarray(this.seriesStart, this.slabLen));
+    const starts = new Uint32Array(size);
+    const lengths = new Uint8Array(size);
+    starts.set(this.textStartSlab.subarray(this.seriesStart, this.slabLen));
+    lengths.set(this.textLenSlab.subarray(this.seriesStart, this.slabLen));
     this.tsSlab = ts;
     this.valSlab = vs;
+    this.textStartSlab = starts;
+    this.textLenSlab = lengths;
     this.seriesStart = 0;
     this.slabLen = used;
+  }
+
+  /** A new text slab with room for `need` more bytes; the current series' text moves along. */
+  private growText(need: number): void {
+    const used = this.textUsed - this.seriesTextStart;
+    const size = Math.max(
+      Math.min(this.textSlab.length * 2, SLAB_MAX * 16),
+      (used + need) * 2,
+      SLAB_MIN * 16,
+    );
+    const text = new Uint8Array(size);
+    text.set(this.textSlab.subarray(this.seriesTextStart, this.textUsed));
+    const shift = this.seriesTextStart;
+    for (let i = this.seriesStart; i < this.slabLen; i++) {
+      if (this.textLenSlab[i] !== 0) this.textStartSlab[i]! -= shift;
+    }
+    this.textSlab = text;
+    this.seriesTextStart = 0;
+    this.textUsed = used;
   }
 
   /** Reads a structural key and sets `this.key` without making a string (unless escaped). */
@@ -865,7 +918,13 @@ export class MatrixDecoder {
       values: this.valSlab.subarray(start, end),
       length: end - start,
       nullValues: this.nullValues,
+      valueText: {
+        bytes: this.textSlab,
+        start: this.textStartSlab.subarray(start, end),
+        length: this.textLenSlab.subarray(start, end),
+      },
     });
+    this.seriesTextStart = this.textUsed;
     this.samples += end - start;
     this.seriesStart = end;
     this.labels = {};

@@ -1,7 +1,6 @@
 import type http from 'node:http';
 
-import { HttpError, InfluxDB } from '@influxdata/influxdb-client';
-import { BucketsAPI, OrgsAPI } from '@influxdata/influxdb-client-apis';
+import type { HttpError } from '@influxdata/influxdb-client';
 
 import { describeError, SinkError } from '../core/errors.js';
 import { authorizationHeader, createAgent, joinUrl } from '../core/http.js';
@@ -96,6 +95,9 @@ export class InfluxDbV2Sink implements Sink {
     } else if (!org) {
       details.push('organization and bucket look-up skipped: no org configured');
     } else {
+      // Loaded here, not at start-up: only `check` needs the client library (~0.1 s of CPU).
+      const { InfluxDB } = await import('@influxdata/influxdb-client');
+      const { BucketsAPI, OrgsAPI } = await import('@influxdata/influxdb-client-apis');
       const influx = new InfluxDB({
         url: this.config.endpoint.url,
         token: this.config.token,
@@ -191,7 +193,7 @@ export class InfluxDbV2Sink implements Sink {
   }
 
   private lookupFailure(err: unknown, notFound: string): string {
-    if (err instanceof HttpError) {
+    if (isHttpError(err)) {
       if (err.statusCode === 401) return this.unauthorized();
       if (err.statusCode === 404) return notFound;
       if (err.statusCode === 403)
@@ -206,4 +208,9 @@ export class InfluxDbV2Sink implements Sink {
       ? 'InfluxDB rejected the token (401 unauthorized)'
       : 'InfluxDB requires a token and none is configured (401 unauthorized)';
   }
+}
+
+/** The client library's HttpError, recognised without loading the library. */
+function isHttpError(err: unknown): err is HttpError {
+  return err instanceof Error && err.name === 'HttpError' && 'statusCode' in err;
 }

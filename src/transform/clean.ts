@@ -17,6 +17,8 @@ export function dropInvalidSamples(
   drops: DropCounts,
 ): number {
   const { timestampsMs: ts, values } = block;
+  const textStart = block.valueText?.start;
+  const textLength = block.valueText?.length;
   const maxTs = limits.maxTimestampMs;
   drops.null += block.nullValues;
   block.nullValues = 0;
@@ -36,6 +38,10 @@ export function dropInvalidSamples(
       if (out !== i) {
         ts[out] = t;
         values[out] = v;
+        if (textStart && textLength) {
+          textStart[out] = textStart[i]!;
+          textLength[out] = textLength[i]!;
+        }
       }
       out++;
     }

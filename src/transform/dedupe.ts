@@ -34,6 +34,8 @@ export class SeriesDeduper {
     const earlierInChunk = this.emittedInChunk.get(seriesKey);
     const seen = earlierInChunk ? this.timestampsEmitted(seriesKey, earlierInChunk) : undefined;
     const { timestampsMs: ts, values } = block;
+    const textStart = block.valueText?.start;
+    const textLength = block.valueText?.length;
     let out = 0;
     let previous = -Infinity;
     let newest = this.newestInChunk.get(seriesKey) ?? -Infinity;
@@ -46,6 +48,10 @@ export class SeriesDeduper {
       if (out !== i) {
         ts[out] = t;
         values[out] = values[i]!;
+        if (textStart && textLength) {
+          textStart[out] = textStart[i]!;
+          textLength[out] = textLength[i]!;
+        }
       }
       seen?.add(t);
       previous = t;

@@ -1,3 +1,4 @@
+import type { ValueText } from '../core/series.js';
 import type { LineBatch, Precision } from '../load/sink.js';
 import { writeFloat, writeUint } from './line-protocol.js';
 
@@ -26,24 +27,45 @@ export class LineBatcher {
 
   /**
    * Appends one line per sample: `<prefix><value> <timestamp>\n`. `prefix` is the encoded series
-   * through the field key's `=` (see encodeSeriesPrefix), as UTF-8 bytes.
+   * through the field key's `=` (see encodeSeriesPrefix), as UTF-8 bytes. Values are copied from
+   * `valueText` where it has their spelling, else formatted.
    */
-  append(prefix: Buffer, timestampsMs: Float64Array, values: Float64Array, length: number): void {
+  append(
+    prefix: Uint8Array,
+    timestampsMs: Float64Array,
+    values: Float64Array,
+    length: number,
+    valueText?: ValueText,
+  ): void {
     if (length === 0) return;
     const precision = coarsestPrecision(timestampsMs, length);
     if (precision !== this.precision && this.lines > 0) this.flush();
     this.precision = precision;
     const divisor = precision === 's' ? 1000 : 1;
-    // prefix + value (max 24 chars) + space + timestamp (max 16 digits) + newline
-    const maxLine = prefix.length + 48;
+    // prefix + value (a copied spelling is < 256 bytes, a formatted one <= 24) + space +
+    // timestamp (<= 16 digits) + newline
+    const maxLine = prefix.length + 256 + 18;
+    const textBytes = valueText?.bytes;
+    const textStart = valueText?.start;
+    const textLength = valueText?.length;
     for (let i = 0; i < length; i++) {
       if (this.length + maxLine > this.buf.length) this.grow(maxLine);
+      const out = this.buf;
       let off = this.length;
-      off += prefix.copy(this.buf, off);
-      off = writeFloat(this.buf, off, values[i]!);
-      this.buf[off++] = 0x20;
-      off = writeUint(this.buf, off, timestampsMs[i]! / divisor);
-      this.buf[off++] = 0x0a;
+      out.set(prefix, off);
+      off += prefix.length;
+      const spelled = textLength ? textLength[i]! : 0;
+      if (spelled !== 0) {
+        // A byte loop: for a dozen bytes it beats set(subarray()), which allocates a view.
+        let from = textStart![i]!;
+        const to = from + spelled;
+        while (from < to) out[off++] = textBytes![from++]!;
+      } else {
+        off = writeFloat(out, off, values[i]!);
+      }
+      out[off++] = 0x20;
+      off = writeUint(out, off, timestampsMs[i]! / divisor);
+      out[off++] = 0x0a;
       this.length = off;
       if (++this.lines >= this.batchSize) this.flush();
     }

@@ -94,20 +94,34 @@ export function encodeSeriesPrefix(
   return `${out} ${escapeTag(field)}=`;
 }
 
+/** ASCII of 00..99, two bytes each: integers are written two digits per division. */
+const DIGIT_PAIRS = Uint8Array.from({ length: 200 }, (_, i) =>
+  i % 2 === 0 ? 48 + Math.floor(i / 20) : 48 + (((i - 1) / 2) % 10),
+);
+const POWERS_OF_TEN = Array.from({ length: 17 }, (_, k) => 10 ** k);
+
 /** Writes a non-negative safe integer as ASCII digits; returns the new offset. */
-export function writeUint(buf: Buffer, offset: number, n: number): number {
+export function writeUint(buf: Uint8Array, offset: number, n: number): number {
   if (n < 10) {
     buf[offset] = 48 + n;
     return offset + 1;
   }
-  let digits = 1;
-  for (let t = n; t >= 10; t = Math.floor(t / 10)) digits++;
+  let digits = 2;
+  while (digits < 16 && n >= POWERS_OF_TEN[digits]!) digits++;
   let pos = offset + digits;
   let rest = n;
-  while (rest > 0) {
-    const q = Math.floor(rest / 10);
-    buf[--pos] = 48 + (rest - q * 10);
+  while (rest >= 100) {
+    const q = Math.floor(rest / 100);
+    const pair = (rest - q * 100) * 2;
+    buf[--pos] = DIGIT_PAIRS[pair + 1]!;
+    buf[--pos] = DIGIT_PAIRS[pair]!;
     rest = q;
+  }
+  if (rest >= 10) {
+    buf[--pos] = DIGIT_PAIRS[rest * 2 + 1]!;
+    buf[--pos] = DIGIT_PAIRS[rest * 2]!;
+  } else {
+    buf[--pos] = 48 + rest;
   }
   return offset + digits;
 }

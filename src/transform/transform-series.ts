@@ -58,7 +58,7 @@ export class SeriesTransformer {
     if (dropInvalidSamples(block, { maxTimestampMs: this.maxTimestampMs }, drops) === 0) return 0;
     const { key, prefix } = this.encode(block.labels);
     const kept = this.deduper.dedupe(key, block, drops);
-    batcher.append(prefix, block.timestampsMs, block.values, kept);
+    batcher.append(prefix, block.timestampsMs, block.values, kept, block.valueText);
     return kept;
   }
 

@@ -2,7 +2,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { emptyDropCounts, type SeriesBlock } from '../../../src/core/series.js';
 import { dropInvalidSamples } from '../../../src/transform/clean.js';
+import type { LineBatch } from '../../../src/load/sink.js';
 import { SeriesDeduper } from '../../../src/transform/dedupe.js';
+import { LineBatcher } from '../../../src/transform/line-batcher.js';
 
 function block(samples: Array<[number, number]>, nullValues = 0): SeriesBlock {
   return {
@@ -140,6 +142,47 @@ describe('SeriesDeduper', () => {
         },
       ),
       { numRuns: 500 },
+    );
+  });
+});
+
+describe('value spellings through cleaning, de-duplication and encoding', () => {
+  it('stay with their samples when arrays are compacted, and are what gets written', () => {
+    // Spellings that differ from the formatted double ("2.50" vs 2.5) show which path wrote a line.
+    const spellings = ['', '2.50', '', '3.750', '4.0', '5.00'];
+    const bytes = Buffer.from(spellings.join(''), 'latin1');
+    const start = new Uint32Array(spellings.length);
+    const length = new Uint8Array(spellings.length);
+    let at = 0;
+    spellings.forEach((s, i) => {
+      start[i] = at;
+      length[i] = s.length;
+      at += s.length;
+    });
+    const b: SeriesBlock = {
+      ...block([
+        [1000, NaN],
+        [2000, 2.5],
+        [3000, 7],
+        [3000, 3.75],
+        [4000, 4],
+        [5000, 5],
+      ]),
+      valueText: { bytes, start, length },
+    };
+    const drops = emptyDropCounts();
+    dropInvalidSamples(b, { maxTimestampMs: Infinity }, drops);
+    const deduper = new SeriesDeduper();
+    deduper.startChunk();
+    deduper.dedupe('m', b, drops);
+    expect(drops).toMatchObject({ nan: 1, duplicate: 1 });
+
+    const batches: LineBatch[] = [];
+    const batcher = new LineBatcher({ batchSize: 100, query: 'q', emit: (x) => batches.push(x) });
+    batcher.append(Buffer.from('m value='), b.timestampsMs, b.values, b.length, b.valueText);
+    batcher.flush();
+    expect(batches[0]!.body.toString()).toBe(
+      'm value=2.50 2\nm value=7 3\nm value=4.0 4\nm value=5.00 5\n',
     );
   });
 });
