@@ -108,13 +108,21 @@ export function httpRequest(opts: HttpRequestOptions): Promise<HttpResponse> {
       res.on('close', () => {
         if (!res.complete) finish(new Error('The server closed the connection mid-response.'));
       });
-      res.on('end', () =>
-        finish(undefined, {
+      res.on('end', () => {
+        const response = {
           status: res.statusCode ?? 0,
           headers: res.headers,
           body: Buffer.concat(chunks).toString('utf8'),
-        }),
-      );
+        };
+        // A server may answer before it read the whole body (413): settle only once the request
+        // body is no longer being sent, so the caller may reuse its memory (BufferPool).
+        if (req.writableFinished || req.destroyed) finish(undefined, response);
+        else {
+          const done = (): void => finish(undefined, response);
+          req.once('finish', done);
+          req.once('close', done);
+        }
+      });
     });
     req.end(opts.body);
   });

@@ -13,6 +13,11 @@ export interface LineBatch {
   precision: Precision;
   /** The query (config name) the lines came from: for dead letters, logs and metrics. */
   query: string;
+  /**
+   * Called once, by whoever submitted the batch, when no write of it is in progress any more: the
+   * body's memory may then be reused. Sinks must not hold on to `body` after `write` settles.
+   */
+  release?: () => void;
 }
 
 export interface WriteReport {

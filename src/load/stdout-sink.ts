@@ -21,9 +21,10 @@ export class StdoutSink implements Sink {
         this.precision = batch.precision;
         this.out.write(`# precision=${batch.precision}\n`);
       }
-      if (!this.out.write(batch.body)) {
-        await new Promise<void>((resolve) => this.out.once('drain', resolve));
-      }
+      // Settle only once the stream is done with the bytes: the batch's buffer is then reused.
+      await new Promise<void>((resolve, reject) =>
+        this.out.write(batch.body, (err) => (err ? reject(err) : resolve())),
+      );
     }
     return { written: batch.lines, rejected: 0, requests: 0, retries: 0 };
   }

@@ -5,6 +5,7 @@ import { emptyDropCounts, type DropCounts } from '../core/series.js';
 import { extractRange } from '../extract/extract-range.js';
 import type { PrometheusClient } from '../extract/prometheus.js';
 import type { LineBatch, Sink } from '../load/sink.js';
+import { BufferPool } from '../core/buffer-pool.js';
 import { LineBatcher } from '../transform/line-batcher.js';
 import { SeriesTransformer } from '../transform/transform-series.js';
 import { WriteWindow, type SinkTotals } from './write-window.js';
@@ -78,6 +79,8 @@ export async function runQuery(
     batchSize: opts.batchSize,
     query: query.name,
     emit: (b) => ready.push(b),
+    // Buffers in flight, plus the one being filled and the batches waiting to be submitted.
+    pool: new BufferPool(opts.maxWritesInFlight + 2),
   });
   const submitReady = async (): Promise<void> => {
     for (const batch of ready.splice(0)) await window.submit(batch);

@@ -63,7 +63,10 @@ export class WriteWindow {
     chunk.pending++;
     // After a failure the batch is not written: its chunk stays pending forever, so the watermark
     // can never pass it.
-    if (this.failed) return;
+    if (this.failed) {
+      batch.release?.();
+      return;
+    }
     const write = this.writeToAll(batch).then(
       () => {
         chunk.pending--;
@@ -76,7 +79,10 @@ export class WriteWindow {
         }
       },
     );
-    const tracked = write.finally(() => this.inFlight.delete(tracked));
+    const tracked = write.finally(() => {
+      this.inFlight.delete(tracked);
+      batch.release?.();
+    });
     this.inFlight.add(tracked);
   }
 

@@ -1,6 +1,7 @@
+import type { BufferPool } from '../core/buffer-pool.js';
 import type { ValueText } from '../core/series.js';
 import type { LineBatch, Precision } from '../load/sink.js';
-import { writeFloat, writeUint } from './line-protocol.js';
+import { IntegerWriter, writeFloat } from './line-protocol.js';
 
 /**
  * Encodes series columns into line-protocol batches of at most `batchSize` lines, straight into a
@@ -17,12 +18,22 @@ export class LineBatcher {
   private readonly query: string;
   private readonly emit: (batch: LineBatch) => void;
   private bytesPerLine = 96;
+  private readonly timestamps = new IntegerWriter();
 
-  constructor(opts: { batchSize: number; query: string; emit: (batch: LineBatch) => void }) {
+  private readonly pool: BufferPool | undefined;
+
+  /** With a `pool`, batch buffers come from it and each emitted batch's `release` returns it. */
+  constructor(opts: {
+    batchSize: number;
+    query: string;
+    emit: (batch: LineBatch) => void;
+    pool?: BufferPool;
+  }) {
     this.batchSize = opts.batchSize;
     this.query = opts.query;
     this.emit = opts.emit;
-    this.buf = Buffer.allocUnsafe(this.batchSize * this.bytesPerLine);
+    this.pool = opts.pool;
+    this.buf = this.allocate(this.batchSize * this.bytesPerLine);
   }
 
   /**
@@ -45,29 +56,42 @@ export class LineBatcher {
     // prefix + value (a copied spelling is < 256 bytes, a formatted one <= 24) + space +
     // timestamp (<= 16 digits) + newline
     const maxLine = prefix.length + 256 + 18;
+    const prefixLength = prefix.length;
+    const timestamps = this.timestamps;
     const textBytes = valueText?.bytes;
     const textStart = valueText?.start;
     const textLength = valueText?.length;
-    for (let i = 0; i < length; i++) {
+    let i = 0;
+    while (i < length) {
       if (this.length + maxLine > this.buf.length) this.grow(maxLine);
+      // As many lines as surely fit the buffer and the batch, written without further checks.
       const out = this.buf;
+      const run = Math.min(
+        length - i,
+        this.batchSize - this.lines,
+        Math.floor((out.length - this.length) / maxLine),
+      );
+      const runEnd = i + run;
       let off = this.length;
-      out.set(prefix, off);
-      off += prefix.length;
-      const spelled = textLength ? textLength[i]! : 0;
-      if (spelled !== 0) {
-        // A byte loop: for a dozen bytes it beats set(subarray()), which allocates a view.
-        let from = textStart![i]!;
-        const to = from + spelled;
-        while (from < to) out[off++] = textBytes![from++]!;
-      } else {
-        off = writeFloat(out, off, values[i]!);
+      for (; i < runEnd; i++) {
+        out.set(prefix, off);
+        off += prefixLength;
+        const spelled = textLength === undefined ? 0 : textLength[i]!;
+        if (spelled !== 0) {
+          // A byte loop: for a dozen bytes it beats set(subarray()), which allocates a view.
+          let from = textStart![i]!;
+          const to = from + spelled;
+          while (from < to) out[off++] = textBytes![from++]!;
+        } else {
+          off = writeFloat(out, off, values[i]!);
+        }
+        out[off++] = 0x20;
+        off = timestamps.write(out, off, timestampsMs[i]! / divisor);
+        out[off++] = 0x0a;
       }
-      out[off++] = 0x20;
-      off = writeUint(out, off, timestampsMs[i]! / divisor);
-      out[off++] = 0x0a;
       this.length = off;
-      if (++this.lines >= this.batchSize) this.flush();
+      this.lines += run;
+      if (this.lines >= this.batchSize) this.flush();
     }
   }
 
@@ -75,13 +99,16 @@ export class LineBatcher {
   flush(): void {
     if (this.lines === 0) return;
     this.bytesPerLine = Math.max(32, Math.ceil(this.length / this.lines));
+    const full = this.buf;
+    const pool = this.pool;
     const batch: LineBatch = {
-      body: this.buf.subarray(0, this.length),
+      body: full.subarray(0, this.length),
       lines: this.lines,
       precision: this.precision,
       query: this.query,
+      ...(pool && { release: () => pool.release(full) }),
     };
-    this.buf = Buffer.allocUnsafe(Math.ceil(this.batchSize * this.bytesPerLine * 1.1) + 64);
+    this.buf = this.allocate(Math.ceil(this.batchSize * this.bytesPerLine * 1.1) + 64);
     this.length = 0;
     this.lines = 0;
     this.emit(batch);
@@ -91,8 +118,12 @@ export class LineBatcher {
     return this.lines;
   }
 
+  private allocate(size: number): Buffer {
+    return this.pool ? this.pool.acquire(size) : Buffer.allocUnsafe(size);
+  }
+
   private grow(atLeast: number): void {
-    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.length + atLeast));
+    const next = this.allocate(Math.max(this.buf.length * 2, this.length + atLeast));
     this.buf.copy(next, 0, 0, this.length);
     this.buf = next;
   }

@@ -126,6 +126,36 @@ export function writeUint(buf: Uint8Array, offset: number, n: number): number {
   return offset + digits;
 }
 
+/**
+ * Writes ascending integers such as timestamps: the digits above the last four are cached, as they
+ * rarely change from one line to the next, so a line costs one division instead of five.
+ */
+export class IntegerWriter {
+  private high = -1;
+  private readonly highDigits = new Uint8Array(16);
+  private highLength = 0;
+
+  /** Writes the non-negative safe integer `n`; returns the new offset. */
+  write(buf: Uint8Array, offset: number, n: number): number {
+    if (n < 10_000) return writeUint(buf, offset, n);
+    const high = Math.floor(n / 10_000);
+    const low = n - high * 10_000;
+    if (high !== this.high) {
+      this.high = high;
+      this.highLength = writeUint(this.highDigits, 0, high);
+    }
+    const digits = this.highDigits;
+    for (let k = 0; k < this.highLength; k++) buf[offset++] = digits[k]!;
+    const hundreds = Math.floor(low / 100) * 2;
+    const units = (low % 100) * 2;
+    buf[offset++] = DIGIT_PAIRS[hundreds]!;
+    buf[offset++] = DIGIT_PAIRS[hundreds + 1]!;
+    buf[offset++] = DIGIT_PAIRS[units]!;
+    buf[offset++] = DIGIT_PAIRS[units + 1]!;
+    return offset;
+  }
+}
+
 const MAX_PLAIN_INTEGER = 1e15;
 
 /**

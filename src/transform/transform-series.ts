@@ -9,7 +9,7 @@ import { mapLabelsToTags, type TagMapping } from './schema-map.js';
 
 interface EncodedSeries {
   key: string;
-  prefix: Buffer;
+  prefix: Uint8Array;
 }
 
 /**
@@ -70,7 +70,9 @@ export class SeriesTransformer {
         mapLabelsToTags(labels, this.mapping),
         this.field,
       );
-      encoded = { key, prefix: Buffer.from(key) };
+      // A Uint8Array of its own, not a (pooled) Buffer: Uint8Array.prototype.set copies from a pooled
+      // Buffer slice about twice as slowly, and the prefix is copied once per line.
+      encoded = { key, prefix: new Uint8Array(Buffer.from(key)) };
       this.encoded.set(labels, encoded);
     }
     return encoded;

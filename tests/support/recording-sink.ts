@@ -24,7 +24,7 @@ export class RecordingSink implements Sink {
       await new Promise((r) => setTimeout(r, this.delayMs));
       if (this.failWrite?.(n, batch))
         throw new SinkError('SINK_WRITE_FAILED', 'injected failure', 503);
-      this.batches.push(batch);
+      this.batches.push({ ...batch, body: Buffer.from(batch.body) }); // a copy: the body is reused
       const text = batch.body.toString('utf8');
       this.lines.push(...text.split('\n').filter((l) => l !== ''));
       return { written: batch.lines, rejected: 0, requests: 1, retries: 0 };

@@ -5,6 +5,7 @@ import {
   encodeSeriesPrefix,
   escapeMeasurement,
   escapeTag,
+  IntegerWriter,
   writeFloat,
   writeUint,
 } from '../../../src/transform/line-protocol.js';
@@ -173,5 +174,22 @@ describe('number writers', () => {
     [1e15, '1000000000000000'],
   ])('%d → %s', (v, expected) => {
     expect(render((b, o) => writeFloat(b, o, v))).toBe(expected);
+  });
+});
+
+describe('IntegerWriter', () => {
+  it('writes any sequence of safe integers exactly, ascending or not', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof(fc.maxSafeNat(), fc.integer({ min: 1_699_999_000, max: 1_700_001_000 }))),
+        (numbers) => {
+          const writer = new IntegerWriter();
+          const buf = Buffer.alloc(32);
+          for (const n of numbers) {
+            expect(buf.toString('latin1', 0, writer.write(buf, 0, n))).toBe(String(n));
+          }
+        },
+      ),
+    );
   });
 });

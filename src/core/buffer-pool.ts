@@ -1,0 +1,33 @@
+/**
+ * Reuses the large buffers line-protocol batches are encoded into. Without it every batch is a
+ * fresh ~0.6 MB allocation: at a million points that is over 100 MB of garbage, and the collector's
+ * time showed up as a fifth of promflux's CPU. A buffer goes back into the pool only when nothing
+ * refers to it any more: every sink's write of it has settled, including the request body's last
+ * byte handed to the kernel (see httpRequest).
+ */
+export class BufferPool {
+  private readonly free: Buffer[] = [];
+
+  constructor(private readonly maxFree: number) {}
+
+  /** A buffer of at least `size` bytes, reused when one is free. Its contents are garbage. */
+  acquire(size: number): Buffer {
+    for (let i = this.free.length - 1; i >= 0; i--) {
+      const buf = this.free[i]!;
+      if (buf.length >= size) {
+        this.free.splice(i, 1);
+        return buf;
+      }
+    }
+    return Buffer.allocUnsafeSlow(size);
+  }
+
+  /** Hands a buffer back; the caller must not touch it afterwards. */
+  release(buf: Buffer): void {
+    if (this.free.length < this.maxFree && !this.free.includes(buf)) this.free.push(buf);
+  }
+
+  get freeCount(): number {
+    return this.free.length;
+  }
+}

@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import { SinkError } from '../../../src/core/errors.js';
+import type { LineBatch, Sink, WriteReport } from '../../../src/load/sink.js';
+import { WriteWindow } from '../../../src/pipeline/write-window.js';
+
+/** A sink whose writes settle when the test says so, recording what it saw. */
+class ManualSink implements Sink {
+  readonly name = 'manual';
+  readonly pending: Array<{ batch: LineBatch; settle: (ok: boolean) => void }> = [];
+
+  write(batch: LineBatch): Promise<WriteReport> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({
+        batch,
+        settle: (ok) =>
+          ok
+            ? resolve({ written: batch.lines, rejected: 0, requests: 1, retries: 0 })
+            : reject(new SinkError('SINK_WRITE_FAILED', 'boom', 503)),
+      });
+    });
+  }
+  check() {
+    return Promise.resolve({ ok: true, details: [] });
+  }
+  close() {
+    return Promise.resolve();
+  }
+}
+
+function batch(released: string[], id: string): LineBatch {
+  return {
+    body: Buffer.from(`m v=1 ${id}\n`),
+    lines: 1,
+    precision: 's',
+    query: 'q',
+    release: () => released.push(id),
+  };
+}
+
+const tick = () => new Promise((r) => setImmediate(r));
+
+describe('WriteWindow releases each batch exactly once, only when no write of it is left', () => {
+  it('after success, after failure, and at once for batches skipped after a failure', async () => {
+    const sink = new ManualSink();
+    const released: string[] = [];
+    const window = new WriteWindow([sink], 2);
+    window.beginChunk(1000);
+    await window.submit(batch(released, 'a'));
+    await window.submit(batch(released, 'b'));
+    await tick();
+    expect(released).toEqual([]); // both still being written
+
+    sink.pending[0]!.settle(true);
+    await tick();
+    expect(released).toEqual(['a']);
+
+    sink.pending[1]!.settle(false);
+    await tick();
+    expect(released).toEqual(['a', 'b']);
+    expect(window.hasFailed).toBe(true);
+
+    await window.submit(batch(released, 'c')); // never written after a failure
+    expect(released).toEqual(['a', 'b', 'c']);
+    expect(sink.pending).toHaveLength(2);
+    window.endChunk();
+    await window.drain();
+    expect(window.ackedThroughMs).toBeUndefined();
+  });
+});
