@@ -1,0 +1,186 @@
+/**
+ * Runs `promflux backfill` as a child process through measure.mjs: the real CLI code path, with
+ * its own CPU time and peak RSS reported by the child itself.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { finished } from 'node:stream/promises';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { BENCH_METRIC, type BenchRange } from './fixture.js';
+
+const MEASURE = resolve(import.meta.dirname, 'measure.mjs');
+
+export type SinkTarget =
+  { kind: 'influxdb-v1'; url: string; db: string } | { kind: 'victoria-metrics'; url: string };
+
+export interface ProcessUsage {
+  exit_code: number;
+  wall_seconds_main: number;
+  cpu_user_seconds_main: number;
+  cpu_system_seconds_main: number;
+  cpu_user_seconds_process: number;
+  cpu_system_seconds_process: number;
+  max_rss_kb: number;
+  uptime_seconds: number;
+  peak_heap_used_mb: number;
+  peak_heap_total_mb: number;
+  peak_external_mb: number;
+  peak_array_buffers_mb: number;
+  peak_sampled_rss_mb: number;
+}
+
+/** The `--json` summary of the one query, as far as the bench reads it. */
+export interface QuerySummary {
+  query: string;
+  ok: boolean;
+  samples: number;
+  series: number;
+  points: number;
+  sinks: Record<string, { written: number; rejected: number; requests: number; retries: number }>;
+  drops: Record<string, number>;
+  chunks: number;
+  duration_seconds: number;
+  error: string | null;
+}
+
+export interface PromfluxRun {
+  usage: ProcessUsage;
+  summary: QuerySummary;
+  stderr: string;
+}
+
+/** The promflux config for one run: one query over the fixture metric, defaults elsewhere. */
+export function benchConfig(
+  prometheusUrl: string,
+  sink: SinkTarget | undefined,
+  stateDir: string,
+): string {
+  let load: string;
+  if (sink === undefined) {
+    // --dry-run never opens the sink, but the config still needs one.
+    load = `    url: "http://127.0.0.1:9"\n    api: v1\n    bucket: "unused/autogen"`;
+  } else if (sink.kind === 'influxdb-v1') {
+    load = `    url: "${sink.url}"\n    api: v1\n    bucket: "${sink.db}/autogen"`;
+  } else {
+    load = `    url: "${sink.url}"\n    api: v2\n    token: "vm-ignores-it"\n    org: "bench"\n    bucket: "bench"`;
+  }
+  return `extract:
+  prometheus_url: "${prometheusUrl}"
+  queries:
+    - { name: load, query: "${BENCH_METRIC}" }
+transform:
+  valid_metrics: []
+load:
+  influxdb:
+${load}
+pipeline:
+  delay: 0s
+  log_level: warn
+  state_dir: "${stateDir}"
+`;
+}
+
+export interface RunOptions {
+  dir: string;
+  /** File name stem for the config, usage and output files. */
+  name: string;
+  prometheusUrl: string;
+  sink: SinkTarget | undefined;
+  range: BenchRange;
+  /** `--dry-run`: stdout (the line protocol) goes to this file. */
+  dryRunOutput?: string;
+  /** Directory for a V8 CPU profile (`--cpu-prof`). */
+  cpuProfileDir?: string;
+  /** Called with the child right after the spawn (to kill it on SIGINT). */
+  onSpawn?: (child: ChildProcess) => void;
+}
+
+export async function runPromflux(opts: RunOptions): Promise<PromfluxRun> {
+  const configPath = join(opts.dir, `${opts.name}.yaml`);
+  const usagePath = join(opts.dir, `${opts.name}.usage.json`);
+  await writeFile(
+    configPath,
+    benchConfig(opts.prometheusUrl, opts.sink, join(opts.dir, `${opts.name}-state`)),
+  );
+  const args = [
+    'backfill',
+    '--config',
+    configPath,
+    '--from',
+    String(opts.range.startMs / 1000),
+    '--to',
+    String(opts.range.endMs / 1000),
+    '--json',
+  ];
+  if (opts.dryRunOutput !== undefined) args.push('--dry-run');
+  const nodeArgs = opts.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfileDir}`] : [];
+
+  const child = spawn(process.execPath, [...nodeArgs, MEASURE, ...args], {
+    cwd: opts.dir,
+    env: { ...process.env, PROMFLUX_CONFIG: '', PROMFLUX_BENCH_USAGE: usagePath },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  opts.onSpawn?.(child);
+  let stdout = '';
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+  let output: Promise<void> = Promise.resolve();
+  if (opts.dryRunOutput !== undefined) {
+    output = finished(child.stdout.pipe(createWriteStream(opts.dryRunOutput)));
+  } else {
+    child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
+  }
+  const code = await new Promise<number>((res, rej) => {
+    child.once('error', rej);
+    child.once('close', (c, signal) => res(c ?? (signal ? 128 : 1)));
+  });
+  await output;
+  if (code !== 0) {
+    throw new Error(
+      `promflux ${args.join(' ')} exited ${code}:\n${stderr.trim().slice(-4000)}\n${stdout.trim().slice(-2000)}`,
+    );
+  }
+  const usage = JSON.parse(await readFile(usagePath, 'utf8')) as ProcessUsage;
+  // With --dry-run the summaries go to stderr (stdout carries the lines).
+  const summaryText = opts.dryRunOutput !== undefined ? stderr : stdout;
+  const summaries = summaryText
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as Partial<QuerySummary>)
+    .filter((r): r is QuerySummary => typeof r.samples === 'number' && r.sinks !== undefined);
+  const summary = summaries[0];
+  if (summaries.length !== 1 || summary === undefined) {
+    throw new Error(
+      `expected one JSON summary from promflux, got ${summaries.length}:\n${summaryText.slice(-2000)}`,
+    );
+  }
+  if (!summary.ok) throw new Error(`promflux query failed: ${summary.error ?? 'unknown error'}`);
+  return { usage, summary, stderr };
+}
+
+/**
+ * The fixed cost of a promflux process: `check-config` loads every module and the config and does
+ * no work, so its CPU and RSS are what every run pays before the first sample.
+ */
+export async function runStartupBaseline(
+  dir: string,
+  prometheusUrl: string,
+): Promise<ProcessUsage> {
+  const configPath = join(dir, 'startup.yaml');
+  const usagePath = join(dir, 'startup.usage.json');
+  await writeFile(configPath, benchConfig(prometheusUrl, undefined, join(dir, 'startup-state')));
+  const child = spawn(process.execPath, [MEASURE, 'check-config', '--config', configPath], {
+    cwd: dir,
+    env: { ...process.env, PROMFLUX_CONFIG: '', PROMFLUX_BENCH_USAGE: usagePath },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+  const code = await new Promise<number | null>((res, rej) => {
+    child.once('error', rej);
+    child.once('close', res);
+  });
+  if (code !== 0) throw new Error(`promflux check-config exited ${code}: ${stderr.trim()}`);
+  return JSON.parse(await readFile(usagePath, 'utf8')) as ProcessUsage;
+}

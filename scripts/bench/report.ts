@@ -1,0 +1,332 @@
+/** The printed table and the target check of bench-results.json. */
+import type { Writable } from 'node:stream';
+import type { BenchResults, RunResult } from './results.js';
+import { SINK_KINDS, SINK_LABEL } from './sinks.js';
+
+const int = (n: number): string => Math.round(n).toLocaleString('en-US');
+const fixed = (n: number, digits = 2): string => n.toFixed(digits);
+const pct = (n: number): string => `${n >= 0 ? '+' : ''}${(n * 100).toFixed(1)}%`;
+const mb = (n: number): string => n.toFixed(1);
+const opt = (n: number | null | undefined, digits = 2): string =>
+  n === null || n === undefined ? '?' : n.toFixed(digits);
+
+/** Left-aligned first column, right-aligned others. */
+export function formatTable(headers: string[], rows: string[][], indent = '  '): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]): string =>
+    indent +
+    cells
+      .map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!)))
+      .join('  ')
+      .trimEnd();
+  return [line(headers), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}
+
+function samplesLabel(n: number): string {
+  return n >= 1e6 ? `${(n / 1e6).toFixed(n % 1e6 ? 2 : 0)}M` : `${(n / 1e3).toFixed(0)}k`;
+}
+
+/** The largest run: the one the targets are judged on. */
+function lastRun(r: BenchResults): RunResult | undefined {
+  return r.runs[r.runs.length - 1];
+}
+
+export function evaluateTargets(r: BenchResults): NonNullable<BenchResults['targets']> {
+  const out: NonNullable<BenchResults['targets']> = [];
+  const run = lastRun(r);
+  if (!run) return out;
+  const at = `(${run.label})`;
+  const influx = run.sinks['influxdb-v1'];
+  const vm = run.sinks['victoria-metrics'];
+  if (influx) {
+    out.push({
+      name: `e2e ÷ ceiling, InfluxDB 1.x ${at}`,
+      measured: fixed(influx.ratio),
+      target: '>= 0.85',
+      ok: influx.ratio >= 0.85,
+    });
+    const cpu = Math.max(...influx.e2e.map((e) => e.process.cpu_seconds_per_million_samples));
+    out.push({
+      name: `promflux CPU s per 1M samples → InfluxDB ${at}`,
+      measured: fixed(cpu, 3),
+      target: '<= 0.3',
+      ok: cpu <= 0.3,
+    });
+  }
+  const marginal = r.marginal_cpu?.by_sink['influxdb-v1'];
+  if (marginal) {
+    out.push({
+      name: `promflux marginal CPU s per 1M → InfluxDB (${r.marginal_cpu!.small_label}→${r.marginal_cpu!.large_label})`,
+      measured: fixed(marginal.cpu_seconds_per_million_samples, 3),
+      target: '<= 0.3',
+      ok: marginal.cpu_seconds_per_million_samples <= 0.3,
+    });
+  }
+  if (vm) {
+    out.push({
+      name: `e2e ÷ ceiling, VictoriaMetrics ${at}`,
+      measured: fixed(vm.ratio),
+      target: '>= 0.5',
+      ok: vm.ratio >= 0.5,
+    });
+  }
+  const rss = Math.max(
+    ...SINK_KINDS.flatMap((k) => run.sinks[k]?.e2e.map((e) => e.process.max_rss_mb) ?? []),
+  );
+  if (Number.isFinite(rss)) {
+    out.push({
+      name: `promflux peak RSS ${at}${run.range.samples < 10e6 ? ' (target is for 10M)' : ''}`,
+      measured: `${mb(rss)} MB`,
+      target: '<= 150 MB',
+      ok: rss <= 150,
+    });
+  }
+  const flat = r.memory_flatness;
+  if (flat) {
+    const growth = Math.max(...Object.values(flat.by_sink).map((s) => s.growth));
+    if (Number.isFinite(growth)) {
+      out.push({
+        name: `peak RSS growth ${flat.small_label} → ${flat.large_label}`,
+        measured: pct(growth),
+        target: '<= +10%',
+        ok: growth <= 0.1,
+      });
+    }
+  }
+  if (r.decoder) {
+    out.push({
+      name: 'decoder ÷ JSON.parse (from bytes)',
+      measured: `${fixed(r.decoder.ratio_vs_json_parse)}×`,
+      target: '>= 3×',
+      ok: r.decoder.ratio_vs_json_parse >= 3,
+    });
+  }
+  return out;
+}
+
+export function printReport(r: BenchResults, out: Writable): void {
+  const w = (s = ''): void => void out.write(`${s}\n`);
+  const m = r.machine;
+  w();
+  w(`promflux benchmark — size ${r.size}, ${r.rounds} round(s), ${r.started_at}`);
+  w(
+    `machine: ${m.cpu_model} × ${m.cpu_count}, ${m.total_memory_gib.toFixed(1)} GiB, ${m.os}, node ${m.node_version}; ` +
+      `load avg ${m.load_average_start.map((x) => x.toFixed(2)).join(' ')} at start` +
+      (m.load_average_end
+        ? `, ${m.load_average_end.map((x) => x.toFixed(2)).join(' ')} at end`
+        : ''),
+  );
+  w(
+    `source: ${r.source.commit.slice(0, 12)}` +
+      (r.source.dirty_src_files.length
+        ? ` + uncommitted src changes (${r.source.dirty_src_files.join(', ')})`
+        : ' (clean src)'),
+  );
+  w(
+    `servers: ${Object.entries(m.servers)
+      .map(([k, v]) => `${k}: ${v}`)
+      .join('; ')}`,
+  );
+  if (r.fixture) {
+    const f = r.fixture;
+    w(
+      `fixture: ${f.series} series × ${f.points_per_series} points at 15s = ${samplesLabel(f.samples)} samples; ` +
+        `${(f.openmetrics_bytes / 1e6).toFixed(0)} MB OpenMetrics written in ${fixed(f.write_seconds, 1)}s; ` +
+        `promtool + Prometheus start ${fixed(f.promtool_and_start_seconds, 1)}s`,
+    );
+  }
+
+  if (r.startup) {
+    w(
+      `promflux startup (check-config: modules + config, no work): ${fixed(r.startup.cpu_seconds_process)} CPU s, ` +
+        `${mb(r.startup.max_rss_mb)} MB RSS`,
+    );
+  }
+
+  for (const run of r.runs) {
+    w();
+    w(
+      `== run ${run.label}: ${run.range.series} series × ${run.range.points} points = ${int(run.range.samples)} samples ` +
+        `(${run.source.requests} requests of ${run.range.chunk_points_per_series} points/series) ==`,
+    );
+    const rows: string[][] = [
+      [
+        'Prometheus source (fetch only, 2 in flight)',
+        int(run.source.samples_per_second),
+        fixed(run.source.seconds),
+        '',
+        '',
+        `prometheus ${opt(run.source.prometheus_cpu_seconds)}`,
+      ],
+      [
+        'promflux --dry-run (extract+transform)',
+        int(run.dry_run.points_per_second),
+        fixed(run.dry_run.seconds),
+        '',
+        `${int(run.dry_run.lines)} lines`,
+        `prometheus ${opt(run.dry_run.prometheus_cpu_seconds)}`,
+      ],
+    ];
+    for (const kind of SINK_KINDS) {
+      const s = run.sinks[kind];
+      if (!s) continue;
+      const c = s.ceiling[s.ceiling.length - 1]!;
+      const e = s.e2e[s.e2e.length - 1]!;
+      rows.push([
+        `${SINK_LABEL[kind]}: ceiling`,
+        int(s.ceiling_points_per_second),
+        fixed(c.seconds),
+        '',
+        `ok ${int(c.verified_points)}`,
+        `sink ${opt(c.server_cpu_seconds[kind])}`,
+      ]);
+      rows.push([
+        `${SINK_LABEL[kind]}: promflux e2e`,
+        int(s.e2e_points_per_second),
+        fixed(e.seconds),
+        `${fixed(s.ratio)}×`,
+        `ok ${int(e.verified_points)}`,
+        `sink ${opt(e.server_cpu_seconds[kind])}, prometheus ${opt(e.server_cpu_seconds.prometheus)}`,
+      ]);
+    }
+    w(formatTable(['', 'points/s', 'seconds', 'of ceiling', 'verified', 'server CPU s'], rows));
+    w();
+    const procRows: string[][] = [];
+    const procRow = (name: string, p: RunResult['dry_run']['process']): string[] => [
+      name,
+      fixed(p.cpu_seconds_process),
+      fixed(p.cpu_seconds_per_million_samples, 3),
+      fixed(p.cpu_seconds_main_per_million_samples, 3),
+      fixed(p.cpu_utilisation_main),
+      mb(p.max_rss_mb),
+      mb(p.peak_heap_used_mb),
+      mb(p.peak_array_buffers_mb),
+      String(p.chunks),
+    ];
+    procRows.push(procRow('promflux --dry-run', run.dry_run.process));
+    for (const kind of SINK_KINDS) {
+      const e = run.sinks[kind]?.e2e;
+      if (e?.length)
+        procRows.push(procRow(`promflux → ${SINK_LABEL[kind]}`, e[e.length - 1]!.process));
+    }
+    w(
+      formatTable(
+        [
+          'promflux process',
+          'CPU s',
+          'CPU s/1M',
+          'main() s/1M',
+          'CPU/wall',
+          'peak RSS MB',
+          'heap MB',
+          'Buffers MB',
+          'chunks',
+        ],
+        procRows,
+      ),
+    );
+  }
+
+  if (r.decoder) {
+    const d = r.decoder;
+    w();
+    w(
+      `== decoder: ${d.bodies} query_range bodies from run ${d.source_run}, ${(d.bytes / 1e6).toFixed(1)} MB, ` +
+        `${int(d.samples)} samples, median of ${d.rounds} rounds ==`,
+    );
+    w(
+      formatTable(
+        ['', 'samples/s', 'decoder ÷ this'],
+        [
+          ['MatrixDecoder (streaming, 64 KiB pushes)', int(d.decoder_samples_per_second), ''],
+          [
+            'JSON.parse(body.toString()) (baseline)',
+            int(d.json_parse_samples_per_second),
+            `${fixed(d.ratio_vs_json_parse)}×`,
+          ],
+          [
+            'JSON.parse(string), decoding untimed',
+            int(d.json_parse_string_only_samples_per_second),
+            `${fixed(d.ratio_vs_json_parse_string_only)}×`,
+          ],
+          [
+            'reference decoder (JSON.parse → columns)',
+            int(d.reference_decoder_samples_per_second),
+            `${fixed(d.ratio_vs_reference_decoder)}×`,
+          ],
+        ],
+      ),
+    );
+  }
+
+  if (r.marginal_cpu) {
+    const c = r.marginal_cpu;
+    w();
+    w(
+      `== promflux marginal CPU per 1M samples (CPU ${c.large_label} − CPU ${c.small_label}, startup cancelled out) ==`,
+    );
+    w(
+      formatTable(
+        ['', 'CPU s/1M'],
+        [
+          ['--dry-run (extract+transform)', fixed(c.dry_run_cpu_seconds_per_million_samples, 3)],
+          ...SINK_KINDS.flatMap((k) => {
+            const s = c.by_sink[k];
+            return s ? [[`→ ${SINK_LABEL[k]}`, fixed(s.cpu_seconds_per_million_samples, 3)]] : [];
+          }),
+        ],
+      ),
+    );
+  }
+
+  if (r.memory_flatness) {
+    const f = r.memory_flatness;
+    w();
+    w(`== memory flatness: promflux peak RSS, e2e ${f.small_label} vs ${f.large_label} ==`);
+    w(
+      formatTable(
+        ['', `${f.small_label} MB`, `${f.large_label} MB`, 'growth'],
+        SINK_KINDS.flatMap((k) => {
+          const s = f.by_sink[k];
+          return s ? [[`→ ${SINK_LABEL[k]}`, mb(s.small_mb), mb(s.large_mb), pct(s.growth)]] : [];
+        }),
+      ),
+    );
+  }
+
+  if (r.profile) {
+    const p = r.profile;
+    w();
+    w(
+      `== CPU profile: e2e ${p.run} → ${SINK_LABEL[p.sink]} (separate run, --cpu-prof; ${fixed(p.total_seconds)}s sampled) ==`,
+    );
+    w(
+      formatTable(
+        ['area (self time)', 'seconds', 'share'],
+        p.areas.slice(0, 12).map((a) => [a.area, fixed(a.seconds), pct(a.share).slice(1)]),
+      ),
+    );
+    w();
+    w(
+      formatTable(
+        ['function (self time)', 'seconds', 'share'],
+        p.functions.map((f) => [f.fn, fixed(f.seconds), pct(f.share).slice(1)]),
+      ),
+    );
+  }
+
+  if (r.targets?.length) {
+    w();
+    w('== targets ==');
+    w(
+      formatTable(
+        ['', 'measured', 'target', ''],
+        r.targets.map((t) => [t.name, t.measured, t.target, t.ok ? 'ok' : 'MISSED']),
+      ),
+    );
+  }
+  if (r.total_seconds !== undefined) {
+    w();
+    w(`total ${fixed(r.total_seconds, 0)}s`);
+  }
+}

@@ -1,0 +1,123 @@
+/** The shape of bench-results.json (and of what report.ts prints). */
+import type { CeilingResult } from './ceiling.js';
+import type { DecoderResult } from './decoder-bench.js';
+import type { BenchRange, FixtureReport } from './fixture.js';
+import type { ProfileSummary } from './profile.js';
+import type { SinkKind } from './sinks.js';
+
+export type Size = 'small' | 'large';
+
+export interface MachineInfo {
+  os: string;
+  cpu_model: string;
+  cpu_count: number;
+  total_memory_gib: number;
+  node_version: string;
+  load_average_start: number[];
+  load_average_end?: number[];
+  servers: Record<string, string>;
+}
+
+/** promflux's own process, as measured by measure.mjs. */
+export interface PromfluxProcess {
+  wall_seconds: number;
+  cpu_seconds_process: number;
+  cpu_seconds_main: number;
+  /** Whole-process CPU (startup included) per million samples. */
+  cpu_seconds_per_million_samples: number;
+  cpu_seconds_main_per_million_samples: number;
+  /** CPU ÷ wall inside main(): near 1 means one core saturated (Node runs JS on one thread). */
+  cpu_utilisation_main: number;
+  max_rss_mb: number;
+  /** Sampled every 50 ms: peak V8 heap in use, and peak Buffer/ArrayBuffer memory. */
+  peak_heap_used_mb: number;
+  peak_array_buffers_mb: number;
+  chunks: number;
+}
+
+export interface E2eResult {
+  samples: number;
+  points: number;
+  written: number;
+  rejected: number;
+  requests: number;
+  retries: number;
+  verified_points: number;
+  /** promflux's own `duration_seconds` for the query. */
+  seconds: number;
+  points_per_second: number;
+  process: PromfluxProcess;
+  /** CPU seconds of the other processes during the run. */
+  server_cpu_seconds: Record<string, number | null>;
+}
+
+export interface CeilingRun extends CeilingResult {
+  verified_points: number;
+  server_cpu_seconds: Record<string, number | null>;
+}
+
+export interface SinkRounds {
+  ceiling: CeilingRun[];
+  e2e: E2eResult[];
+  /** Medians over the rounds. */
+  ceiling_points_per_second: number;
+  e2e_points_per_second: number;
+  /** e2e ÷ ceiling (medians): target ≥ 0.85 for InfluxDB 1.x, ≥ 0.5 for VictoriaMetrics. */
+  ratio: number;
+  ratios_per_round: number[];
+}
+
+export interface RunResult {
+  label: string;
+  range: BenchRange & { series: number; chunk_points_per_series: number };
+  source: {
+    requests: number;
+    bytes: number;
+    seconds: number;
+    samples_per_second: number;
+    prometheus_cpu_seconds: number | null;
+  };
+  dry_run: {
+    lines: number;
+    bytes: number;
+    seconds: number;
+    points_per_second: number;
+    process: PromfluxProcess;
+    prometheus_cpu_seconds: number | null;
+  };
+  sinks: Partial<Record<SinkKind, SinkRounds>>;
+}
+
+export interface BenchResults {
+  version: 1;
+  started_at: string;
+  finished_at?: string;
+  total_seconds?: number;
+  size: Size;
+  rounds: number;
+  machine: MachineInfo;
+  /** What was measured: the commit and the uncommitted changes under src/ at the start. */
+  source: { commit: string; dirty_src_files: string[] };
+  fixture?: FixtureReport;
+  /** `promflux check-config`: module loading and config, no work (every run pays it). */
+  startup?: { cpu_seconds_process: number; max_rss_mb: number };
+  runs: RunResult[];
+  decoder?: DecoderResult & { source_run: string };
+  /**
+   * Per-sample CPU with the fixed cost (startup, config, connections) taken out:
+   * (CPU of the larger run − CPU of the smaller) ÷ (its extra samples), per 1M samples.
+   */
+  marginal_cpu?: {
+    small_label: string;
+    large_label: string;
+    by_sink: Partial<Record<SinkKind, { cpu_seconds_per_million_samples: number }>>;
+    dry_run_cpu_seconds_per_million_samples: number;
+  };
+  memory_flatness?: {
+    small_label: string;
+    large_label: string;
+    by_sink: Partial<Record<SinkKind, { small_mb: number; large_mb: number; growth: number }>>;
+  };
+  profile?: ProfileSummary & { run: string; sink: SinkKind };
+  targets?: { name: string; measured: string; target: string; ok: boolean }[];
+}
