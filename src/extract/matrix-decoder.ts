@@ -2,6 +2,7 @@ import { PromfluxError } from '../core/errors.js';
 import type { SeriesBlock } from '../core/series.js';
 import { decimalToDouble, parsePromValue } from './prom-value.js';
 import type { DecodedResponse, MatrixResult } from './types.js';
+import type { SlabPool } from '../core/slab-pool.js';
 
 export type { DecodedResponse };
 
@@ -22,6 +23,8 @@ export interface MatrixDecoderOptions {
    * returns the same series, so sharing one cache per client makes label decoding a lookup.
    */
   labelCache?: LabelStringCache;
+  /** Where the sample columns' memory comes from; the result's `release` gives it back. */
+  slabPool?: SlabPool;
 }
 
 const CACHE_SLOTS = 4096;
@@ -169,16 +172,19 @@ export class MatrixDecoder {
   private nullValues = 0;
   private samples = 0;
   private histogramSamples = 0;
-  private tsSlab = new Float64Array(SLAB_MIN);
-  private valSlab = new Float64Array(SLAB_MIN);
+  private readonly slabPool: SlabPool | undefined;
+  /** Pooled buffers behind this response's columns, returned by the result's `release`. */
+  private owned: ArrayBuffer[] = [];
+  private tsSlab: Float64Array;
+  private valSlab: Float64Array;
   private slabLen = 0;
   private seriesStart = 0;
   /** Value spellings (see SeriesBlock.valueText): bytes, and per sample their start and length. */
-  private textSlab = new Uint8Array(SLAB_MIN * 16);
+  private textSlab: Uint8Array;
   private textUsed = 0;
   private seriesTextStart = 0;
-  private textStartSlab = new Uint32Array(SLAB_MIN);
-  private textLenSlab = new Uint8Array(SLAB_MIN);
+  private textStartSlab: Uint32Array;
+  private textLenSlab: Uint8Array;
 
   private skipMode = SKIP_START;
   private skipDepth = 0;
@@ -203,6 +209,26 @@ export class MatrixDecoder {
   constructor(opts: MatrixDecoderOptions = {}) {
     this.maxSeries = opts.maxSeries ?? Infinity;
     this.labelCache = opts.labelCache ?? new LabelStringCache();
+    this.slabPool = opts.slabPool;
+    this.tsSlab = new Float64Array(this.slab(SLAB_MIN * 8));
+    this.valSlab = new Float64Array(this.slab(SLAB_MIN * 8));
+    this.textStartSlab = new Uint32Array(this.slab(SLAB_MIN * 4));
+    this.textLenSlab = new Uint8Array(this.slab(SLAB_MIN));
+    this.textSlab = new Uint8Array(this.slab(SLAB_MIN * 16));
+  }
+
+  /** A buffer of `bytes` bytes (a power of two), from the pool when there is one. */
+  private slab(bytes: number): ArrayBuffer {
+    if (!this.slabPool) return new ArrayBuffer(bytes);
+    const buffer = this.slabPool.acquire(bytes);
+    this.owned.push(buffer);
+    return buffer;
+  }
+
+  private releaseSlabs(): void {
+    const owned = this.owned;
+    this.owned = [];
+    for (const buffer of owned) this.slabPool?.release(buffer);
   }
 
   /** Parses the next bytes of the body. Throws {@link DecodeError} as soon as they cannot be right. */
@@ -283,6 +309,7 @@ export class MatrixDecoder {
       infos: this.infos,
       samples: this.samples,
       histogramSamples: this.histogramSamples,
+      ...(this.slabPool && { release: () => this.releaseSlabs() }),
     };
     return { status: 'success', result };
   }
@@ -620,13 +647,15 @@ export class MatrixDecoder {
 
   private growSlabs(): void {
     const used = this.slabLen - this.seriesStart;
-    const size = Math.max(Math.min(this.tsSlab.length * 2, SLAB_MAX), used * 2, SLAB_MIN);
-    const ts = new Float64Array(size);
-    const vs = new Float64Array(size);
+    const size = nextPowerOfTwo(
+      Math.max(Math.min(this.tsSlab.length * 2, SLAB_MAX), used * 2, SLAB_MIN),
+    );
+    const ts = new Float64Array(this.slab(size * 8));
+    const vs = new Float64Array(this.slab(size * 8));
     ts.set(this.tsSlab.subarray(this.seriesStart, this.slabLen));
     vs.set(this.valSlab.subarray(this.seriesStart, this.slabLen));
-    const starts = new Uint32Array(size);
-    const lengths = new Uint8Array(size);
+    const starts = new Uint32Array(this.slab(size * 4));
+    const lengths = new Uint8Array(this.slab(size));
     starts.set(this.textStartSlab.subarray(this.seriesStart, this.slabLen));
     lengths.set(this.textLenSlab.subarray(this.seriesStart, this.slabLen));
     this.tsSlab = ts;
@@ -640,12 +669,10 @@ export class MatrixDecoder {
   /** A new text slab with room for `need` more bytes; the current series' text moves along. */
   private growText(need: number): void {
     const used = this.textUsed - this.seriesTextStart;
-    const size = Math.max(
-      Math.min(this.textSlab.length * 2, SLAB_MAX * 16),
-      (used + need) * 2,
-      SLAB_MIN * 16,
+    const size = nextPowerOfTwo(
+      Math.max(Math.min(this.textSlab.length * 2, SLAB_MAX * 16), (used + need) * 2, SLAB_MIN * 16),
     );
-    const text = new Uint8Array(size);
+    const text = new Uint8Array(this.slab(size));
     text.set(this.textSlab.subarray(this.seriesTextStart, this.textUsed));
     const shift = this.seriesTextStart;
     for (let i = this.seriesStart; i < this.slabLen; i++) {
@@ -1199,4 +1226,8 @@ function hexValue(c: number): number {
   if (c >= 0x61 && c <= 0x66) return c - 0x57;
   if (c >= 0x41 && c <= 0x46) return c - 0x37;
   return -1;
+}
+
+function nextPowerOfTwo(n: number): number {
+  return 2 ** Math.ceil(Math.log2(n));
 }

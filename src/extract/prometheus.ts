@@ -20,6 +20,10 @@ import {
 import { formatDuration } from '../core/time.js';
 import { DecodeError, LabelStringCache, MatrixDecoder } from './matrix-decoder.js';
 import type { MatrixResult, RangeRequest } from './types.js';
+import { SlabPool } from '../core/slab-pool.js';
+
+/** Pooled column memory kept between chunks (the rest is left to the garbage collector). */
+const SLAB_POOL_BYTES = 96 * 1024 * 1024;
 
 export interface PrometheusClientOptions {
   endpoint: HttpEndpointOptions;
@@ -99,6 +103,11 @@ export class PrometheusClient {
   private readonly logger: Logger | undefined;
   private readonly random: (() => number) | undefined;
   private readonly labelCache = new LabelStringCache();
+  /**
+   * Column memory shared by this client's responses: enough for the chunks a query keeps in
+   * flight and in hand (see extractRange), reused as the caller releases results.
+   */
+  private readonly slabPool = new SlabPool(SLAB_POOL_BYTES);
   private readonly safeUrl: string;
 
   constructor(opts: PrometheusClientOptions) {
@@ -308,7 +317,11 @@ export class PrometheusClient {
       await head.fill(body);
       throw httpError(head.text());
     }
-    const decoder = new MatrixDecoder({ maxSeries: this.maxSeries, labelCache: this.labelCache });
+    const decoder = new MatrixDecoder({
+      maxSeries: this.maxSeries,
+      labelCache: this.labelCache,
+      slabPool: this.slabPool,
+    });
     let decoded;
     try {
       for await (const chunk of body) {

@@ -22,6 +22,11 @@ export interface MatrixResult {
    * float field. The decoders always set it.
    */
   histogramSamples?: number;
+  /**
+   * Returns the columns' memory for reuse by later responses (decoders given a SlabPool). Call it
+   * once nothing reads the series any more; it may be left uncalled (the memory is then collected).
+   */
+  release?: () => void;
 }
 
 /** A decoded `/api/v1/query_range` response body: a matrix, or Prometheus' error object. */

@@ -133,6 +133,9 @@ export async function runQuery(
         await submitReady();
       }
       window.endChunk();
+      // Batches are copies: once the transformer lets go of the blocks, the columns can be reused.
+      transformer.endChunk();
+      result.release?.();
       if (window.hasFailed) break;
     }
   } catch (err) {

@@ -17,7 +17,10 @@ export class SeriesDeduper {
   private readonly collisions = new Map<string, Set<number>>();
   private readonly emittedInChunk = new Map<string, SeriesBlock[]>();
 
-  /** Call when a new chunk starts: what was emitted so far becomes "before the chunk". */
+  /**
+   * Call when a new chunk starts, or as soon as one ended: what was emitted so far becomes "before
+   * the chunk", and the chunk's blocks are no longer referenced (their memory may be reused).
+   */
   startChunk(): void {
     for (const [key, newest] of this.newestInChunk) {
       const before = this.newestBeforeChunk.get(key);

@@ -49,6 +49,11 @@ export class SeriesTransformer {
     this.maxTimestampMs = this.now() + this.maxFutureSkewMs;
   }
 
+  /** Call after the last series of each chunk: nothing refers to its blocks afterwards. */
+  endChunk(): void {
+    this.deduper.startChunk();
+  }
+
   /** Transforms one series block into the batcher; returns the number of points encoded. */
   processSeries(block: SeriesBlock, batcher: LineBatcher, drops: DropCounts): number {
     if (!this.filter(block.labels)) {

@@ -5,7 +5,8 @@ import type { DecodedResponse } from '../../../src/extract/types.js';
 /** A comparable, exact form of a decoded response: -0, NaN and label order all show. */
 export function normalize(decoded: DecodedResponse): unknown {
   if (decoded.status === 'error') return decoded;
-  const { series, ...rest } = decoded.result;
+  // `release` is a decoder-pool hook, not data.
+  const { series, release, ...rest } = decoded.result;
   return {
     ...rest,
     series: series.map((s) => ({
