@@ -302,7 +302,7 @@ const extract = z
     prometheus_url: httpUrl('http://localhost:9090'),
     timeout: duration({ positive: true }).prefault('30s'),
     concurrency: integer(1, 32).prefault(2),
-    max_samples_per_request: integer(1000).prefault(500_000),
+    max_samples_per_request: integer(1000).prefault(250_000),
     max_points_per_series: integer(1, 11_000).prefault(11_000),
     headers: headerMap(),
     basic_auth: z

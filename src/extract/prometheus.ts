@@ -23,7 +23,7 @@ import type { MatrixResult, RangeRequest } from './types.js';
 import { SlabPool } from '../core/slab-pool.js';
 
 /** Pooled column memory kept between chunks (the rest is left to the garbage collector). */
-const SLAB_POOL_BYTES = 96 * 1024 * 1024;
+const SLAB_POOL_BYTES = 32 * 1024 * 1024;
 
 export interface PrometheusClientOptions {
   endpoint: HttpEndpointOptions;
