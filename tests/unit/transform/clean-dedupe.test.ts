@@ -5,6 +5,7 @@ import { dropInvalidSamples } from '../../../src/transform/clean.js';
 import type { LineBatch } from '../../../src/load/sink.js';
 import { SeriesDeduper } from '../../../src/transform/dedupe.js';
 import { LineBatcher } from '../../../src/transform/line-batcher.js';
+import { labelSetKey } from '../../../src/transform/transform-series.js';
 
 function block(samples: Array<[number, number]>, nullValues = 0): SeriesBlock {
   return {
@@ -183,6 +184,23 @@ describe('value spellings through cleaning, de-duplication and encoding', () => 
     batcher.flush();
     expect(batches[0]!.body.toString()).toBe(
       'm value=2.50 2\nm value=7 3\nm value=4.0 4\nm value=5.00 5\n',
+    );
+  });
+});
+
+describe('labelSetKey', () => {
+  it('tells apart label sets that naive separators would merge', () => {
+    expect(labelSetKey({ a: '1\u0001b\u00002' })).not.toBe(labelSetKey({ a: '1', b: '2' }));
+    expect(labelSetKey({ a: 'x', b: 'y' })).not.toBe(labelSetKey({ a: 'x1:by' }));
+    fc.assert(
+      fc.property(
+        fc.dictionary(fc.string(), fc.string(), { maxKeys: 4 }),
+        fc.dictionary(fc.string(), fc.string(), { maxKeys: 4 }),
+        (a, b) => {
+          const same = JSON.stringify(Object.entries(a)) === JSON.stringify(Object.entries(b));
+          expect(labelSetKey(a) === labelSetKey(b)).toBe(same);
+        },
+      ),
     );
   });
 });
