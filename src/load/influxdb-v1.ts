@@ -1,12 +1,11 @@
-import type http from 'node:http';
-
-import { ConfigError, describeError, SinkError } from '../core/errors.js';
-import { authorizationHeader, createAgent, joinUrl } from '../core/http.js';
+import { ConfigError, describeError } from '../core/errors.js';
+import { authorizationHeader, joinUrl } from '../core/http.js';
 import type { InfluxSinkConfig } from '../config/types.js';
-import { BatchWriter, type PostFn, type SinkDeps } from './batch-writer.js';
+import type { SinkDeps } from './batch-writer.js';
 import { describePing, pingInflux } from './detect-api.js';
 import { httpRequest } from './http-request.js';
-import type { LineBatch, Precision, Sink, SinkCheckResult, WriteReport } from './sink.js';
+import { HttpLineSink } from './http-line-sink.js';
+import type { SinkCheckResult } from './sink.js';
 import { serverErrorMessage } from './write-outcome.js';
 
 /** `db` or `db/rp` (split on the first `/`). */
@@ -40,26 +39,14 @@ interface InfluxQlResult {
  * Credentials go in a Basic `Authorization` header, never in `u`/`p` URL parameters, so they do
  * not land in access logs.
  */
-export class InfluxDbV1Sink implements Sink {
-  readonly name: string;
+export class InfluxDbV1Sink extends HttpLineSink {
   readonly api = 'v1' as const;
   readonly db: string;
   readonly rp: string | undefined;
-  private readonly config: InfluxSinkConfig;
-  private readonly agent: http.Agent;
-  private readonly writer: BatchWriter;
-  private readonly headers: Record<string, string>;
-  private readonly writeUrls: Record<Precision, URL>;
-  private closed = false;
 
   constructor(config: InfluxSinkConfig, deps: SinkDeps) {
-    this.config = config;
-    this.name = deps.name ?? 'influxdb';
     const target = parseDatabaseTarget(config.bucket);
-    this.db = target.db;
-    this.rp = target.rp;
-    this.agent = createAgent(config.endpoint.url, config.endpoint.tls);
-    const auth =
+    const authorization =
       config.username !== undefined
         ? authorizationHeader({
             type: 'basic',
@@ -69,42 +56,18 @@ export class InfluxDbV1Sink implements Sink {
         : config.token
           ? `Token ${config.token}`
           : authorizationHeader(config.endpoint.auth);
-    this.headers = { ...config.endpoint.headers, ...(auth ? { Authorization: auth } : {}) };
-    this.writeUrls = { s: this.writeUrl('s'), ms: this.writeUrl('ms') };
-    const post: PostFn = (body, precision, signal, contentEncoding) =>
-      httpRequest({
-        method: 'POST',
-        url: this.writeUrls[precision],
-        headers: {
-          ...this.headers,
-          'Content-Type': 'text/plain; charset=utf-8',
-          ...(contentEncoding ? { 'Content-Encoding': contentEncoding } : {}),
-        },
-        body,
-        agent: this.agent,
-        timeoutMs: config.endpoint.timeoutMs,
-        signal,
-      });
-    this.writer = new BatchWriter({
-      name: this.name,
-      post,
-      retry: config.retry,
-      deadLetter: deps.deadLetter,
-      logger: deps.logger,
-      gzip: config.gzip,
-      maxLinesPerRequest: config.batchSize,
-      onRetry: deps.onRetry,
+    super(config, deps, {
+      authorization,
+      writeUrl: (precision) => {
+        const url = new URL(joinUrl(config.endpoint.url, '/write'));
+        url.searchParams.set('db', target.db);
+        if (target.rp) url.searchParams.set('rp', target.rp);
+        url.searchParams.set('precision', precision);
+        return url;
+      },
     });
-  }
-
-  write(
-    batch: LineBatch,
-    options?: { signal?: AbortSignal; deadlineMs?: number },
-  ): Promise<WriteReport> {
-    if (this.closed) {
-      return Promise.reject(new SinkError('SINK_WRITE_FAILED', `Sink ${this.name} is closed.`));
-    }
-    return this.writer.write(batch, options);
+    this.db = target.db;
+    this.rp = target.rp;
   }
 
   /**
@@ -168,30 +131,9 @@ export class InfluxDbV1Sink implements Sink {
     return { ok: probe.ok, details };
   }
 
-  async close(): Promise<void> {
-    this.closed = true;
-    this.agent.destroy();
-    return Promise.resolve();
-  }
-
-  private writeUrl(precision: Precision): URL {
-    const url = new URL(joinUrl(this.config.endpoint.url, '/write'));
-    url.searchParams.set('db', this.db);
-    if (this.rp) url.searchParams.set('rp', this.rp);
-    url.searchParams.set('precision', precision);
-    return url;
-  }
-
   private async probeWrite(): Promise<{ ok: boolean; detail: string }> {
     try {
-      const res = await httpRequest({
-        method: 'POST',
-        url: this.writeUrls.s,
-        headers: { ...this.headers, 'Content-Type': 'text/plain; charset=utf-8' },
-        body: Buffer.alloc(0),
-        agent: this.agent,
-        timeoutMs: this.config.endpoint.timeoutMs,
-      });
+      const res = await this.probeWriteRequest();
       if (res.status >= 200 && res.status < 300) return { ok: true, detail: 'write access: ok' };
       const message = serverErrorMessage(res);
       if (res.status === 403)

@@ -1,15 +1,13 @@
-import type http from 'node:http';
-
 import type { HttpError } from '@influxdata/influxdb-client';
 
-import { describeError, SinkError } from '../core/errors.js';
-import { authorizationHeader, createAgent, joinUrl } from '../core/http.js';
+import { describeError } from '../core/errors.js';
+import { authorizationHeader, joinUrl } from '../core/http.js';
 import { formatDuration } from '../core/time.js';
 import type { InfluxSinkConfig } from '../config/types.js';
-import { BatchWriter, type PostFn, type SinkDeps } from './batch-writer.js';
+import type { SinkDeps } from './batch-writer.js';
 import { describePing, pingInflux } from './detect-api.js';
-import { httpRequest } from './http-request.js';
-import type { LineBatch, Precision, Sink, SinkCheckResult, WriteReport } from './sink.js';
+import { HttpLineSink } from './http-line-sink.js';
+import type { SinkCheckResult } from './sink.js';
 import { serverErrorMessage } from './write-outcome.js';
 
 /**
@@ -17,59 +15,22 @@ import { serverErrorMessage } from './write-outcome.js';
  * with `Authorization: Token <token>`. Writes go through node:http (see http-request.ts for why not
  * the client library's transport); `check()` uses the library's OrgsAPI and BucketsAPI.
  */
-export class InfluxDbV2Sink implements Sink {
-  readonly name: string;
+export class InfluxDbV2Sink extends HttpLineSink {
   readonly api = 'v2' as const;
-  private readonly config: InfluxSinkConfig;
-  private readonly agent: http.Agent;
-  private readonly writer: BatchWriter;
-  private readonly headers: Record<string, string>;
-  private readonly writeUrls: Record<Precision, URL>;
-  private closed = false;
 
   constructor(config: InfluxSinkConfig, deps: SinkDeps) {
-    this.config = config;
-    this.name = deps.name ?? 'influxdb';
-    this.agent = createAgent(config.endpoint.url, config.endpoint.tls);
-    const auth = config.token ? `Token ${config.token}` : authorizationHeader(config.endpoint.auth);
-    this.headers = { ...config.endpoint.headers, ...(auth ? { Authorization: auth } : {}) };
-    this.writeUrls = { s: this.writeUrl('s'), ms: this.writeUrl('ms') };
-    const post: PostFn = async (body, precision, signal, contentEncoding) => {
-      const res = await httpRequest({
-        method: 'POST',
-        url: this.writeUrls[precision],
-        headers: {
-          ...this.headers,
-          'Content-Type': 'text/plain; charset=utf-8',
-          ...(contentEncoding ? { 'Content-Encoding': contentEncoding } : {}),
-        },
-        body,
-        agent: this.agent,
-        timeoutMs: config.endpoint.timeoutMs,
-        signal,
-      });
-      return res;
-    };
-    this.writer = new BatchWriter({
-      name: this.name,
-      post,
-      retry: config.retry,
-      deadLetter: deps.deadLetter,
-      logger: deps.logger,
-      gzip: config.gzip,
-      maxLinesPerRequest: config.batchSize,
-      onRetry: deps.onRetry,
+    super(config, deps, {
+      authorization: config.token
+        ? `Token ${config.token}`
+        : authorizationHeader(config.endpoint.auth),
+      writeUrl: (precision) => {
+        const url = new URL(joinUrl(config.endpoint.url, '/api/v2/write'));
+        if (config.org) url.searchParams.set('org', config.org);
+        url.searchParams.set('bucket', config.bucket);
+        url.searchParams.set('precision', precision);
+        return url;
+      },
     });
-  }
-
-  write(
-    batch: LineBatch,
-    options?: { signal?: AbortSignal; deadlineMs?: number },
-  ): Promise<WriteReport> {
-    if (this.closed) {
-      return Promise.reject(new SinkError('SINK_WRITE_FAILED', `Sink ${this.name} is closed.`));
-    }
-    return this.writer.write(batch, options);
   }
 
   /**
@@ -146,31 +107,10 @@ export class InfluxDbV2Sink implements Sink {
     return { ok: probe.ok, details };
   }
 
-  async close(): Promise<void> {
-    this.closed = true;
-    this.agent.destroy();
-    return Promise.resolve();
-  }
-
-  private writeUrl(precision: Precision): URL {
-    const url = new URL(joinUrl(this.config.endpoint.url, '/api/v2/write'));
-    if (this.config.org) url.searchParams.set('org', this.config.org);
-    url.searchParams.set('bucket', this.config.bucket);
-    url.searchParams.set('precision', precision);
-    return url;
-  }
-
   private async probeWrite(): Promise<{ ok: boolean; detail: string }> {
     const { bucket } = this.config;
     try {
-      const res = await httpRequest({
-        method: 'POST',
-        url: this.writeUrls.s,
-        headers: { ...this.headers, 'Content-Type': 'text/plain; charset=utf-8' },
-        body: Buffer.alloc(0),
-        agent: this.agent,
-        timeoutMs: this.config.endpoint.timeoutMs,
-      });
+      const res = await this.probeWriteRequest();
       const message = serverErrorMessage(res);
       if (res.status >= 200 && res.status < 300) return { ok: true, detail: 'write access: ok' };
       if (res.status === 400) {
