@@ -187,6 +187,11 @@ ${extra}`;
     }
   }
 
+  /** `promflux backfill -c config --from from --to to ...extra`. */
+  function backfill(config: string, from: string, to: string, ...extra: string[]) {
+    return cli(['backfill', '-c', config, '--from', from, '--to', to, ...extra]);
+  }
+
   /** Every non-NaN sample Prometheus answers for `[startMs, endMs]` on the 15s grid. */
   async function expectedPoints(range: { startMs: number; endMs: number }): Promise<Point[]> {
     const start = Math.ceil(range.startMs / STEP_MS) * STEP_MS;
@@ -271,16 +276,12 @@ ${extra}`;
 
   it('backfills into InfluxDB 1.x: every sample exactly once, same value and time, nothing else', async () => {
     const config = await writeConfig('influx.yaml', configYaml(influxConfig('health')));
-    const run = await cli([
-      'backfill',
-      '--config',
+    const run = await backfill(
       config,
-      '--from',
       rfc3339(BACKFILL.startMs),
-      '--to',
       String(BACKFILL.endMs / 1000),
       '--json',
-    ]);
+    );
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     const records = run.stdout
@@ -315,15 +316,7 @@ ${extra}`;
         'max_points_per_series: 1000',
       ),
     );
-    const rerun = await cli([
-      'backfill',
-      '-c',
-      rerunConfig,
-      '--from',
-      rfc3339(BACKFILL.startMs),
-      '--to',
-      rfc3339(BACKFILL.endMs),
-    ]);
+    const rerun = await backfill(rerunConfig, rfc3339(BACKFILL.startMs), rfc3339(BACKFILL.endMs));
     expect(rerun.code).toBe(0);
     expectExactlyOnce(await influxPoints('health'), expected);
   });
@@ -414,18 +407,14 @@ ${extra}`;
       'dry.yaml',
       configYaml(`    url: "http://127.0.0.1:${deadPort}"\n    api: v1\n    bucket: "x/autogen"`),
     );
-    const run = await cli([
-      'backfill',
-      '-c',
+    const run = await backfill(
       config,
-      '--from',
       rfc3339(BACKFILL.startMs),
-      '--to',
       rfc3339(BACKFILL.startMs + 300_000),
       '--query',
       'availability',
       '--dry-run',
-    ]);
+    );
     expect(run.code).toBe(0);
     const lines = run.stdout.split('\n').filter((l) => l.startsWith('health_metrics,'));
     const expected = await expectedPoints({
@@ -437,17 +426,13 @@ ${extra}`;
     );
     expect(run.stderr).toMatch(/^ok +availability: .* written to stdout/m);
 
-    const summary = await cli([
-      'backfill',
-      '-c',
+    const summary = await backfill(
       config,
-      '--from',
       rfc3339(BACKFILL.startMs),
-      '--to',
       rfc3339(BACKFILL.startMs + 300_000),
       '--dry-run',
       '--summary',
-    ]);
+    );
     expect(summary.code).toBe(0);
     expect(summary.stdout).not.toMatch(/^health_metrics,/m);
     expect(summary.stdout.trim().split('\n')).toHaveLength(3);
@@ -459,15 +444,11 @@ ${extra}`;
       '    - { name: broken, query: "rate(up[5m]" }\n    - { name: special,',
     );
     const config = await writeConfig('broken-query.yaml', broken);
-    const run = await cli([
-      'backfill',
-      '-c',
+    const run = await backfill(
       config,
-      '--from',
       rfc3339(BACKFILL.startMs),
-      '--to',
       rfc3339(BACKFILL.startMs + 600_000),
-    ]);
+    );
     expect(run.code).toBe(1);
     expect(run.stdout).toMatch(/^FAILED broken: /m);
     expect(run.stdout).toMatch(/bad_data/);
@@ -481,15 +462,11 @@ ${extra}`;
         `    url: "http://127.0.0.1:${deadPort}"\n    api: v1\n    bucket: "x/autogen"\n    retry: { max_attempts: 1 }`,
       ),
     );
-    const down = await cli([
-      'backfill',
-      '-c',
+    const down = await backfill(
       unreachable,
-      '--from',
       rfc3339(BACKFILL.startMs),
-      '--to',
       rfc3339(BACKFILL.startMs + 60_000),
-    ]);
+    );
     expect(down.code).toBe(1);
     expect(`${down.stdout}${down.stderr}`).toMatch(new RegExp(`127\\.0\\.0\\.1:${deadPort}`));
   });
@@ -512,20 +489,10 @@ ${extra}`;
     expect(checked.stdout).toMatch(/valid\. 3 queries: availability, request_rate, special/);
     expect((await cli(['check-config', '-c', bad])).code).toBe(2);
 
-    const unknownQuery = await cli([
-      'backfill',
-      '-c',
-      good,
-      '--from',
-      'now-1h',
-      '--to',
-      'now',
-      '--query',
-      'nope',
-    ]);
+    const unknownQuery = await backfill(good, 'now-1h', 'now', '--query', 'nope');
     expect(unknownQuery.code).toBe(2);
     expect(unknownQuery.stderr).toMatch(/Unknown --query "nope"/);
-    const reversed = await cli(['backfill', '-c', good, '--from', 'now', '--to', 'now-1h']);
+    const reversed = await backfill(good, 'now', 'now-1h');
     expect(reversed.code).toBe(2);
     expect((await cli(['--no-such-flag'])).code).toBe(2);
     expect((await cli(['--once', '--config', join(dir, 'missing.yaml')])).code).toBe(2);
@@ -552,15 +519,11 @@ ${extra}`;
         `    url: "http://127.0.0.1:${deadPort}"\n    api: v2\n    token: "${secret}"\n    org: o\n    bucket: b\n    retry: { max_attempts: 1 }`,
       ).replace('log_level: warn', 'log_level: debug'),
     );
-    const run = await cli([
-      'backfill',
-      '-c',
+    const run = await backfill(
       config,
-      '--from',
       rfc3339(BACKFILL.startMs),
-      '--to',
       rfc3339(BACKFILL.startMs + 60_000),
-    ]);
+    );
     expect(run.code).toBe(1);
     expect(run.stdout + run.stderr).not.toContain(secret);
     const checked = await cli(['check', '-c', config]);
