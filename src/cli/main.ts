@@ -8,6 +8,7 @@ import { parseTimeMs, toRfc3339 } from '../core/time.js';
 import { metricsRefusedByWhitelist } from '../transform/filter.js';
 import { openPipeline, runQueries, type DryRun } from '../pipeline/pipeline.js';
 import type { TimeRange } from '../pipeline/run-query.js';
+import { runDaemon } from '../daemon/daemon.js';
 import { runChecks } from './check.js';
 import { EXIT } from './exit-codes.js';
 import { formatQuerySummary, summaryRecord } from './summary.js';
@@ -84,15 +85,14 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
     });
 
   withCommon(program.command('run'))
-    .description('run cycles; with --once, one cycle over [now - interval_seconds, now - delay]')
+    .description(
+      'run a cycle every interval_seconds, each from the watermark of every query to now - delay; ' +
+        'with --once, one cycle over [now - interval_seconds, now - delay]',
+    )
     .option('--once', 'run one cycle and exit')
     .action(async (opts: CommonOptions & { once?: boolean }) => {
-      if (!opts.once) {
-        throw new UsageError(
-          '`promflux run` needs --once in this version: the daemon loop is not built yet.',
-        );
-      }
-      setExit(await runOnce(io, opts));
+      if (opts.once) setExit(await runOnce(io, opts));
+      else setExit(await runDaemonCommand(io, opts));
     });
 
   withCommon(program.command('backfill'))
@@ -248,6 +248,44 @@ async function runPipeline(
     if (err instanceof PromfluxError && (err.code === 'CONFIG_INVALID' || err.code === 'USAGE'))
       throw err;
     logger.error({ err: describeError(err) }, 'Run failed.');
+    io.stderr.write(`promflux: ${describeError(err)}\n`);
+    return EXIT.FAILURE;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+async function runDaemonCommand(io: CliIo, opts: CommonOptions): Promise<number> {
+  if (opts.dryRun)
+    throw new UsageError('`promflux run` writes; use --dry-run with --once or backfill.');
+  const { config, warnings } = await loadConfig(io, opts.config);
+  const logger = createLogger({ level: config.pipeline.logLevel });
+  for (const w of [...warnings, ...whitelistWarnings(config)]) logger.warn(w);
+  const stop = new AbortController();
+  const kill = new AbortController();
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (stop.signal.aborted) kill.abort();
+    else {
+      logger.info({ signal }, 'Received a stop signal.');
+      stop.abort();
+    }
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    await runDaemon({
+      config,
+      logger,
+      stop: stop.signal,
+      kill: kill.signal,
+      onResult: (r) =>
+        opts.json ? io.stdout.write(JSON.stringify(summaryRecord(r)) + '\n') : undefined,
+    });
+    logger.info('Stopped.');
+    return EXIT.OK;
+  } catch (err) {
+    logger.error({ err: describeError(err) }, 'The daemon stopped on an error.');
     io.stderr.write(`promflux: ${describeError(err)}\n`);
     return EXIT.FAILURE;
   } finally {

@@ -265,6 +265,9 @@ function toPromfluxConfig(
       intervalSeconds: pipeline.interval_seconds,
       delayMs: pipeline.delay,
       logLevel: pipeline.log_level,
+      initialLookbackMs: pipeline.initial_lookback ?? pipeline.interval_seconds * 1000,
+      maxCatchupMs: pipeline.max_catchup,
+      shutdownGraceMs: pipeline.shutdown_grace,
       stateDir,
     },
   };

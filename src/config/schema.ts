@@ -376,6 +376,9 @@ const pipeline = z
     delay: duration().prefault('60s'),
     log_level: logLevel().prefault('INFO'),
     state_dir: nonEmptyText('a directory path').prefault('./promflux-state'),
+    initial_lookback: duration({ positive: true }).optional(),
+    max_catchup: duration({ positive: true }).prefault('24h'),
+    shutdown_grace: duration().prefault('30s'),
   })
   .prefault({});
 

@@ -95,4 +95,10 @@ export interface PipelineConfig {
   delayMs: number;
   logLevel: LogLevel;
   stateDir: string;
+  /** How far back `promflux run` starts a query it has no watermark for (default: the interval). */
+  initialLookbackMs: number;
+  /** The most one daemon cycle catches up after downtime (default 24h); older data is a gap. */
+  maxCatchupMs: number;
+  /** How long SIGTERM/SIGINT let the in-flight cycle finish before abandoning it (default 30s). */
+  shutdownGraceMs: number;
 }

@@ -15,7 +15,8 @@ export type ErrorCode =
   | 'SINK_WRITE_FAILED'
   | 'DEADLINE_EXCEEDED'
   | 'ABORTED'
-  | 'STATE_CORRUPT';
+  | 'STATE_CORRUPT'
+  | 'STATE_WRITE_FAILED';
 
 export class PromfluxError extends Error {
   readonly code: ErrorCode;

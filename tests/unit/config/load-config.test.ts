@@ -99,6 +99,9 @@ function expectedDefaults(baseDir: string): PromfluxConfig {
       delayMs: 60_000,
       logLevel: 'info',
       stateDir: join(baseDir, 'promflux-state'),
+      initialLookbackMs: 300_000,
+      maxCatchupMs: 86_400_000,
+      shutdownGraceMs: 30_000,
     },
   };
 }
@@ -228,7 +231,15 @@ describe('parseConfig', () => {
         },
         dead_letter_path: '/var/log/promflux/dead.jsonl',
       },
-      pipeline: { interval_seconds: 60, delay: '2m', log_level: 'Warning', state_dir: 'state' },
+      pipeline: {
+        interval_seconds: 60,
+        delay: '2m',
+        log_level: 'Warning',
+        state_dir: 'state',
+        initial_lookback: '1h',
+        max_catchup: '2d',
+        shutdown_grace: '10s',
+      },
     });
     const { config, warnings } = await parse(yaml, { baseDir: tmp.dir });
     expect(warnings).toEqual([]);
@@ -303,6 +314,9 @@ describe('parseConfig', () => {
         delayMs: 120_000,
         logLevel: 'warn',
         stateDir: join(tmp.dir, 'state'),
+        initialLookbackMs: 3_600_000,
+        maxCatchupMs: 172_800_000,
+        shutdownGraceMs: 10_000,
       },
     });
     // Absent optional settings stay absent rather than present-and-undefined.

@@ -1,0 +1,157 @@
+import { join } from 'node:path';
+
+import type { PromfluxConfig, QueryConfig } from '../config/types.js';
+import { describeError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import { sleep } from '../core/retry.js';
+import { toRfc3339 } from '../core/time.js';
+import { openPipeline, runQueries, type Pipeline } from '../pipeline/pipeline.js';
+import type { QueryRunResult, TimeRange } from '../pipeline/run-query.js';
+import { queryFingerprint, WatermarkStore } from '../state/watermark-store.js';
+import { planRange } from './plan-range.js';
+
+export interface DaemonOptions {
+  config: PromfluxConfig;
+  logger: Logger;
+  /** Aborted on SIGTERM/SIGINT: no new cycle starts; the running one gets `shutdownGrace`. */
+  stop: AbortSignal;
+  /** Aborted on a second signal: abandon the running cycle at once. */
+  kill?: AbortSignal;
+  now?: () => number;
+  /** Each query run of each cycle, for summaries. */
+  onResult?: (result: QueryRunResult) => void;
+}
+
+/** Where the daemon keeps its watermarks, in `pipeline.state_dir`. */
+export function watermarkPath(config: PromfluxConfig): string {
+  return join(config.pipeline.stateDir, 'watermarks.json');
+}
+
+/**
+ * `promflux run`: a cycle every `interval_seconds`, never two at once (a slow cycle delays the next,
+ * and is logged). Each cycle extracts, per query, the grid points after its watermark up to
+ * `now - delay` (see planRange), and the watermark advances, durably, only over what every sink
+ * acknowledged: a failed write leaves it in place and the next cycle retries the same range.
+ * On `stop`, the running cycle may finish within `shutdown_grace`, then it is abandoned; what was
+ * acknowledged stays recorded.
+ */
+export async function runDaemon(opts: DaemonOptions): Promise<void> {
+  const { config, logger } = opts;
+  const now = opts.now ?? Date.now;
+  const store = await WatermarkStore.open(watermarkPath(config));
+  const abandon = new AbortController();
+  let graceTimer: NodeJS.Timeout | undefined;
+  const onStop = (): void => {
+    logger.info(
+      { graceSeconds: config.pipeline.shutdownGraceMs / 1000 },
+      'Stopping: the running cycle may finish within the shutdown grace.',
+    );
+    graceTimer = setTimeout(
+      () => abandon.abort(new Error('shutdown grace elapsed')),
+      config.pipeline.shutdownGraceMs,
+    );
+  };
+  const onKill = (): void => abandon.abort(new Error('stopped at once'));
+  opts.stop.addEventListener('abort', onStop, { once: true });
+  opts.kill?.addEventListener('abort', onKill, { once: true });
+
+  let pipeline: Pipeline | undefined;
+  let cycle = 0;
+  try {
+    while (!opts.stop.aborted) {
+      const startedMs = now();
+      cycle++;
+      try {
+        pipeline ??= await openPipeline(config, logger);
+        await runCycle(pipeline, store, { ...opts, now, signal: abandon.signal, cycle });
+      } catch (err) {
+        logger.error({ cycle, err: describeError(err) }, 'Cycle failed; retrying next cycle.');
+        if (pipeline === undefined)
+          logger.warn('Could not open the sink; trying again next cycle.');
+      }
+      try {
+        await store.flush();
+      } catch (err) {
+        logger.error({ err: describeError(err) }, 'Watermarks not saved.');
+      }
+      const waitMs = startedMs + config.pipeline.intervalSeconds * 1000 - now();
+      if (waitMs < 0) {
+        logger.warn(
+          { cycle, overrunSeconds: -waitMs / 1000 },
+          'The cycle took longer than interval_seconds; the next one starts now.',
+        );
+      }
+      await sleep(Math.max(0, waitMs), opts.stop).catch(() => undefined);
+    }
+  } finally {
+    clearTimeout(graceTimer);
+    opts.stop.removeEventListener('abort', onStop);
+    opts.kill?.removeEventListener('abort', onKill);
+    await pipeline?.close();
+    await store.flush();
+  }
+}
+
+async function runCycle(
+  pipeline: Pipeline,
+  store: WatermarkStore,
+  opts: DaemonOptions & { now: () => number; signal: AbortSignal; cycle: number },
+): Promise<void> {
+  const { config, logger } = opts;
+  const nowMs = opts.now();
+  const ranges = new Map<string, TimeRange>();
+  const fingerprints = new Map<string, string>();
+  for (const query of config.extract.queries) {
+    const fingerprint = queryFingerprint(query);
+    fingerprints.set(query.name, fingerprint);
+    const state = store.get(query.name);
+    if (state && state.fingerprint !== fingerprint) {
+      logger.warn(
+        { query: query.name },
+        'The query changed (expression or step) since its watermark was saved: starting it afresh from initial_lookback.',
+      );
+    }
+    const plan = planRange({
+      nowMs,
+      delayMs: config.pipeline.delayMs,
+      stepMs: query.stepMs,
+      watermarkMs: state?.fingerprint === fingerprint ? state.watermarkMs : undefined,
+      initialLookbackMs: config.pipeline.initialLookbackMs,
+      maxCatchupMs: config.pipeline.maxCatchupMs,
+    });
+    if (plan.gap) {
+      logger.error(
+        { query: query.name, from: toRfc3339(plan.gap.startMs), to: toRfc3339(plan.gap.endMs) },
+        'Backlog older than max_catchup is skipped: this range is a gap in the sink (run a backfill for it).',
+      );
+    }
+    if (plan.range) ranges.set(query.name, plan.range);
+  }
+  const due = config.extract.queries.filter((q: QueryConfig) => ranges.has(q.name));
+  if (due.length === 0) return;
+  await runQueries(pipeline, due, (q) => ranges.get(q.name)!, {
+    signal: opts.signal,
+    onAck: (query, ackedThroughMs) =>
+      store.set(query.name, {
+        watermarkMs: ackedThroughMs,
+        fingerprint: fingerprints.get(query.name)!,
+      }),
+    onResult: (result) => {
+      logger.info(
+        {
+          cycle: opts.cycle,
+          query: result.query,
+          ok: result.error === undefined,
+          from: toRfc3339(result.range.startMs),
+          to: toRfc3339(result.range.endMs),
+          samples: result.samples,
+          points: result.points,
+          ackedThrough:
+            result.ackedThroughMs === undefined ? null : toRfc3339(result.ackedThroughMs),
+        },
+        'Query run finished.',
+      );
+      opts.onResult?.(result);
+    },
+  });
+}

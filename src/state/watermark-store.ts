@@ -1,0 +1,146 @@
+import { createHash } from 'node:crypto';
+import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
+
+import { PromfluxError } from '../core/errors.js';
+
+/** One query's progress: every grid point up to `watermarkMs` is acknowledged by every sink. */
+export interface QueryState {
+  watermarkMs: number;
+  /** Identity of what was extracted (expression and step): a change starts the query afresh. */
+  fingerprint: string;
+  updatedAt: string;
+}
+
+interface StateDocument {
+  version: 1;
+  queries: Record<string, QueryState>;
+}
+
+const VERSION = 1;
+
+/** The fingerprint of a query's extraction: what, if changed, makes old progress meaningless. */
+export function queryFingerprint(query: { expr: string; stepMs: number }): string {
+  return createHash('sha256').update(`${query.stepMs}\n${query.expr}`).digest('hex').slice(0, 16);
+}
+
+/**
+ * Per-query watermarks in one JSON file, replaced atomically on every change: written to a
+ * temporary file, fsynced, renamed over the old one, and the directory fsynced, so a crash leaves
+ * the old or the new state, never a mix. A file that cannot be read or parsed is an error, never
+ * silently treated as empty: that would re-extract or skip data without anyone deciding to.
+ * Queries no longer configured keep their entries (ignored until they come back).
+ */
+export class WatermarkStore {
+  private writing: Promise<void> = Promise.resolve();
+  private writeError: unknown;
+
+  private constructor(
+    readonly path: string,
+    private readonly doc: StateDocument,
+  ) {}
+
+  static async open(path: string): Promise<WatermarkStore> {
+    let text: string;
+    try {
+      text = await readFile(path, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+        return new WatermarkStore(path, { version: VERSION, queries: {} });
+      }
+      throw new PromfluxError(
+        'STATE_CORRUPT',
+        `Cannot read the state file ${path}: ${(err as Error).message}`,
+        { cause: err },
+      );
+    }
+    return new WatermarkStore(path, parseState(path, text));
+  }
+
+  get(query: string): QueryState | undefined {
+    return this.doc.queries[query];
+  }
+
+  /** Records a watermark; persisted in order, in the background. Await {@link flush} to know. */
+  set(query: string, state: Omit<QueryState, 'updatedAt'>): void {
+    this.doc.queries[query] = { ...state, updatedAt: new Date().toISOString() };
+    const snapshot = JSON.stringify(this.doc, null, 2) + '\n';
+    this.writing = this.writing.then(() =>
+      writeAtomically(this.path, snapshot).catch((err: unknown) => {
+        this.writeError ??= err;
+      }),
+    );
+  }
+
+  /** Waits for pending writes; rejects if any failed (the state on disk is then older). */
+  async flush(): Promise<void> {
+    await this.writing;
+    if (this.writeError !== undefined) {
+      const err = this.writeError;
+      this.writeError = undefined;
+      throw new PromfluxError(
+        'STATE_WRITE_FAILED',
+        `Cannot write the state file ${this.path}: ${(err as Error).message}`,
+        { cause: err },
+      );
+    }
+  }
+}
+
+function parseState(path: string, text: string): StateDocument {
+  const corrupt = (why: string): PromfluxError =>
+    new PromfluxError(
+      'STATE_CORRUPT',
+      `The state file ${path} is corrupt (${why}). promflux will not guess where each query stopped: ` +
+        'restore it from a backup, or move it away to start every query afresh from initial_lookback.',
+    );
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (err) {
+    throw corrupt(`not JSON: ${(err as Error).message}`);
+  }
+  if (typeof doc !== 'object' || doc === null) throw corrupt('not a JSON object');
+  const { version, queries } = doc as { version?: unknown; queries?: unknown };
+  if (version !== VERSION) throw corrupt(`unknown version ${JSON.stringify(version)}`);
+  if (typeof queries !== 'object' || queries === null || Array.isArray(queries)) {
+    throw corrupt('"queries" is not an object');
+  }
+  for (const [name, state] of Object.entries(queries)) {
+    const s = state as Partial<QueryState> | null;
+    if (
+      typeof s !== 'object' ||
+      s === null ||
+      !Number.isSafeInteger(s.watermarkMs) ||
+      typeof s.fingerprint !== 'string'
+    ) {
+      throw corrupt(`entry for query "${name}" is not {watermarkMs, fingerprint}`);
+    }
+  }
+  return doc as StateDocument;
+}
+
+async function writeAtomically(path: string, text: string): Promise<void> {
+  const dir = dirname(path);
+  await mkdir(dir, { recursive: true });
+  const tmp = `${path}.${process.pid}.tmp`;
+  try {
+    const file = await open(tmp, 'w', 0o600);
+    try {
+      await file.writeFile(text);
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+    await rename(tmp, path);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
+  const dirHandle = await open(dir, 'r');
+  try {
+    await dirHandle.sync();
+  } finally {
+    await dirHandle.close();
+  }
+}
