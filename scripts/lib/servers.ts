@@ -538,7 +538,7 @@ function logTail(path: string): string {
   }
 }
 
-function findBinary(name: string): string | undefined {
+export function findBinary(name: string): string | undefined {
   const dirs = [
     ...(process.env.PATH ?? '').split(delimiter).filter(Boolean),
     '/usr/bin',

@@ -148,7 +148,7 @@ function firstPerPath(issues: readonly ConfigIssue[]): ConfigIssue[] {
   return issues.filter((i) => !seen.has(i.path) && seen.add(i.path));
 }
 
-const SECTIONS = ['', 'extract', 'transform', 'load', 'pipeline'];
+const SECTIONS = ['', 'extract', 'transform', 'load', 'pipeline', 'server'];
 
 /** Groups issues by section, in pipeline order, keeping their order within a section. */
 function bySection(issues: readonly ConfigIssue[]): ConfigIssue[] {
@@ -200,7 +200,7 @@ function toPromfluxConfig(
   baseDir: string,
 ): PromfluxConfig {
   const abs = (p: string): string => resolve(baseDir, p);
-  const { extract, transform, load, pipeline } = doc;
+  const { extract, transform, load, pipeline, server } = doc;
   const influx = load.influxdb;
   const stateDir = abs(pipeline.state_dir);
   const basicAuth = extract.basic_auth;
@@ -270,6 +270,7 @@ function toPromfluxConfig(
       shutdownGraceMs: pipeline.shutdown_grace,
       stateDir,
     },
+    server: { listen: server.listen },
   };
 }
 

@@ -382,8 +382,28 @@ const pipeline = z
   })
   .prefault({});
 
+const LISTEN = /^(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]*):(\d{1,5})$/;
+
+const server = z
+  .strictObject({
+    listen: leaf<string | false>(
+      '"host:port" (e.g. "127.0.0.1:9469", ":9469" for every interface) or false',
+      (input) => {
+        if (input === false) return { value: false };
+        if (typeof input !== 'string') return { error: 'must be "host:port" or false' };
+        const match = LISTEN.exec(input);
+        const port = match ? Number(match[1]) : NaN;
+        if (!(port >= 1 && port <= 65535)) {
+          return { error: 'must be "host:port" with a port from 1 to 65535, or false' };
+        }
+        return { value: input };
+      },
+    ).prefault('127.0.0.1:9469'),
+  })
+  .prefault({});
+
 /** The whole document. Unknown keys anywhere are errors. */
-export const configSchema = z.strictObject({ extract, transform, load, pipeline });
+export const configSchema = z.strictObject({ extract, transform, load, pipeline, server });
 
 /** The validated document: snake_case keys, defaults filled, durations in milliseconds. */
 export type ConfigDocument = z.output<typeof configSchema>;
@@ -392,7 +412,7 @@ export type ConfigDocument = z.output<typeof configSchema>;
 // Zod issues → our messages.
 
 const ROOT_EXPECTED =
-  'the configuration must be a YAML mapping with the sections extract, transform, load and pipeline';
+  'the configuration must be a YAML mapping with the sections extract, transform, load, pipeline and server';
 
 /** Messages for the few issues zod raises itself (containers of the wrong type). */
 const fallbackMessage: z.core.$ZodErrorMap = (issue) => {

@@ -12,6 +12,12 @@ export interface PromfluxConfig {
   transform: TransformConfig;
   load: LoadConfig;
   pipeline: PipelineConfig;
+  server: ServerConfig;
+}
+
+export interface ServerConfig {
+  /** `host:port` of the daemon's HTTP server (/metrics, /healthz, /readyz, /status), or false. */
+  listen: string | false;
 }
 
 export interface ExtractConfig {

@@ -7,6 +7,9 @@ import { sleep } from '../core/retry.js';
 import { toRfc3339 } from '../core/time.js';
 import { openPipeline, runQueries, type Pipeline } from '../pipeline/pipeline.js';
 import type { QueryRunResult, TimeRange } from '../pipeline/run-query.js';
+import { startStatusServer, type StatusServer } from '../observe/http-server.js';
+import { DaemonMetrics } from '../observe/metrics.js';
+import { DaemonStatus } from '../observe/status.js';
 import { queryFingerprint, WatermarkStore } from '../state/watermark-store.js';
 import { planRange } from './plan-range.js';
 
@@ -39,6 +42,28 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
   const { config, logger } = opts;
   const now = opts.now ?? Date.now;
   const store = await WatermarkStore.open(watermarkPath(config));
+  const metrics = new DaemonMetrics(now);
+  const status = new DaemonStatus(
+    config.extract.queries.map((q) => q.name),
+    now,
+  );
+  for (const query of config.extract.queries) {
+    const saved = store.get(query.name);
+    if (saved && saved.fingerprint === queryFingerprint(query)) {
+      metrics.setWatermark(query.name, saved.watermarkMs);
+      status.recordWatermark(query.name, saved.watermarkMs);
+    }
+  }
+  let server: StatusServer | undefined;
+  if (config.server.listen !== false) {
+    server = await startStatusServer(config.server.listen, {
+      registry: metrics.registry,
+      status,
+      logger,
+    });
+    logger.info({ url: server.url }, 'Serving /metrics, /healthz, /readyz, /status and /.');
+  }
+
   const abandon = new AbortController();
   let graceTimer: NodeJS.Timeout | undefined;
   const onStop = (): void => {
@@ -63,19 +88,30 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
       cycle++;
       try {
         pipeline ??= await openPipeline(config, logger);
-        await runCycle(pipeline, store, { ...opts, now, signal: abandon.signal, cycle });
+        const ok = await runCycle(pipeline, store, {
+          ...opts,
+          now,
+          signal: abandon.signal,
+          cycle,
+          metrics,
+          status,
+        });
+        status.recordCycle(ok);
       } catch (err) {
         logger.error({ cycle, err: describeError(err) }, 'Cycle failed; retrying next cycle.');
         if (pipeline === undefined)
           logger.warn('Could not open the sink; trying again next cycle.');
+        status.recordCycle(false, err);
       }
       try {
         await store.flush();
       } catch (err) {
         logger.error({ err: describeError(err) }, 'Watermarks not saved.');
       }
+      metrics.cycleDuration.observe((now() - startedMs) / 1000);
       const waitMs = startedMs + config.pipeline.intervalSeconds * 1000 - now();
       if (waitMs < 0) {
+        metrics.cycleOverruns.inc();
         logger.warn(
           { cycle, overrunSeconds: -waitMs / 1000 },
           'The cycle took longer than interval_seconds; the next one starts now.',
@@ -88,17 +124,27 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
     opts.stop.removeEventListener('abort', onStop);
     opts.kill?.removeEventListener('abort', onKill);
     await pipeline?.close();
+    await server?.close();
     await store.flush();
   }
 }
 
+interface CycleContext extends DaemonOptions {
+  now: () => number;
+  signal: AbortSignal;
+  cycle: number;
+  metrics: DaemonMetrics;
+  status: DaemonStatus;
+}
+
+/** One cycle over every query; true when every query that was due ran to the end. */
 async function runCycle(
   pipeline: Pipeline,
   store: WatermarkStore,
-  opts: DaemonOptions & { now: () => number; signal: AbortSignal; cycle: number },
-): Promise<void> {
-  const { config, logger } = opts;
-  const nowMs = opts.now();
+  ctx: CycleContext,
+): Promise<boolean> {
+  const { config, logger, metrics, status } = ctx;
+  const nowMs = ctx.now();
   const ranges = new Map<string, TimeRange>();
   const fingerprints = new Map<string, string>();
   for (const query of config.extract.queries) {
@@ -120,26 +166,43 @@ async function runCycle(
       maxCatchupMs: config.pipeline.maxCatchupMs,
     });
     if (plan.gap) {
+      metrics.gaps.inc(
+        { query: query.name },
+        (plan.gap.endMs - plan.gap.startMs + query.stepMs) / 1000,
+      );
       logger.error(
         { query: query.name, from: toRfc3339(plan.gap.startMs), to: toRfc3339(plan.gap.endMs) },
         'Backlog older than max_catchup is skipped: this range is a gap in the sink (run a backfill for it).',
       );
     }
     if (plan.range) ranges.set(query.name, plan.range);
+    else metrics.backlog.set({ query: query.name }, 0);
   }
   const due = config.extract.queries.filter((q: QueryConfig) => ranges.has(q.name));
-  if (due.length === 0) return;
+  if (due.length === 0) return true;
+  let ok = true;
   await runQueries(pipeline, due, (q) => ranges.get(q.name)!, {
-    signal: opts.signal,
-    onAck: (query, ackedThroughMs) =>
+    signal: ctx.signal,
+    onAck: (query, ackedThroughMs) => {
       store.set(query.name, {
         watermarkMs: ackedThroughMs,
         fingerprint: fingerprints.get(query.name)!,
-      }),
+      });
+      metrics.setWatermark(query.name, ackedThroughMs);
+      status.recordWatermark(query.name, ackedThroughMs);
+    },
     onResult: (result) => {
+      metrics.recordQueryRun(result);
+      status.recordRun(result);
+      if (result.error !== undefined) ok = false;
+      const doneThrough = result.ackedThroughMs ?? result.range.startMs;
+      metrics.backlog.set(
+        { query: result.query },
+        Math.max(0, result.range.endMs - doneThrough) / 1000,
+      );
       logger.info(
         {
-          cycle: opts.cycle,
+          cycle: ctx.cycle,
           query: result.query,
           ok: result.error === undefined,
           from: toRfc3339(result.range.startMs),
@@ -151,7 +214,8 @@ async function runCycle(
         },
         'Query run finished.',
       );
-      opts.onResult?.(result);
+      ctx.onResult?.(result);
     },
   });
+  return ok;
 }

@@ -10,7 +10,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateHealthFixture } from '../../scripts/lib/openmetrics-fixture.js';
+import { execFile } from 'node:child_process';
 import {
+  freePort,
+  findBinary,
   startInfluxV1,
   startPrometheus,
   type InfluxV1Server,
@@ -35,6 +38,7 @@ describe('promflux run (daemon) → real Prometheus and InfluxDB 1.x', () => {
   let influx: InfluxV1Server;
   let dir: string;
   let config: string;
+  let statusUrl: string;
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'promflux-daemon-'));
@@ -51,6 +55,8 @@ describe('promflux run (daemon) → real Prometheus and InfluxDB 1.x', () => {
     ]);
     await influx.createDatabase('daemon');
     config = join(dir, 'promflux.yaml');
+    const port = await freePort();
+    statusUrl = `http://127.0.0.1:${port}`;
     const queries = Object.entries(QUERIES)
       .map(([name, query]) => `    - { name: ${name}, query: "${query}", step: 1s }`)
       .join('\n');
@@ -69,6 +75,8 @@ pipeline:
   shutdown_grace: 10s
   log_level: info
   state_dir: "${join(dir, 'state')}"
+server:
+  listen: "127.0.0.1:${port}"
 `,
     );
   });
@@ -140,10 +148,11 @@ pipeline:
     second.child.kill('SIGKILL');
     await exitOf(second.child);
 
-    // And a last run that catches up and stops cleanly.
+    // And a last run that catches up, reports itself over HTTP and stops cleanly.
     const killedAt = Date.now();
     const third = start();
     await waitForWatermarks(killedAt);
+    await checkStatusEndpoints();
     third.child.kill('SIGTERM');
     expect(await exitOf(third.child)).toBe(0);
     expect(third.stderr()).toMatch(/"msg":"Stopped\."/);
@@ -165,6 +174,68 @@ pipeline:
       expect(outside.results[0]?.series).toBeUndefined();
     }
   });
+
+  async function checkStatusEndpoints(): Promise<void> {
+    expect((await fetch(`${statusUrl}/healthz`)).status).toBe(200);
+    const ready = await fetch(`${statusUrl}/readyz`);
+    expect(`${ready.status} ${await ready.text()}`).toMatch(/^200 /);
+
+    type Status = {
+      ready: boolean;
+      queries: Array<{ query: string; watermark: string | null; pointsWritten: number }>;
+    };
+    // A run's points are counted when it ends, a moment after its watermark was saved.
+    let status: Status;
+    for (let tries = 0; ; tries++) {
+      status = (await (await fetch(`${statusUrl}/status`)).json()) as Status;
+      if (status.queries.every((q) => q.pointsWritten > 0) || tries > 50) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(status.ready).toBe(true);
+    expect(status.queries.map((q) => q.query).sort()).toEqual(Object.keys(QUERIES).sort());
+    for (const q of status.queries) {
+      expect(q.watermark).not.toBeNull();
+      expect(q.pointsWritten).toBeGreaterThan(0);
+    }
+    const page = await (await fetch(`${statusUrl}/`)).text();
+    for (const name of Object.keys(QUERIES)) expect(page).toContain(`<td>${name}</td>`);
+
+    const metrics = await (await fetch(`${statusUrl}/metrics`)).text();
+    // Prometheus' own linter must accept the exposition.
+    const lint = await new Promise<{ code: number; output: string }>((resolveLint) => {
+      const child = execFile(findBinary('promtool')!, ['check', 'metrics'], (err, stdout, stderr) =>
+        resolveLint({
+          code: err ? ((err as { code?: number }).code ?? 1) : 0,
+          output: stdout + stderr,
+        }),
+      );
+      child.stdin!.end(metrics);
+    });
+    expect(lint.output).toBe('');
+    expect(lint.code).toBe(0);
+    for (const family of [
+      'promflux_build_info',
+      'promflux_samples_extracted_total',
+      'promflux_points_written_total',
+      'promflux_lines_dead_lettered_total',
+      'promflux_sink_write_requests_total',
+      'promflux_sink_write_retries_total',
+      'promflux_query_runs_total',
+      'promflux_cycle_duration_seconds',
+      'promflux_last_success_timestamp_seconds',
+      'promflux_watermark_timestamp_seconds',
+      'promflux_watermark_lag_seconds',
+      'promflux_catchup_backlog_seconds',
+      'process_cpu_seconds_total',
+    ]) {
+      expect(metrics, family).toMatch(new RegExp(`^# TYPE ${family} `, 'm'));
+    }
+    const written =
+      /^promflux_points_written_total\{query="availability",sink="influxdb"\} (\d+)$/m.exec(
+        metrics,
+      );
+    expect(Number(written?.[1])).toBeGreaterThan(0);
+  }
 
   /** `instance|value@time` rows Prometheus answers for the 1s grid in [startMs, endMs]. */
   async function prometheusPoints(

@@ -103,6 +103,7 @@ function expectedDefaults(baseDir: string): PromfluxConfig {
       maxCatchupMs: 86_400_000,
       shutdownGraceMs: 30_000,
     },
+    server: { listen: '127.0.0.1:9469' },
   };
 }
 
@@ -240,6 +241,7 @@ describe('parseConfig', () => {
         max_catchup: '2d',
         shutdown_grace: '10s',
       },
+      server: { listen: ':9470' },
     });
     const { config, warnings } = await parse(yaml, { baseDir: tmp.dir });
     expect(warnings).toEqual([]);
@@ -318,6 +320,7 @@ describe('parseConfig', () => {
         maxCatchupMs: 172_800_000,
         shutdownGraceMs: 10_000,
       },
+      server: { listen: ':9470' },
     });
     // Absent optional settings stay absent rather than present-and-undefined.
     expect(Object.keys(config.extract.queries[0]!)).toEqual(['name', 'expr', 'stepMs', 'tags']);

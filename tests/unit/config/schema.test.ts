@@ -515,10 +515,22 @@ const SINGLE_ISSUE_CASES: [string, Doc, string, string][] = [
     'unknown key (did you mean "pipeline"?)',
   ],
   [
+    'server.listen without a port',
+    { server: { listen: 'localhost' } },
+    'server.listen',
+    'must be "host:port" with a port from 1 to 65535, or false',
+  ],
+  [
+    'server.listen port out of range',
+    { server: { listen: ':70000' } },
+    'server.listen',
+    'must be "host:port" with a port from 1 to 65535, or false',
+  ],
+  [
     'unknown section without suggestion',
     { zzz: 1 },
     'zzz',
-    'unknown key (expected one of: extract, transform, load, pipeline)',
+    'unknown key (expected one of: extract, transform, load, pipeline, server)',
   ],
 ];
 
@@ -537,7 +549,7 @@ describe('schema error messages', () => {
 
   it('reports a document that is not a mapping', async () => {
     const expected =
-      'the configuration must be a YAML mapping with the sections extract, transform, load and pipeline';
+      'the configuration must be a YAML mapping with the sections extract, transform, load, pipeline and server';
     expect(await issuesOf('- a\n- b\n')).toEqual([{ path: '', message: expected }]);
     expect(await issuesOf('just text\n')).toEqual([{ path: '', message: expected }]);
   });
@@ -650,7 +662,7 @@ describe('schema error messages', () => {
 
 describe('knownKeys', () => {
   it('walks sections, nested mappings and list items', () => {
-    expect(knownKeys([])).toEqual(['extract', 'transform', 'load', 'pipeline']);
+    expect(knownKeys([])).toEqual(['extract', 'transform', 'load', 'pipeline', 'server']);
     expect(knownKeys(['extract', 'retry'])).toEqual(['max_attempts', 'initial_delay', 'max_delay']);
     expect(knownKeys(['extract', 'queries', 3, 'labels'])).toEqual(['drop', 'keep', 'rename']);
     expect(knownKeys(['extract', 'headers'])).toEqual([]);

@@ -1,0 +1,95 @@
+import pino from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { emptyDropCounts } from '../../../src/core/series.js';
+import { SinkError } from '../../../src/core/errors.js';
+import {
+  parseListen,
+  startStatusServer,
+  type StatusServer,
+} from '../../../src/observe/http-server.js';
+import { DaemonMetrics } from '../../../src/observe/metrics.js';
+import { renderStatusPage } from '../../../src/observe/status-page.js';
+import { DaemonStatus } from '../../../src/observe/status.js';
+import type { QueryRunResult } from '../../../src/pipeline/run-query.js';
+
+function run(query: string, written: number, error?: unknown): QueryRunResult {
+  return {
+    query,
+    range: { startMs: 0, endMs: 60_000 },
+    chunks: 1,
+    samples: written + 2,
+    points: written,
+    series: 1,
+    drops: { ...emptyDropCounts(), nan: 2 },
+    histogramSamples: 0,
+    sinks: { influxdb: { written, rejected: 0, requests: 1, retries: 0 } },
+    warnings: [],
+    ackedThroughMs: error ? undefined : 60_000,
+    error,
+    durationMs: 12,
+  };
+}
+
+describe('DaemonStatus', () => {
+  it('is ready only once a cycle reached both ends, and says why not', () => {
+    const status = new DaemonStatus(['a', 'b'], () => 120_000);
+    expect(status.readiness()).toEqual({ ready: false, reason: 'no cycle has finished yet' });
+    status.recordRun(run('a', 5));
+    status.recordRun(run('b', 0, new SinkError('SINK_WRITE_FAILED', 'influx down', 503)));
+    status.recordCycle(false);
+    expect(status.readiness()).toMatchObject({
+      ready: false,
+      reason: expect.stringContaining('b') as unknown,
+    });
+    status.recordRun(run('b', 3));
+    status.recordCycle(true);
+    expect(status.readiness().ready).toBe(true);
+    status.recordWatermark('a', 60_000);
+    const a = status.snapshot().queries.find((q) => q.query === 'a')!;
+    expect(a).toMatchObject({ pointsWritten: 5, lagSeconds: 60, lastError: null });
+  });
+
+  it('renders every value HTML-escaped', () => {
+    const status = new DaemonStatus(['<script>alert(1)</script>']);
+    status.recordRun(run('<script>alert(1)</script>', 1, new Error('"quoted" & <b>')));
+    const page = renderStatusPage(status.snapshot());
+    expect(page).not.toContain('<script>');
+    expect(page).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+    expect(page).toContain('&quot;quoted&quot; &amp; &lt;b&gt;');
+  });
+});
+
+describe('status server', () => {
+  let server: StatusServer | undefined;
+  afterEach(async () => server?.close());
+
+  it('parses listen addresses', () => {
+    expect(parseListen('127.0.0.1:9469')).toEqual({ host: '127.0.0.1', port: 9469 });
+    expect(parseListen(':9469')).toEqual({ host: undefined, port: 9469 });
+    expect(parseListen('[::1]:9469')).toEqual({ host: '::1', port: 9469 });
+  });
+
+  it('serves metrics, health, readiness and status; refuses other methods and paths', async () => {
+    const metrics = new DaemonMetrics();
+    const status = new DaemonStatus(['a']);
+    metrics.recordQueryRun(run('a', 7));
+    server = await startStatusServer('127.0.0.1:0', {
+      registry: metrics.registry,
+      status,
+      logger: pino({ level: 'silent' }),
+    });
+    const get = (path: string, method = 'GET') => fetch(`${server!.url}${path}`, { method });
+    expect((await get('/healthz')).status).toBe(200);
+    const notReady = await get('/readyz');
+    expect(notReady.status).toBe(503);
+    expect(await notReady.text()).toBe('no cycle has finished yet\n');
+    status.recordCycle(true);
+    expect((await get('/readyz')).status).toBe(200);
+    const text = await (await get('/metrics')).text();
+    expect(text).toMatch(/^promflux_points_written_total\{query="a",sink="influxdb"\} 7$/m);
+    expect(text).toMatch(/^promflux_samples_dropped_total\{query="a",reason="nan"\} 2$/m);
+    expect(((await (await get('/status')).json()) as { cycles: number }).cycles).toBe(1);
+    expect((await get('/nope')).status).toBe(404);
+    expect((await get('/metrics', 'POST')).status).toBe(405);
+  });
+});
