@@ -19,6 +19,12 @@ export interface StartedServer {
   /** The server's temp dir: data, generated config and `server.log` (stdout + stderr). */
   dataDir: string;
   stop(): Promise<void>;
+  /**
+   * Freezes the process (SIGSTOP): connections are still accepted by the kernel but nothing answers,
+   * as with a hung server. `resume()` (SIGCONT) thaws it.
+   */
+  pause(): void;
+  resume(): void;
 }
 
 /** Body of InfluxDB 1.x `POST /query`. */
@@ -446,7 +452,17 @@ async function launchOnce(spec: LaunchSpec, ports: number[]): Promise<StartedSer
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  return { url, port, dataDir: spec.dataDir, stop };
+  return {
+    url,
+    port,
+    dataDir: spec.dataDir,
+    stop: async () => {
+      child.kill('SIGCONT'); // a frozen process cannot act on SIGTERM
+      await stop();
+    },
+    pause: () => child.kill('SIGSTOP'),
+    resume: () => child.kill('SIGCONT'),
+  };
 }
 
 /** HTTP status of a GET, or undefined when nothing answers yet. */

@@ -23,7 +23,9 @@ import { decodeMatrixReference } from '../../src/extract/matrix-reference.js';
 
 const REPO_ROOT = resolve(import.meta.dirname, '../..');
 const FIXTURE_STEP_MS = 15_000;
-const FIXTURE_END = Math.floor(Date.now() / FIXTURE_STEP_MS) * FIXTURE_STEP_MS - 30_000;
+// The fixture runs 10 minutes into the future, so every query (rate() too) has data at every
+// moment of the test; queries without data would be acknowledged with nothing written.
+const FIXTURE_END = Math.floor(Date.now() / FIXTURE_STEP_MS) * FIXTURE_STEP_MS + 600_000;
 const QUERIES: Record<string, string> = {
   availability: 'up',
   request_rate: 'rate(http_requests_total[1m])',
@@ -39,6 +41,8 @@ describe('promflux run (daemon) → real Prometheus and InfluxDB 1.x', () => {
   let dir: string;
   let config: string;
   let statusUrl: string;
+  /** Where each query's first cycle started: everything from there on must be in InfluxDB. */
+  const firstStarts = new Map<string, number>();
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'promflux-daemon-'));
@@ -64,10 +68,17 @@ describe('promflux run (daemon) → real Prometheus and InfluxDB 1.x', () => {
       config,
       `extract:
   prometheus_url: "${prometheus.url}"
+  timeout: 1s
+  retry: { max_attempts: 2, initial_delay: 100ms, max_delay: 200ms }
   queries:
 ${queries}
 load:
-  influxdb: { url: "${influx.url}", api: v1, bucket: "daemon/autogen" }
+  influxdb:
+    url: "${influx.url}"
+    api: v1
+    bucket: "daemon/autogen"
+    timeout: 1s
+    retry: { max_attempts: 2, initial_delay: 100ms, max_delay: 200ms }
 pipeline:
   interval_seconds: 1
   delay: 0s
@@ -123,7 +134,7 @@ server:
     // First run: stopped with SIGTERM once it made progress.
     const first = start();
     await waitForWatermarks(0);
-    const firstStarts = new Map<string, number>();
+    firstStarts.clear();
     const records = (): Array<{ query: string; start: string }> =>
       first
         .stdout()
@@ -157,6 +168,76 @@ server:
     expect(await exitOf(third.child)).toBe(0);
     expect(third.stderr()).toMatch(/"msg":"Stopped\."/);
 
+    await expectEverySampleOnce();
+  });
+
+  it('rides out an InfluxDB that stops answering: failures visible, then full catch-up', async () => {
+    const daemon = start();
+    await waitForWatermarks(Date.now() - 1000);
+    influx.pause();
+    try {
+      // Writes time out after 1s (twice): the first failing cycle ends a few seconds in.
+      await waitUntilNotReady();
+      const metrics = await (await fetch(`${statusUrl}/metrics`)).text();
+      expect(metrics).toMatch(
+        /^promflux_query_runs_total\{query="availability",result="error"\} [1-9]/m,
+      );
+      expect(metrics).toMatch(
+        /^promflux_sink_write_failures_total\{sink="influxdb",status_class="network"\} [1-9]/m,
+      );
+      // Nothing is acknowledged while InfluxDB does not answer: the watermarks stand still.
+      const during = (await watermarks()).queries;
+      await new Promise((r) => setTimeout(r, 3000));
+      const later = (await watermarks()).queries;
+      for (const q of Object.keys(QUERIES)) {
+        expect(later[q]!.watermarkMs).toBe(during[q]!.watermarkMs);
+      }
+    } finally {
+      influx.resume();
+    }
+    const resumedAt = Date.now();
+    await waitForWatermarks(resumedAt);
+    const ready = await fetch(`${statusUrl}/readyz`);
+    expect(ready.status).toBe(200);
+    daemon.child.kill('SIGTERM');
+    expect(await exitOf(daemon.child)).toBe(0);
+    await expectEverySampleOnce();
+  });
+
+  it('rides out a Prometheus that stops answering, then catches up', async () => {
+    const daemon = start();
+    await waitForWatermarks(Date.now() - 1000);
+    prometheus.pause();
+    try {
+      await waitUntilNotReady();
+      const metrics = await (await fetch(`${statusUrl}/metrics`)).text();
+      expect(metrics).toMatch(
+        /^promflux_prometheus_query_errors_total\{query="availability",error_type="timeout"\} [1-9]/m,
+      );
+    } finally {
+      prometheus.resume();
+    }
+    await waitForWatermarks(Date.now());
+    expect((await fetch(`${statusUrl}/readyz`)).status).toBe(200);
+    daemon.child.kill('SIGTERM');
+    expect(await exitOf(daemon.child)).toBe(0);
+    await expectEverySampleOnce();
+  });
+
+  async function waitUntilNotReady(): Promise<void> {
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      // The daemon may still be starting its server.
+      const res = await fetch(`${statusUrl}/readyz`).catch(() => undefined);
+      const reason = res ? await res.text() : 'not listening yet';
+      if (res?.status === 503 && reason.startsWith('the last cycle failed')) return;
+      if (Date.now() > deadline) throw new Error(`still ready after the outage began: ${reason}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
+  /** Every grid point from the first cycle's start to the final watermark, exactly once. */
+  async function expectEverySampleOnce(): Promise<void> {
     const final = await watermarks();
     for (const [name, query] of Object.entries(QUERIES)) {
       const startMs = firstStarts.get(name)!;
@@ -165,15 +246,13 @@ server:
       const landed = await influxPoints(name, startMs, endMs);
       expect(expected.length).toBeGreaterThan(20);
       expect(landed).toEqual(expected);
-      // Nothing was written beyond the watermark's range either side, except what a run wrote
-      // before it could record its watermark (rewritten harmlessly by the next run).
       const outside = await influx.query(
         `SELECT count(value) FROM health_metrics WHERE metric_type = '${name}' AND time < ${startMs}ms`,
         'daemon',
       );
       expect(outside.results[0]?.series).toBeUndefined();
     }
-  });
+  }
 
   async function checkStatusEndpoints(): Promise<void> {
     expect((await fetch(`${statusUrl}/healthz`)).status).toBe(200);
