@@ -84,6 +84,16 @@ export async function loadConfigFile(
   return parseConfig(text, { env, baseDir: dirname(file), source: path });
 }
 
+/** `$PROMFLUX_SHARD` stands in for `pipeline.shard` when the file does not set it. */
+function withShardFromEnv(doc: unknown, env: NodeJS.ProcessEnv): unknown {
+  const shard = env.PROMFLUX_SHARD;
+  if (!shard || typeof doc !== 'object' || doc === null || Array.isArray(doc)) return doc;
+  const root = doc as Record<string, unknown>;
+  const pipeline = root.pipeline ?? {};
+  if (typeof pipeline !== 'object' || pipeline === null || 'shard' in pipeline) return doc;
+  return { ...root, pipeline: { ...pipeline, shard } };
+}
+
 /** Validates YAML text as a promflux config. Throws {@link ConfigError} listing every problem. */
 export async function parseConfig(
   yamlText: string,
@@ -92,7 +102,7 @@ export async function parseConfig(
   const env = opts.env ?? process.env;
   const parsed = parseDocument(yamlText, opts.source);
   const interpolated = interpolateEnv(parsed, env);
-  const doc = dropNullValues(interpolated.value);
+  const doc = withShardFromEnv(dropNullValues(interpolated.value), env);
 
   const schema = validateDocument(doc);
   const cross = crossFieldFindings(doc);
@@ -268,6 +278,7 @@ function toPromfluxConfig(
       initialLookbackMs: pipeline.initial_lookback ?? pipeline.interval_seconds * 1000,
       maxCatchupMs: pipeline.max_catchup,
       shutdownGraceMs: pipeline.shutdown_grace,
+      shard: pipeline.shard ?? { index: 0, count: 1 },
       stateDir,
     },
     server: { listen: server.listen },

@@ -379,6 +379,21 @@ const pipeline = z
     initial_lookback: duration({ positive: true }).optional(),
     max_catchup: duration({ positive: true }).prefault('24h'),
     shutdown_grace: duration().prefault('30s'),
+    shard: leaf<{ index: number; count: number }>(
+      '"index/count" with 0 <= index < count, e.g. "0/4" (also settable as $PROMFLUX_SHARD)',
+      (input) => {
+        const match = typeof input === 'string' ? /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(input) : null;
+        const index = Number(match?.[1]);
+        const count = Number(match?.[2]);
+        if (!match || !(count >= 1) || !(index < count)) {
+          return {
+            error:
+              'must be "index/count" with 0 <= index < count, e.g. "0/4" (from pipeline.shard or $PROMFLUX_SHARD)',
+          };
+        }
+        return { value: { index, count } };
+      },
+    ).optional(),
   })
   .prefault({});
 

@@ -107,4 +107,6 @@ export interface PipelineConfig {
   maxCatchupMs: number;
   /** How long SIGTERM/SIGINT let the in-flight cycle finish before abandoning it (default 30s). */
   shutdownGraceMs: number;
+  /** This replica's share of the queries (see ownsQuery); `{0, 1}` owns them all. */
+  shard: { index: number; count: number };
 }

@@ -12,6 +12,7 @@ import { DaemonMetrics } from '../observe/metrics.js';
 import { DaemonStatus } from '../observe/status.js';
 import { queryFingerprint, WatermarkStore } from '../state/watermark-store.js';
 import { planRange } from './plan-range.js';
+import { ownsQuery } from './shard.js';
 
 export interface DaemonOptions {
   config: PromfluxConfig;
@@ -25,9 +26,11 @@ export interface DaemonOptions {
   onResult?: (result: QueryRunResult) => void;
 }
 
-/** Where the daemon keeps its watermarks, in `pipeline.state_dir`. */
+/** Where the daemon keeps its watermarks, in `pipeline.state_dir` (one file per shard). */
 export function watermarkPath(config: PromfluxConfig): string {
-  return join(config.pipeline.stateDir, 'watermarks.json');
+  const { index, count } = config.pipeline.shard;
+  const name = count > 1 ? `watermarks-shard-${index}-of-${count}.json` : 'watermarks.json';
+  return join(config.pipeline.stateDir, name);
 }
 
 /**
@@ -39,7 +42,8 @@ export function watermarkPath(config: PromfluxConfig): string {
  * acknowledged stays recorded.
  */
 export async function runDaemon(opts: DaemonOptions): Promise<void> {
-  const { config, logger } = opts;
+  const { logger } = opts;
+  const config = ownedQueriesOnly(opts.config, logger);
   const now = opts.now ?? Date.now;
   const store = await WatermarkStore.open(watermarkPath(config));
   const metrics = new DaemonMetrics(now);
@@ -90,6 +94,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
         pipeline ??= await openPipeline(config, logger);
         const ok = await runCycle(pipeline, store, {
           ...opts,
+          config,
           now,
           signal: abandon.signal,
           cycle,
@@ -127,6 +132,18 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
     await server?.close();
     await store.flush();
   }
+}
+
+/** The config with only the queries this replica owns (all of them without sharding). */
+function ownedQueriesOnly(config: PromfluxConfig, logger: Logger): PromfluxConfig {
+  const { shard } = config.pipeline;
+  if (shard.count <= 1) return config;
+  const queries = config.extract.queries.filter((q) => ownsQuery(q.name, shard));
+  logger.info(
+    { shard: `${shard.index}/${shard.count}`, queries: queries.map((q) => q.name) },
+    `This replica owns ${queries.length} of ${config.extract.queries.length} queries.`,
+  );
+  return { ...config, extract: { ...config.extract, queries } };
 }
 
 interface CycleContext extends DaemonOptions {

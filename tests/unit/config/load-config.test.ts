@@ -102,6 +102,7 @@ function expectedDefaults(baseDir: string): PromfluxConfig {
       initialLookbackMs: 300_000,
       maxCatchupMs: 86_400_000,
       shutdownGraceMs: 30_000,
+      shard: { index: 0, count: 1 },
     },
     server: { listen: '127.0.0.1:9469' },
   };
@@ -240,6 +241,7 @@ describe('parseConfig', () => {
         initial_lookback: '1h',
         max_catchup: '2d',
         shutdown_grace: '10s',
+        shard: '1/3',
       },
       server: { listen: ':9470' },
     });
@@ -319,6 +321,7 @@ describe('parseConfig', () => {
         initialLookbackMs: 3_600_000,
         maxCatchupMs: 172_800_000,
         shutdownGraceMs: 10_000,
+        shard: { index: 1, count: 3 },
       },
       server: { listen: ':9470' },
     });
