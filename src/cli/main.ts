@@ -264,6 +264,22 @@ async function runDaemonCommand(io: CliIo, opts: CommonOptions): Promise<number>
   for (const w of [...warnings, ...whitelistWarnings(config)]) logger.warn(w);
   const stop = new AbortController();
   const kill = new AbortController();
+  let pendingReload: PromfluxConfig | undefined;
+  const onHangup = (): void => {
+    loadConfig(io, opts.config).then(
+      ({ config: next, warnings: nextWarnings }) => {
+        for (const w of nextWarnings) logger.warn(w);
+        pendingReload = next;
+        logger.info('SIGHUP: the new configuration is valid; it applies from the next cycle.');
+      },
+      (err: unknown) =>
+        logger.error(
+          { err: describeError(err) },
+          'SIGHUP: the new configuration is invalid and was rejected; the running one stays.',
+        ),
+    );
+  };
+  process.on('SIGHUP', onHangup);
   const onSignal = (signal: NodeJS.Signals): void => {
     if (stop.signal.aborted) kill.abort();
     else {
@@ -279,6 +295,11 @@ async function runDaemonCommand(io: CliIo, opts: CommonOptions): Promise<number>
       logger,
       stop: stop.signal,
       kill: kill.signal,
+      takeReload: () => {
+        const next = pendingReload;
+        pendingReload = undefined;
+        return next;
+      },
       onResult: (r) =>
         opts.json ? io.stdout.write(JSON.stringify(summaryRecord(r)) + '\n') : undefined,
     });
@@ -291,6 +312,7 @@ async function runDaemonCommand(io: CliIo, opts: CommonOptions): Promise<number>
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    process.off('SIGHUP', onHangup);
   }
 }
 

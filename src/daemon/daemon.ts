@@ -22,6 +22,12 @@ export interface DaemonOptions {
   /** Aborted on a second signal: abandon the running cycle at once. */
   kill?: AbortSignal;
   now?: () => number;
+  /**
+   * A newer, already validated config to switch to at the next cycle (SIGHUP), or undefined.
+   * Queries, extract, transform, load and pipeline timing apply; `state_dir`, `shard` and
+   * `server.listen` need a restart (a warning says so).
+   */
+  takeReload?: () => PromfluxConfig | undefined;
   /** Each query run of each cycle, for summaries. */
   onResult?: (result: QueryRunResult) => void;
 }
@@ -43,7 +49,7 @@ export function watermarkPath(config: PromfluxConfig): string {
  */
 export async function runDaemon(opts: DaemonOptions): Promise<void> {
   const { logger } = opts;
-  const config = ownedQueriesOnly(opts.config, logger);
+  let config = ownedQueriesOnly(opts.config, logger);
   const now = opts.now ?? Date.now;
   const store = await WatermarkStore.open(watermarkPath(config));
   const metrics = new DaemonMetrics(now);
@@ -88,6 +94,12 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
   let cycle = 0;
   try {
     while (!opts.stop.aborted) {
+      const reloaded = opts.takeReload?.();
+      if (reloaded) {
+        config = applyReload(config, reloaded, logger);
+        await pipeline?.close(); // reopened with the new sink settings
+        pipeline = undefined;
+      }
       const startedMs = now();
       cycle++;
       try {
@@ -132,6 +144,40 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
     await server?.close();
     await store.flush();
   }
+}
+
+function applyReload(
+  current: PromfluxConfig,
+  next: PromfluxConfig,
+  logger: Logger,
+): PromfluxConfig {
+  const fixed: string[] = [];
+  if (next.pipeline.stateDir !== current.pipeline.stateDir) fixed.push('pipeline.state_dir');
+  if (JSON.stringify(next.pipeline.shard) !== JSON.stringify(current.pipeline.shard)) {
+    fixed.push('pipeline.shard');
+  }
+  if (next.server.listen !== current.server.listen) fixed.push('server.listen');
+  if (fixed.length > 0) {
+    logger.warn(
+      { keys: fixed },
+      'These settings change only on restart; keeping the running ones.',
+    );
+  }
+  const merged: PromfluxConfig = {
+    ...next,
+    pipeline: {
+      ...next.pipeline,
+      stateDir: current.pipeline.stateDir,
+      shard: current.pipeline.shard,
+    },
+    server: current.server,
+  };
+  const config = ownedQueriesOnly(merged, logger);
+  logger.info(
+    { queries: config.extract.queries.map((q) => q.name) },
+    'Configuration reloaded; it applies from this cycle on.',
+  );
+  return config;
 }
 
 /** The config with only the queries this replica owns (all of them without sharding). */

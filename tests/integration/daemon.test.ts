@@ -224,6 +224,55 @@ server:
     await expectEverySampleOnce();
   });
 
+  it('reloads a valid config on SIGHUP and keeps running on an invalid one', async () => {
+    const original = await readFile(config, 'utf8');
+    const daemon = start();
+    try {
+      // Signals before node installed its handlers would kill it: wait until it serves.
+      for (const deadline = Date.now() + 20_000; ;) {
+        const res = await fetch(`${statusUrl}/healthz`).catch(() => undefined);
+        if (res?.status === 200) break;
+        if (Date.now() > deadline) throw new Error('the daemon did not come up');
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      await writeFile(
+        config,
+        original.replace(
+          '  queries:\n',
+          '  queries:\n    - { name: server_errors, query: "rate(http_requests_total{status=~\\"5..\\"}[1m])", step: 1s }\n',
+        ),
+      );
+      daemon.child.kill('SIGHUP');
+      const deadline = Date.now() + 20_000;
+      while (!(await watermarks()).queries.server_errors) {
+        if (Date.now() > deadline) throw new Error(`no reload: ${daemon.stderr().slice(-2000)}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+
+      await writeFile(
+        config,
+        original.replace(/url: "http:\/\/127[^"]*"\n    api: v1/, 'url: "not a url"\n    api: v1'),
+      );
+      daemon.child.kill('SIGHUP');
+      const rejectedBy = Date.now() + 10_000;
+      while (!daemon.stderr().includes('the new configuration is invalid and was rejected')) {
+        if (Date.now() > rejectedBy)
+          throw new Error(`not rejected: ${daemon.stderr().slice(-2000)}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(daemon.stderr()).toContain('load.influxdb.url: must be an http(s) URL');
+      // Still running on the previous config, new query included.
+      await waitForWatermarks(Date.now());
+      expect((await watermarks()).queries.server_errors!.watermarkMs).toBeGreaterThan(
+        Date.now() - 5000,
+      );
+    } finally {
+      await writeFile(config, original);
+    }
+    daemon.child.kill('SIGTERM');
+    expect(await exitOf(daemon.child)).toBe(0);
+  });
+
   async function waitUntilNotReady(): Promise<void> {
     const deadline = Date.now() + 20_000;
     for (;;) {
