@@ -279,6 +279,8 @@ function toPromfluxConfig(
       maxCatchupMs: pipeline.max_catchup,
       shutdownGraceMs: pipeline.shutdown_grace,
       shard: pipeline.shard ?? { index: 0, count: 1 },
+      ...(pipeline.schedule !== undefined && { schedule: pipeline.schedule }),
+      startJitterMs: pipeline.start_jitter,
       stateDir,
     },
     server: { listen: server.listen },

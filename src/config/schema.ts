@@ -8,6 +8,7 @@ import type { ConfigIssue } from '../core/errors.js';
 import { normalizeLogLevel, type LogLevel } from '../core/logger.js';
 import { parseDurationMs } from '../core/time.js';
 import { closestMatch } from './suggest.js';
+import { validateDetailed as validateCron } from 'node-cron';
 
 /** A location in the document: mapping keys and list indexes. */
 export type KeyPath = readonly PropertyKey[];
@@ -379,6 +380,19 @@ const pipeline = z
     initial_lookback: duration({ positive: true }).optional(),
     max_catchup: duration({ positive: true }).prefault('24h'),
     shutdown_grace: duration().prefault('30s'),
+    schedule: leaf<string>(
+      'a cron expression (5 fields, or 6 with seconds first), e.g. "*/5 * * * *"',
+      (input) => {
+        if (typeof input !== 'string') return { error: 'must be a cron expression string' };
+        const check = validateCron(input);
+        if (!check.valid) {
+          const why = check.errors.map((e) => e.message).join('; ');
+          return { error: `must be a valid cron expression: ${why || 'unrecognised'}` };
+        }
+        return { value: input.trim() };
+      },
+    ).optional(),
+    start_jitter: duration().prefault('0s'),
     shard: leaf<{ index: number; count: number }>(
       '"index/count" with 0 <= index < count, e.g. "0/4" (also settable as $PROMFLUX_SHARD)',
       (input) => {

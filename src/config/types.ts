@@ -107,6 +107,10 @@ export interface PipelineConfig {
   maxCatchupMs: number;
   /** How long SIGTERM/SIGINT let the in-flight cycle finish before abandoning it (default 30s). */
   shutdownGraceMs: number;
+  /** Cron expression for cycle starts (instead of every interval_seconds), if set. */
+  schedule?: string;
+  /** Random delay before the first cycle, up to this (spreads replicas). */
+  startJitterMs: number;
   /** This replica's share of the queries (see ownsQuery); `{0, 1}` owns them all. */
   shard: { index: number; count: number };
 }

@@ -12,6 +12,7 @@ import { DaemonMetrics } from '../observe/metrics.js';
 import { DaemonStatus } from '../observe/status.js';
 import { queryFingerprint, WatermarkStore } from '../state/watermark-store.js';
 import { planRange } from './plan-range.js';
+import { createSchedule } from './schedule.js';
 import { ownsQuery } from './shard.js';
 
 export interface DaemonOptions {
@@ -92,15 +93,23 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
 
   let pipeline: Pipeline | undefined;
   let cycle = 0;
+  let schedule = createSchedule(config.pipeline);
+  logger.info(`Cycles run ${schedule.description}.`);
   try {
+    if (config.pipeline.startJitterMs > 0) {
+      await sleep(Math.random() * config.pipeline.startJitterMs, opts.stop).catch(() => undefined);
+    }
     while (!opts.stop.aborted) {
       const reloaded = opts.takeReload?.();
       if (reloaded) {
         config = applyReload(config, reloaded, logger);
+        schedule.close();
+        schedule = createSchedule(config.pipeline);
         await pipeline?.close(); // reopened with the new sink settings
         pipeline = undefined;
       }
       const startedMs = now();
+      const nextStartMs = schedule.nextStartMs(startedMs);
       cycle++;
       try {
         pipeline ??= await openPipeline(config, logger);
@@ -126,18 +135,19 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
         logger.error({ err: describeError(err) }, 'Watermarks not saved.');
       }
       metrics.cycleDuration.observe((now() - startedMs) / 1000);
-      const waitMs = startedMs + config.pipeline.intervalSeconds * 1000 - now();
+      const waitMs = nextStartMs - now();
       if (waitMs < 0) {
         metrics.cycleOverruns.inc();
         logger.warn(
           { cycle, overrunSeconds: -waitMs / 1000 },
-          'The cycle took longer than interval_seconds; the next one starts now.',
+          'The cycle ran past the start of the next one, which starts now (late, not twice).',
         );
       }
       await sleep(Math.max(0, waitMs), opts.stop).catch(() => undefined);
     }
   } finally {
     clearTimeout(graceTimer);
+    schedule.close();
     opts.stop.removeEventListener('abort', onStop);
     opts.kill?.removeEventListener('abort', onKill);
     await pipeline?.close();

@@ -237,10 +237,13 @@ server:
       }
       await writeFile(
         config,
-        original.replace(
-          '  queries:\n',
-          '  queries:\n    - { name: server_errors, query: "rate(http_requests_total{status=~\\"5..\\"}[1m])", step: 1s }\n',
-        ),
+        // Also switches to a cron schedule (every second): cycles must go on under it.
+        original
+          .replace('  interval_seconds: 1\n', '  interval_seconds: 60\n  schedule: "* * * * * *"\n')
+          .replace(
+            '  queries:\n',
+            '  queries:\n    - { name: server_errors, query: "rate(http_requests_total{status=~\\"5..\\"}[1m])", step: 1s }\n',
+          ),
       );
       daemon.child.kill('SIGHUP');
       const deadline = Date.now() + 20_000;

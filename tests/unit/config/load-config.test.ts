@@ -103,6 +103,7 @@ function expectedDefaults(baseDir: string): PromfluxConfig {
       maxCatchupMs: 86_400_000,
       shutdownGraceMs: 30_000,
       shard: { index: 0, count: 1 },
+      startJitterMs: 0,
     },
     server: { listen: '127.0.0.1:9469' },
   };
@@ -242,6 +243,8 @@ describe('parseConfig', () => {
         max_catchup: '2d',
         shutdown_grace: '10s',
         shard: '1/3',
+        schedule: '*/5 * * * *',
+        start_jitter: '5s',
       },
       server: { listen: ':9470' },
     });
@@ -322,6 +325,8 @@ describe('parseConfig', () => {
         maxCatchupMs: 172_800_000,
         shutdownGraceMs: 10_000,
         shard: { index: 1, count: 3 },
+        schedule: '*/5 * * * *',
+        startJitterMs: 5_000,
       },
       server: { listen: ':9470' },
     });

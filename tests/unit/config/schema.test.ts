@@ -515,6 +515,12 @@ const SINGLE_ISSUE_CASES: [string, Doc, string, string][] = [
     'unknown key (did you mean "pipeline"?)',
   ],
   [
+    'schedule that is not cron',
+    { pipeline: { schedule: '61 * * * *' } },
+    'pipeline.schedule',
+    'must be a valid cron expression: 61 is a invalid expression for minute',
+  ],
+  [
     'server.listen without a port',
     { server: { listen: 'localhost' } },
     'server.listen',
