@@ -10,6 +10,8 @@ import { openPipeline, runQueries, type DryRun } from '../pipeline/pipeline.js';
 import type { TimeRange } from '../pipeline/run-query.js';
 import { runDaemon } from '../daemon/daemon.js';
 import { runChecks } from './check.js';
+import { PrometheusClient } from '../extract/prometheus.js';
+import { planBackfill } from '../pipeline/backfill-plan.js';
 import { EXIT } from './exit-codes.js';
 import { formatQuerySummary, summaryRecord } from './summary.js';
 
@@ -105,9 +107,12 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
     .addOption(
       new Option('--query <name>', 'only this query (repeatable)').argParser(collect).default([]),
     )
-    .action(async (opts: CommonOptions & { from: string; to: string; query: string[] }) => {
-      setExit(await runBackfill(io, opts));
-    });
+    .option('--plan', 'print the chunks, estimated samples and requests per query; run nothing')
+    .action(
+      async (opts: CommonOptions & { from: string; to: string; query: string[]; plan?: boolean }) => {
+        setExit(await runBackfill(io, opts));
+      },
+    );
 
   program
     .command('check-config')
@@ -178,7 +183,7 @@ async function runOnce(io: CliIo, opts: CommonOptions): Promise<number> {
 
 async function runBackfill(
   io: CliIo,
-  opts: CommonOptions & { from: string; to: string; query: string[] },
+  opts: CommonOptions & { from: string; to: string; query: string[]; plan?: boolean },
 ): Promise<number> {
   const now = io.now();
   const range: TimeRange = {
@@ -190,17 +195,56 @@ async function runBackfill(
       `--to (${toRfc3339(range.endMs)}) is before --from (${toRfc3339(range.startMs)}).`,
     );
   }
+  if (opts.plan) return printBackfillPlan(io, opts, range);
   return runPipeline(io, opts, (config) => {
-    const all = config.extract.queries;
-    const unknown = opts.query.filter((name) => !all.some((q) => q.name === name));
-    if (unknown.length > 0) {
-      throw new UsageError(
-        `Unknown --query ${unknown.map((n) => `"${n}"`).join(', ')}; configured: ${all.map((q) => q.name).join(', ')}.`,
-      );
-    }
-    const queries = opts.query.length > 0 ? all.filter((q) => opts.query.includes(q.name)) : all;
-    return { queries, rangeFor: () => range };
+    return { queries: selectQueries(config, opts.query), rangeFor: () => range };
   });
+}
+
+async function printBackfillPlan(
+  io: CliIo,
+  opts: CommonOptions & { query: string[] },
+  range: TimeRange,
+): Promise<number> {
+  const { config } = await loadConfig(io, opts.config);
+  const queries = selectQueries(config, opts.query);
+  const client = new PrometheusClient({
+    endpoint: config.extract.endpoint,
+    params: config.extract.params,
+    retry: config.extract.retry,
+  });
+  try {
+    io.stdout.write(
+      `Backfill plan ${toRfc3339(range.startMs)} .. ${toRfc3339(range.endMs)} (nothing is run):\n`,
+    );
+    for (const query of queries) {
+      const series = await client.countSeries(query.expr, range.endMs);
+      const plan = planBackfill(range, query.stepMs, series, config.extract);
+      io.stdout.write(
+        `  ${query.name}: ${plan.points} points a series, ` +
+          `${series === undefined ? 'unknown number of' : series} series` +
+          ` → ${plan.samples === undefined ? '?' : plan.samples} samples in ${plan.chunks.length} requests\n`,
+      );
+      for (const chunk of plan.chunks.slice(0, 3)) {
+        io.stdout.write(`      ${toRfc3339(chunk.startMs)} .. ${toRfc3339(chunk.endMs)}\n`);
+      }
+      if (plan.chunks.length > 3) io.stdout.write(`      ... ${plan.chunks.length - 3} more\n`);
+    }
+    return EXIT.OK;
+  } finally {
+    client.close();
+  }
+}
+
+function selectQueries(config: PromfluxConfig, names: string[]): QueryConfig[] {
+  const all = config.extract.queries;
+  const unknown = names.filter((name) => !all.some((q) => q.name === name));
+  if (unknown.length > 0) {
+    throw new UsageError(
+      `Unknown --query ${unknown.map((n) => `"${n}"`).join(', ')}; configured: ${all.map((q) => q.name).join(', ')}.`,
+    );
+  }
+  return names.length > 0 ? all.filter((q) => names.includes(q.name)) : all;
 }
 
 async function runPipeline(

@@ -392,6 +392,26 @@ export class PrometheusClient {
     return raw.pipe(gunzip);
   }
 
+  /**
+   * How many series `expr` returns at `atMs` (an instant `count(...)`), for planning; undefined
+   * when Prometheus cannot say (error, or not a vector).
+   */
+  async countSeries(expr: string, atMs: number): Promise<number | undefined> {
+    const query = new URLSearchParams({ query: `count((${expr}))`, time: formatPromSeconds(atMs) });
+    try {
+      const res = await this.getText(`/api/v1/query?${query.toString()}`);
+      const body = JSON.parse(res.data) as {
+        status?: string;
+        data?: { result?: Array<{ value?: [number, string] }> };
+      };
+      if (body.status !== 'success') return undefined;
+      const first = body.data?.result?.[0];
+      return first?.value ? Number(first.value[1]) : 0;
+    } catch {
+      return undefined;
+    }
+  }
+
   private getText(path: string): Promise<AxiosResponse<string>> {
     return this.http.get<string>(joinUrl(this.endpoint.url, path), {
       responseType: 'text',

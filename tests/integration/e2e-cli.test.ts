@@ -438,6 +438,33 @@ ${extra}`;
     expect(summary.stdout.trim().split('\n')).toHaveLength(3);
   });
 
+  it('backfill --plan shows the requests a backfill makes, and makes none of them', async () => {
+    const config = await writeConfig('plan.yaml', configYaml(influxConfig('plan')));
+    const from = rfc3339(BACKFILL.startMs);
+    const to = rfc3339(BACKFILL.startMs + 3_600_000);
+    const plan = await backfill(config, from, to, '--plan', '--query', 'availability');
+    expect(plan.code).toBe(0);
+    const line =
+      /availability: (\d+) points a series, (\d+) series → (\d+) samples in (\d+) requests/.exec(
+        plan.stdout,
+      );
+    expect(line, plan.stdout).not.toBeNull();
+    const [, points, series, samples, requests] = line!.map(Number);
+    expect(series).toBe(2); // up{instance} of the two fixture targets
+    expect(samples).toBe(points! * series!);
+    // Nothing was written: the database does not even exist.
+    await expect(influx.query('SELECT count(value) FROM health_metrics', 'plan')).rejects.toThrow(
+      /database not found/,
+    );
+
+    // The real run makes exactly the planned requests and finds the planned samples.
+    await influx.createDatabase('plan');
+    const run = await backfill(config, from, to, '--json', '--query', 'availability');
+    const record = JSON.parse(run.stdout.trim()) as { chunks: number; samples: number };
+    expect(record.chunks).toBe(requests);
+    expect(record.samples).toBe(samples);
+  });
+
   it('exits 1 when a query or the sink fails, still running the rest', async () => {
     const broken = configYaml(influxConfig('health')).replace(
       '    - { name: special,',
