@@ -8,7 +8,10 @@ import { parseTimeMs, toRfc3339 } from '../core/time.js';
 import { metricsRefusedByWhitelist } from '../transform/filter.js';
 import { openPipeline, runQueries, type DryRun } from '../pipeline/pipeline.js';
 import type { TimeRange } from '../pipeline/run-query.js';
+import { join } from 'node:path';
+import { redactUrl } from '../core/http.js';
 import { runDaemon } from '../daemon/daemon.js';
+import { queryFingerprint, WatermarkStore } from '../state/watermark-store.js';
 import { runChecks } from './check.js';
 import { PrometheusClient } from '../extract/prometheus.js';
 import { planBackfill } from '../pipeline/backfill-plan.js';
@@ -108,8 +111,17 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
       new Option('--query <name>', 'only this query (repeatable)').argParser(collect).default([]),
     )
     .option('--plan', 'print the chunks, estimated samples and requests per query; run nothing')
+    .option('--fresh', 'ignore the progress of an earlier run over the same range; redo it all')
     .action(
-      async (opts: CommonOptions & { from: string; to: string; query: string[]; plan?: boolean }) => {
+      async (
+        opts: CommonOptions & {
+          from: string;
+          to: string;
+          query: string[];
+          plan?: boolean;
+          fresh?: boolean;
+        },
+      ) => {
         setExit(await runBackfill(io, opts));
       },
     );
@@ -183,7 +195,13 @@ async function runOnce(io: CliIo, opts: CommonOptions): Promise<number> {
 
 async function runBackfill(
   io: CliIo,
-  opts: CommonOptions & { from: string; to: string; query: string[]; plan?: boolean },
+  opts: CommonOptions & {
+    from: string;
+    to: string;
+    query: string[];
+    plan?: boolean;
+    fresh?: boolean;
+  },
 ): Promise<number> {
   const now = io.now();
   const range: TimeRange = {
@@ -197,7 +215,11 @@ async function runBackfill(
   }
   if (opts.plan) return printBackfillPlan(io, opts, range);
   return runPipeline(io, opts, (config) => {
-    return { queries: selectQueries(config, opts.query), rangeFor: () => range };
+    const queries = selectQueries(config, opts.query);
+    if (opts.dryRun) return { queries, rangeFor: () => range };
+    return resumableBackfill(config, queries, range, opts.fresh === true, (line) =>
+      io.stderr.write(`${line}\n`),
+    );
   });
 }
 
@@ -247,16 +269,62 @@ function selectQueries(config: PromfluxConfig, names: string[]): QueryConfig[] {
   return names.length > 0 ? all.filter((q) => names.includes(q.name)) : all;
 }
 
+interface RunPlan {
+  queries: QueryConfig[];
+  rangeFor: (q: QueryConfig) => TimeRange;
+  /** Progress of a query: every grid point up to `ackedThroughMs` is written. */
+  onAck?: (q: QueryConfig, ackedThroughMs: number) => void;
+  /** After the run, written or not (saves progress). */
+  finish?: () => Promise<void>;
+}
+
+/**
+ * Backfill progress, per query and range, in `state_dir/backfill.json`: an interrupted backfill
+ * run again with the same --from/--to resumes after what was acknowledged.
+ */
+async function resumableBackfill(
+  config: PromfluxConfig,
+  queries: QueryConfig[],
+  range: TimeRange,
+  fresh: boolean,
+  report: (line: string) => void,
+): Promise<RunPlan> {
+  const store = await WatermarkStore.open(join(config.pipeline.stateDir, 'backfill.json'));
+  // The sink is part of the key: the same range backfilled into another InfluxDB is another job.
+  const sink = `${redactUrl(config.load.influxdb.endpoint.url)} ${config.load.influxdb.bucket}`;
+  const keyOf = (q: QueryConfig): string =>
+    `${q.name} ${toRfc3339(range.startMs)}..${toRfc3339(range.endMs)} -> ${sink}`;
+  const ranges = new Map<string, TimeRange>();
+  for (const q of queries) {
+    const saved = fresh ? undefined : store.get(keyOf(q));
+    if (saved && saved.fingerprint === queryFingerprint(q)) {
+      const startMs = saved.watermarkMs + q.stepMs;
+      if (startMs > range.endMs) {
+        report(`done   ${q.name}: already backfilled over this range (state_dir/backfill.json)`);
+        continue;
+      }
+      report(`resume ${q.name}: from ${toRfc3339(startMs)}, after what an earlier run wrote`);
+      ranges.set(q.name, { startMs, endMs: range.endMs });
+    } else {
+      ranges.set(q.name, range);
+    }
+  }
+  return {
+    queries: queries.filter((q) => ranges.has(q.name)),
+    rangeFor: (q) => ranges.get(q.name)!,
+    onAck: (q, ackedThroughMs) =>
+      store.set(keyOf(q), { watermarkMs: ackedThroughMs, fingerprint: queryFingerprint(q) }),
+    finish: () => store.flush(),
+  };
+}
+
 async function runPipeline(
   io: CliIo,
   opts: CommonOptions,
-  plan: (config: PromfluxConfig) => {
-    queries: QueryConfig[];
-    rangeFor: (q: QueryConfig) => TimeRange;
-  },
+  plan: (config: PromfluxConfig) => Promise<RunPlan> | RunPlan,
 ): Promise<number> {
   const { config, warnings } = await loadConfig(io, opts.config);
-  const { queries, rangeFor } = plan(config);
+  const { queries, rangeFor, onAck, finish } = await plan(config);
   const logger = createLogger({ level: config.pipeline.logLevel });
   for (const w of [...warnings, ...whitelistWarnings(config)]) logger.warn(w);
   const dryRun: DryRun = opts.dryRun ? (opts.summary ? 'summary' : 'print') : 'off';
@@ -278,6 +346,7 @@ async function runPipeline(
     try {
       const results = await runQueries(pipeline, queries, rangeFor, {
         signal: abort.signal,
+        onAck,
         onResult: (r) =>
           report.write(
             (opts.json ? JSON.stringify(summaryRecord(r)) : formatQuerySummary(r)) + '\n',
@@ -287,6 +356,7 @@ async function runPipeline(
       return results.every((r) => r.error === undefined) ? EXIT.OK : EXIT.FAILURE;
     } finally {
       await pipeline.close();
+      await finish?.();
     }
   } catch (err) {
     if (err instanceof PromfluxError && (err.code === 'CONFIG_INVALID' || err.code === 'USAGE'))

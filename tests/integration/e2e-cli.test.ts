@@ -7,7 +7,8 @@
  * decoded with the JSON.parse reference), mapped to tags by an independent spelling of the
  * documented data model below, never by promflux's own mapping code.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -316,7 +317,12 @@ ${extra}`;
         'max_points_per_series: 1000',
       ),
     );
-    const rerun = await backfill(rerunConfig, rfc3339(BACKFILL.startMs), rfc3339(BACKFILL.endMs));
+    const rerun = await backfill(
+      rerunConfig,
+      rfc3339(BACKFILL.startMs),
+      rfc3339(BACKFILL.endMs),
+      '--fresh',
+    );
     expect(rerun.code).toBe(0);
     expectExactlyOnce(await influxPoints('health'), expected);
   });
@@ -364,7 +370,11 @@ ${extra}`;
 
     // VictoriaMetrics keeps exact duplicates (no dedup configured): a rerun stores each point a
     // second time with the same value, and nothing else.
-    expect((await cli(args)).code).toBe(0);
+    // A plain rerun resumes after what the first run wrote: nothing is left to do.
+    const again = await cli(args);
+    expect(again.code).toBe(0);
+    expect(again.stderr).toMatch(/^done +availability: already backfilled/m);
+    expect((await cli([...args, '--fresh'])).code).toBe(0);
     const after = indexPoints(await vmPoints());
     const want = indexPoints(expected);
     expect([...after.keys()].sort()).toEqual([...want.keys()].sort());
@@ -463,6 +473,44 @@ ${extra}`;
     const record = JSON.parse(run.stdout.trim()) as { chunks: number; samples: number };
     expect(record.chunks).toBe(requests);
     expect(record.samples).toBe(samples);
+  });
+
+  it('an interrupted backfill, run again, resumes and leaves every sample exactly once', async () => {
+    await influx.createDatabase('resume');
+    // Tiny requests so that the run is still going when it is interrupted.
+    const config = await writeConfig(
+      'resume.yaml',
+      configYaml(influxConfig('resume')).replace(
+        'max_points_per_series: 97',
+        'max_points_per_series: 3',
+      ),
+    );
+    const args = [
+      join(REPO_ROOT, 'bin/promflux.js'),
+      'backfill',
+      '-c',
+      config,
+      '--from',
+      rfc3339(BACKFILL.startMs),
+      '--to',
+      rfc3339(BACKFILL.endMs),
+    ];
+    const child = spawn(process.execPath, args, { cwd: dir, stdio: 'ignore' });
+    const statePath = join(dir, 'promflux-state', 'backfill.json');
+    for (const deadline = Date.now() + 30_000; ;) {
+      const progress = await readFile(statePath, 'utf8').catch(() => '');
+      if (progress.includes('availability')) break;
+      if (Date.now() > deadline) throw new Error('the backfill made no progress');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    child.kill('SIGINT');
+    const [code] = (await once(child, 'exit')) as [number | null];
+    expect(code).toBe(130);
+
+    const resumed = await backfill(config, rfc3339(BACKFILL.startMs), rfc3339(BACKFILL.endMs));
+    expect(resumed.code).toBe(0);
+    expect(resumed.stderr).toMatch(/^resume +availability: from /m);
+    expectExactlyOnce(await influxPoints('resume'), await expectedPoints(BACKFILL));
   });
 
   it('exits 1 when a query or the sink fails, still running the rest', async () => {
