@@ -480,10 +480,9 @@ ${extra}`;
     // Tiny requests so that the run is still going when it is interrupted.
     const config = await writeConfig(
       'resume.yaml',
-      configYaml(influxConfig('resume')).replace(
-        'max_points_per_series: 97',
-        'max_points_per_series: 3',
-      ),
+      configYaml(influxConfig('resume'))
+        .replace('max_points_per_series: 97', 'max_points_per_series: 3')
+        .replace('log_level: warn', `log_level: warn\n  state_dir: "${join(dir, 'resume-state')}"`),
     );
     const args = [
       join(REPO_ROOT, 'bin/promflux.js'),
@@ -496,7 +495,7 @@ ${extra}`;
       rfc3339(BACKFILL.endMs),
     ];
     const child = spawn(process.execPath, args, { cwd: dir, stdio: 'ignore' });
-    const statePath = join(dir, 'promflux-state', 'backfill.json');
+    const statePath = join(dir, 'resume-state', 'backfill.json');
     for (const deadline = Date.now() + 30_000; ;) {
       const progress = await readFile(statePath, 'utf8').catch(() => '');
       if (progress.includes('availability')) break;
