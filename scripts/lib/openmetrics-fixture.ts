@@ -400,7 +400,12 @@ function validateRange(startMs: number, endMs: number, intervalMs: number): void
 function rngFor(seed: number, key: string): () => number {
   let h = 2166136261 ^ (seed >>> 0);
   for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 16777619);
-  let state = h >>> 0;
+  return mulberry32(h);
+}
+
+/** A small, fast, seeded PRNG (mulberry32): the same seed gives the same sequence. */
+export function mulberry32(seed: number): () => number {
+  let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;
     let t = state;

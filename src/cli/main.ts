@@ -32,6 +32,14 @@ interface CommonOptions {
   json?: boolean;
 }
 
+type BackfillOptions = CommonOptions & {
+  from: string;
+  to: string;
+  query: string[];
+  plan?: boolean;
+  fresh?: boolean;
+};
+
 const VERSION = '0.1.0';
 
 /** Runs the CLI and resolves to the process exit code (see exit-codes.ts); never throws. */
@@ -112,19 +120,9 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
     )
     .option('--plan', 'print the chunks, estimated samples and requests per query; run nothing')
     .option('--fresh', 'ignore the progress of an earlier run over the same range; redo it all')
-    .action(
-      async (
-        opts: CommonOptions & {
-          from: string;
-          to: string;
-          query: string[];
-          plan?: boolean;
-          fresh?: boolean;
-        },
-      ) => {
-        setExit(await runBackfill(io, opts));
-      },
-    );
+    .action(async (opts: BackfillOptions) => {
+      setExit(await runBackfill(io, opts));
+    });
 
   program
     .command('check-config')
@@ -193,16 +191,7 @@ async function runOnce(io: CliIo, opts: CommonOptions): Promise<number> {
   }));
 }
 
-async function runBackfill(
-  io: CliIo,
-  opts: CommonOptions & {
-    from: string;
-    to: string;
-    query: string[];
-    plan?: boolean;
-    fresh?: boolean;
-  },
-): Promise<number> {
+async function runBackfill(io: CliIo, opts: BackfillOptions): Promise<number> {
   const now = io.now();
   const range: TimeRange = {
     startMs: parseTimeMs(opts.from, now),
