@@ -152,12 +152,21 @@ server:
     expect([...firstStarts.keys()].sort()).toEqual(Object.keys(QUERIES).sort());
     const afterTerm = await watermarks();
 
-    // Down for a few seconds, then a run killed without warning mid-work.
+    // Down for a few seconds, then a run killed without warning mid-work, then three more killed
+    // at random moments (logged, so a failure can be replayed).
     await new Promise((r) => setTimeout(r, 3000));
     const second = start();
     await waitForWatermarks(afterTerm.queries.availability!.watermarkMs + 3000);
     second.child.kill('SIGKILL');
     await exitOf(second.child);
+    for (let i = 0; i < 3; i++) {
+      const killAfterMs = 300 + Math.floor(Math.random() * 2000);
+      console.log(`daemon test: SIGKILL ${i + 1} after ${killAfterMs} ms`);
+      const run = start();
+      await new Promise((r) => setTimeout(r, killAfterMs));
+      run.child.kill('SIGKILL');
+      await exitOf(run.child);
+    }
 
     // And a last run that catches up, reports itself over HTTP and stops cleanly.
     const killedAt = Date.now();
