@@ -270,6 +270,9 @@ function toPromfluxConfig(
       deadLetterPath: load.dead_letter_path
         ? abs(load.dead_letter_path)
         : join(stateDir, 'dead-letter.jsonl'),
+      ...(load.max_points_per_second !== undefined && {
+        maxPointsPerSecond: load.max_points_per_second,
+      }),
     },
     pipeline: {
       intervalSeconds: pipeline.interval_seconds,

@@ -368,6 +368,7 @@ const load = z
   .strictObject({
     influxdb,
     dead_letter_path: nonEmptyText('a file path').optional(),
+    max_points_per_second: integer(1).optional(),
   })
   .prefault({});
 

@@ -90,6 +90,8 @@ export interface InfluxSinkConfig {
 }
 
 export interface LoadConfig {
+  /** Writes are throttled to this many points per second, when set. */
+  maxPointsPerSecond?: number;
   influxdb: InfluxSinkConfig;
   /** JSON-lines file for rejected lines (`dead_letter_path`, default `<state_dir>/dead-letter.jsonl`). */
   deadLetterPath: string;

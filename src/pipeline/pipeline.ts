@@ -6,6 +6,7 @@ import { createSink } from '../load/create-sink.js';
 import { DeadLetterFile } from '../load/dead-letter.js';
 import type { Sink } from '../load/sink.js';
 import { StdoutSink } from '../load/stdout-sink.js';
+import { RateLimiter } from '../core/rate-limiter.js';
 import { runQuery, type QueryRunResult, type TimeRange } from './run-query.js';
 
 export type DryRun = 'off' | 'print' | 'summary';
@@ -19,6 +20,8 @@ export interface Pipeline {
   readonly client: PrometheusClient;
   readonly sinks: readonly Sink[];
   readonly logger: Logger;
+  /** `load.max_points_per_second`, shared by every query of the pipeline. */
+  readonly limiter: RateLimiter | undefined;
   close(): Promise<void>;
 }
 
@@ -48,11 +51,13 @@ export async function openPipeline(
     params: config.extract.params,
     retry: config.extract.retry,
   });
+  const perSecond = config.load.maxPointsPerSecond;
   return {
     config,
     client,
     sinks,
     logger,
+    limiter: dryRun === 'off' && perSecond !== undefined ? new RateLimiter(perSecond) : undefined,
     async close() {
       client.close();
       for (const sink of [...sinks].reverse()) await sink.close();
@@ -88,6 +93,7 @@ export async function runQueries(
       signal: opts.signal,
       deadlineMs: opts.deadlineMs,
       onAck: opts.onAck ? (ms) => opts.onAck!(query, ms) : undefined,
+      limiter: pipeline.limiter,
       logger: pipeline.logger,
     });
     results.push(result);

@@ -6,6 +6,7 @@ import { extractRange } from '../extract/extract-range.js';
 import type { PrometheusClient } from '../extract/prometheus.js';
 import type { LineBatch, Sink } from '../load/sink.js';
 import { BufferPool } from '../core/buffer-pool.js';
+import type { RateLimiter } from '../core/rate-limiter.js';
 import { LineBatcher } from '../transform/line-batcher.js';
 import { SeriesTransformer } from '../transform/transform-series.js';
 import { WriteWindow, type SinkTotals } from './write-window.js';
@@ -30,6 +31,8 @@ export interface QueryRunOptions {
   onAck?: (ackedThroughMs: number) => void;
   logger: Logger;
   now?: () => number;
+  /** Throttles writes (points per second) when set. */
+  limiter?: Pick<RateLimiter, 'take'>;
 }
 
 export interface QueryRunResult {
@@ -83,7 +86,10 @@ export async function runQuery(
     pool: new BufferPool(opts.maxWritesInFlight + 2),
   });
   const submitReady = async (): Promise<void> => {
-    for (const batch of ready.splice(0)) await window.submit(batch);
+    for (const batch of ready.splice(0)) {
+      await opts.limiter?.take(batch.lines, opts.signal);
+      await window.submit(batch);
+    }
   };
 
   let chunks = 0;

@@ -148,4 +148,18 @@ describe('runQuery', () => {
     for (let t = T0; t <= (result.ackedThroughMs ?? T0 - 1); t += STEP)
       expect(bLanded.has(t)).toBe(true);
   });
+
+  it('asks the rate limiter for every point before it is written', async () => {
+    const client = new FakePrometheusClient(series);
+    const sink = new RecordingSink();
+    const taken: number[] = [];
+    const result = await runQuery(
+      client,
+      [sink],
+      options({ limiter: { take: (n) => (taken.push(n), Promise.resolve()) } }),
+    );
+    expect(result.error).toBeUndefined();
+    expect(taken.reduce((a, b) => a + b, 0)).toBe(sink.lines.length);
+    expect(taken.length).toBe(sink.batches.length);
+  });
 });
