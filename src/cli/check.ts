@@ -3,9 +3,9 @@ import type { PromfluxConfig } from '../config/types.js';
 import { describeError } from '../core/errors.js';
 import { redactUrl } from '../core/http.js';
 import type { Logger } from '../core/logger.js';
-import { PrometheusClient } from '../extract/prometheus.js';
 import { createSink } from '../load/create-sink.js';
 import { DeadLetterFile } from '../load/dead-letter.js';
+import { createPrometheusClient } from '../pipeline/pipeline.js';
 
 /**
  * `promflux check`: can promflux reach both ends, authenticate, and find its target? Prints one
@@ -23,10 +23,9 @@ export async function runChecks(
   };
 
   const prometheusUrl = redactUrl(config.extract.endpoint.url);
-  const client = new PrometheusClient({
-    endpoint: config.extract.endpoint,
-    params: config.extract.params,
-    retry: { ...config.extract.retry, maxAttempts: 1 },
+  const client = createPrometheusClient(config.extract, {
+    ...config.extract.retry,
+    maxAttempts: 1,
   });
   try {
     const ready = await client.ready();

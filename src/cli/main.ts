@@ -3,17 +3,21 @@ import type { Writable } from 'node:stream';
 import { loadConfigFile, resolveConfigPath } from '../config/index.js';
 import type { PromfluxConfig, QueryConfig } from '../config/types.js';
 import { ConfigError, PromfluxError, UsageError, describeError } from '../core/errors.js';
-import { createLogger } from '../core/logger.js';
+import { createLogger, type Logger } from '../core/logger.js';
 import { parseTimeMs, toRfc3339 } from '../core/time.js';
 import { metricsRefusedByWhitelist } from '../transform/filter.js';
-import { openPipeline, runQueries, type DryRun } from '../pipeline/pipeline.js';
+import {
+  createPrometheusClient,
+  openPipeline,
+  runQueries,
+  type DryRun,
+} from '../pipeline/pipeline.js';
 import type { TimeRange } from '../pipeline/run-query.js';
 import { join } from 'node:path';
 import { redactUrl } from '../core/http.js';
 import { runDaemon } from '../daemon/daemon.js';
 import { queryFingerprint, WatermarkStore } from '../state/watermark-store.js';
 import { runChecks } from './check.js';
-import { PrometheusClient } from '../extract/prometheus.js';
 import { planBackfill } from '../pipeline/backfill-plan.js';
 import { EXIT } from './exit-codes.js';
 import { formatQuerySummary, summaryRecord } from './summary.js';
@@ -219,11 +223,7 @@ async function printBackfillPlan(
 ): Promise<number> {
   const { config } = await loadConfig(io, opts.config);
   const queries = selectQueries(config, opts.query);
-  const client = new PrometheusClient({
-    endpoint: config.extract.endpoint,
-    params: config.extract.params,
-    retry: config.extract.retry,
-  });
+  const client = createPrometheusClient(config.extract);
   try {
     io.stdout.write(
       `Backfill plan ${toRfc3339(range.startMs)} .. ${toRfc3339(range.endMs)} (nothing is run):\n`,
@@ -314,8 +314,7 @@ async function runPipeline(
 ): Promise<number> {
   const { config, warnings } = await loadConfig(io, opts.config);
   const { queries, rangeFor, onAck, finish } = await plan(config);
-  const logger = createLogger({ level: config.pipeline.logLevel });
-  for (const w of [...warnings, ...whitelistWarnings(config)]) logger.warn(w);
+  const logger = runLogger(config, warnings);
   const dryRun: DryRun = opts.dryRun ? (opts.summary ? 'summary' : 'print') : 'off';
   // With line protocol on stdout, summaries go to stderr so the output stays pipeable.
   const report = dryRun === 'print' ? io.stderr : io.stdout;
@@ -328,8 +327,7 @@ async function runPipeline(
     logger.warn({ signal }, 'Interrupted: abandoning the run; acknowledged data stays written.');
     abort.abort(new Error(`received ${signal}`));
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const offStop = onStopSignals(onSignal);
   try {
     const pipeline = await openPipeline(config, logger, { dryRun, stdout: io.stdout });
     try {
@@ -354,8 +352,7 @@ async function runPipeline(
     io.stderr.write(`promflux: ${describeError(err)}\n`);
     return EXIT.FAILURE;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    offStop();
   }
 }
 
@@ -363,8 +360,7 @@ async function runDaemonCommand(io: CliIo, opts: CommonOptions): Promise<number>
   if (opts.dryRun)
     throw new UsageError('`promflux run` writes; use --dry-run with --once or backfill.');
   const { config, warnings } = await loadConfig(io, opts.config);
-  const logger = createLogger({ level: config.pipeline.logLevel });
-  for (const w of [...warnings, ...whitelistWarnings(config)]) logger.warn(w);
+  const logger = runLogger(config, warnings);
   const stop = new AbortController();
   const kill = new AbortController();
   let pendingReload: PromfluxConfig | undefined;
@@ -390,8 +386,7 @@ async function runDaemonCommand(io: CliIo, opts: CommonOptions): Promise<number>
       stop.abort();
     }
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const offStop = onStopSignals(onSignal);
   try {
     await runDaemon({
       config,
@@ -413,10 +408,26 @@ async function runDaemonCommand(io: CliIo, opts: CommonOptions): Promise<number>
     io.stderr.write(`promflux: ${describeError(err)}\n`);
     return EXIT.FAILURE;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    offStop();
     process.off('SIGHUP', onHangup);
   }
+}
+
+/** The logger of a run, after logging the config's warnings. */
+function runLogger(config: PromfluxConfig, warnings: readonly string[]): Logger {
+  const logger = createLogger({ level: config.pipeline.logLevel });
+  for (const w of [...warnings, ...whitelistWarnings(config)]) logger.warn(w);
+  return logger;
+}
+
+/** Routes SIGINT and SIGTERM to `handler`; returns the function that stops doing so. */
+function onStopSignals(handler: (signal: NodeJS.Signals) => void): () => void {
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+  return () => {
+    process.off('SIGINT', handler);
+    process.off('SIGTERM', handler);
+  };
 }
 
 function reportFatal(io: CliIo, err: unknown): number {

@@ -1,5 +1,5 @@
 import type { Writable } from 'node:stream';
-import type { PromfluxConfig, QueryConfig } from '../config/types.js';
+import type { ExtractConfig, PromfluxConfig, QueryConfig } from '../config/types.js';
 import type { Logger } from '../core/logger.js';
 import { PrometheusClient } from '../extract/prometheus.js';
 import { createSink } from '../load/create-sink.js';
@@ -46,11 +46,7 @@ export async function openPipeline(
           }),
         ]
       : [new StdoutSink(opts.stdout ?? process.stdout, dryRun === 'print')];
-  const client = new PrometheusClient({
-    endpoint: config.extract.endpoint,
-    params: config.extract.params,
-    retry: config.extract.retry,
-  });
+  const client = createPrometheusClient(config.extract);
   const perSecond = config.load.maxPointsPerSecond;
   return {
     config,
@@ -63,6 +59,14 @@ export async function openPipeline(
       for (const sink of [...sinks].reverse()) await sink.close();
     },
   };
+}
+
+/** The Prometheus client for `extract` settings; `retry` overrides them (e.g. one attempt). */
+export function createPrometheusClient(
+  extract: ExtractConfig,
+  retry: ExtractConfig['retry'] = extract.retry,
+): PrometheusClient {
+  return new PrometheusClient({ endpoint: extract.endpoint, params: extract.params, retry });
 }
 
 export interface RunOptions {
