@@ -4,6 +4,7 @@ import { loadConfigFile, resolveConfigPath } from '../config/index.js';
 import type { PromfluxConfig, QueryConfig } from '../config/types.js';
 import { ConfigError, PromfluxError, UsageError, describeError } from '../core/errors.js';
 import { createLogger, type Logger } from '../core/logger.js';
+import { VERSION } from '../core/version.js';
 import { parseTimeMs, toRfc3339 } from '../core/time.js';
 import { metricsRefusedByWhitelist } from '../transform/filter.js';
 import {
@@ -43,8 +44,6 @@ type BackfillOptions = CommonOptions & {
   plan?: boolean;
   fresh?: boolean;
 };
-
-const VERSION = '0.1.0';
 
 /** Runs the CLI and resolves to the process exit code (see exit-codes.ts); never throws. */
 export async function main(argv: string[], io: Partial<CliIo> = {}): Promise<number> {

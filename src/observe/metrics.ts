@@ -4,7 +4,7 @@ import { QueryError, SinkError } from '../core/errors.js';
 import { DROP_REASONS } from '../core/series.js';
 import type { QueryRunResult } from '../pipeline/run-query.js';
 
-export const VERSION = '0.1.0';
+import { VERSION } from '../core/version.js';
 
 const LINT_FAILING_DEFAULTS = [
   'nodejs_active_handles_total',
