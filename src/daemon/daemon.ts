@@ -112,7 +112,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
       const nextStartMs = schedule.nextStartMs(startedMs);
       cycle++;
       try {
-        pipeline ??= await openPipeline(config, logger);
+        pipeline ??= await openPipeline(config, logger, { observer: metrics.requestObserver });
         const ok = await runCycle(pipeline, store, {
           ...opts,
           config,

@@ -42,6 +42,16 @@ export interface PrometheusClientOptions {
   logger?: Logger;
   /** Jitter source for retries (tests). */
   random?: () => number;
+  /** Observer called after each range-query attempt that was not aborted (metrics). */
+  onRequest?: (event: QueryRequestEvent) => void;
+}
+
+/** One `query_range` attempt: how long it took and, when it failed, Prometheus' errorType. */
+export interface QueryRequestEvent {
+  query: string;
+  durationMs: number;
+  /** `bad_data`, `execution`, `timeout`, `network`, `http_503`, `decode`...; absent on success. */
+  errorType?: string;
 }
 
 export interface QueryRangeOptions {
@@ -102,6 +112,7 @@ export class PrometheusClient {
   private readonly maxSeries: number | undefined;
   private readonly logger: Logger | undefined;
   private readonly random: (() => number) | undefined;
+  private readonly onRequest: ((event: QueryRequestEvent) => void) | undefined;
   private readonly labelCache = new LabelStringCache();
   /**
    * Column memory shared by this client's responses: enough for the chunks a query keeps in
@@ -117,6 +128,7 @@ export class PrometheusClient {
     this.maxSeries = opts.maxSeriesPerResponse;
     this.logger = opts.logger;
     this.random = opts.random;
+    this.onRequest = opts.onRequest;
     this.safeUrl = redactUrl(opts.endpoint.url);
     const compression = opts.compression ?? 'auto';
     this.gzip = compression === 'auto' ? !isLoopback(opts.endpoint.url) : compression === 'gzip';
@@ -152,7 +164,7 @@ export class PrometheusClient {
     form.set('end', formatPromSeconds(req.endMs));
     form.set('step', formatPromStep(req.stepMs));
     const body = form.toString();
-    return withRetry(() => this.attemptQueryRange(req, body, opts), {
+    return withRetry(() => this.observedAttempt(req, body, opts), {
       policy: this.retry,
       classify: classifyQueryError,
       deadlineMs: opts.deadlineMs,
@@ -209,6 +221,30 @@ export class PrometheusClient {
   /** Closes idle keep-alive connections. */
   close(): void {
     this.agent.destroy();
+  }
+
+  private async observedAttempt(
+    req: RangeRequest,
+    body: string,
+    opts: QueryRangeOptions,
+  ): Promise<MatrixResult> {
+    if (!this.onRequest) return this.attemptQueryRange(req, body, opts);
+    const startedAt = performance.now();
+    const report = (errorType?: string): void =>
+      this.onRequest?.({
+        query: req.name,
+        durationMs: performance.now() - startedAt,
+        ...(errorType !== undefined && { errorType }),
+      });
+    try {
+      const result = await this.attemptQueryRange(req, body, opts);
+      report();
+      return result;
+    } catch (err) {
+      if (err instanceof QueryError) report(err.errorType);
+      else if (err instanceof DecodeError) report('decode');
+      throw err;
+    }
   }
 
   private async attemptQueryRange(

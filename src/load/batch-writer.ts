@@ -40,6 +40,15 @@ export interface RetryEvent {
   reason: string;
 }
 
+/** Reported after each write request that got an answer or failed on the network (not on abort). */
+export interface RequestEvent {
+  sink: string;
+  query: string;
+  /** HTTP status; undefined when no response arrived (connection error, timeout). */
+  status?: number;
+  durationMs: number;
+}
+
 export interface BatchWriterOptions {
   /** The sink's secret-free name, for messages, logs and dead letters. */
   name: string;
@@ -52,6 +61,7 @@ export interface BatchWriterOptions {
   /** Lines per request; larger batches are written in consecutive chunks. */
   maxLinesPerRequest?: number;
   onRetry?: (event: RetryEvent) => void;
+  onRequest?: (event: RequestEvent) => void;
   /** Injected for tests: jitter source and clock of the retry policy. */
   random?: () => number;
   now?: () => number;
@@ -65,6 +75,8 @@ export interface SinkDeps {
   name?: string;
   /** Observer called before each retry wait (metrics, tests). */
   onRetry?: (event: RetryEvent) => void;
+  /** Observer called after each write request (metrics: duration, status class). */
+  onRequest?: (event: RequestEvent) => void;
 }
 
 /** A retryable outcome, thrown inside `withRetry` so that it waits and tries again. */
@@ -220,9 +232,11 @@ export class BatchWriter {
           ctx.report.requests++;
           let outcome: WriteOutcome;
           let status: number | undefined;
+          const startedAt = performance.now();
           try {
             const res = await post(payload, ctx.batch.precision, ctx.signal, encoding);
             status = res.status;
+            this.reportRequest(ctx, status, performance.now() - startedAt);
             const retryAfter = res.headers['retry-after'];
             outcome = classifyWriteOutcome(
               {
@@ -240,6 +254,7 @@ export class BatchWriter {
             }
           } catch (err) {
             if (err instanceof RetryableAttempt || ctx.signal.aborted) throw err;
+            this.reportRequest(ctx, undefined, performance.now() - startedAt);
             const networkOutcome = classifyWriteOutcome({ networkError: true }, lines);
             if (networkOutcome.action !== 'retry') throw err;
             throw new RetryableAttempt(networkOutcome, undefined, describeError(err), {
@@ -288,6 +303,10 @@ export class BatchWriter {
       }
       throw err;
     }
+  }
+
+  private reportRequest(ctx: WriteContext, status: number | undefined, durationMs: number): void {
+    this.opts.onRequest?.({ sink: this.opts.name, query: ctx.batch.query, status, durationMs });
   }
 
   private async deadLetter(

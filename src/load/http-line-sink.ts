@@ -46,6 +46,7 @@ export abstract class HttpLineSink implements Sink {
       gzip: config.gzip,
       maxLinesPerRequest: config.batchSize,
       onRetry: deps.onRetry,
+      onRequest: deps.onRequest,
     });
   }
 

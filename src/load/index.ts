@@ -4,6 +4,7 @@ export type {
   BatchWriterOptions,
   PostFn,
   RawResponse,
+  RequestEvent,
   RetryEvent,
   SinkDeps,
 } from './batch-writer.js';

@@ -1,10 +1,14 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
-import { QueryError, SinkError } from '../core/errors.js';
 import { DROP_REASONS } from '../core/series.js';
+import { VERSION } from '../core/version.js';
+import type { RequestObserver } from '../pipeline/pipeline.js';
 import type { QueryRunResult } from '../pipeline/run-query.js';
 
-import { VERSION } from '../core/version.js';
+/** `2xx`..`5xx`, or `network` when no HTTP answer arrived (refused, reset, timed out). */
+function statusClass(status: number | undefined): string {
+  return status === undefined || status === 0 ? 'network' : `${Math.floor(status / 100)}xx`;
+}
 
 const LINT_FAILING_DEFAULTS = [
   'nodejs_active_handles_total',
@@ -54,18 +58,32 @@ export class DaemonMetrics {
   );
   readonly writeFailures = this.counter(
     'promflux_sink_write_failures_total',
-    'Query runs whose writes failed, by HTTP status class of the last answer.',
+    'Write requests that failed (retried ones included), by HTTP status class or "network" when no answer came.',
     ['sink', 'status_class'],
   );
+  readonly writeDuration = new Histogram({
+    name: 'promflux_sink_write_request_duration_seconds',
+    help: 'Duration of one write request, from sending the body to the answer.',
+    labelNames: ['sink'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [this.registry],
+  });
   readonly queryRuns = this.counter('promflux_query_runs_total', 'Query runs, by result.', [
     'query',
     'result',
   ]);
   readonly queryErrors = this.counter(
     'promflux_prometheus_query_errors_total',
-    'Failed Prometheus range queries, by errorType.',
+    'Failed Prometheus range-query requests (retried ones included), by errorType.',
     ['query', 'error_type'],
   );
+  readonly queryRequestDuration = new Histogram({
+    name: 'promflux_prometheus_request_duration_seconds',
+    help: 'Duration of one Prometheus range-query request, reading and decoding the response included.',
+    labelNames: ['query'],
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    registers: [this.registry],
+  });
   readonly queryDuration = new Histogram({
     name: 'promflux_query_run_duration_seconds',
     help: 'Duration of one query over one cycle range: extract, transform and load.',
@@ -145,25 +163,28 @@ export class DaemonMetrics {
     for (const [sink, totals] of Object.entries(result.sinks)) {
       this.pointsWritten.inc({ query, sink }, totals.written);
       this.deadLettered.inc({ query, sink }, totals.rejected);
-      this.writeRequests.inc({ sink }, totals.requests);
-      this.writeRetries.inc({ sink }, totals.retries);
     }
     this.queryDuration.observe({ query }, result.durationMs / 1000);
     const ok = result.error === undefined;
     this.queryRuns.inc({ query, result: ok ? 'ok' : 'error' });
     if (ok) this.lastSuccess.set({ query }, this.now() / 1000);
-    else if (result.error instanceof QueryError) {
-      this.queryErrors.inc({ query, error_type: result.error.errorType });
-    } else if (result.error instanceof SinkError) {
-      const status = result.error.status;
-      for (const sink of Object.keys(result.sinks)) {
-        this.writeFailures.inc({
-          sink,
-          status_class: status ? `${Math.floor(status / 100)}xx` : 'network',
-        });
-      }
-    }
   }
+
+  /** Per-request hooks for the pipeline's sinks and Prometheus client: counted as they happen. */
+  readonly requestObserver: RequestObserver = {
+    onSinkRequest: ({ sink, status, durationMs }) => {
+      this.writeRequests.inc({ sink });
+      this.writeDuration.observe({ sink }, durationMs / 1000);
+      if (status === undefined || status < 200 || status >= 300) {
+        this.writeFailures.inc({ sink, status_class: statusClass(status) });
+      }
+    },
+    onSinkRetry: ({ sink }) => this.writeRetries.inc({ sink }),
+    onQueryRequest: ({ query, durationMs, errorType }) => {
+      this.queryRequestDuration.observe({ query }, durationMs / 1000);
+      if (errorType !== undefined) this.queryErrors.inc({ query, error_type: errorType });
+    },
+  };
 
   private counter(name: string, help: string, labelNames: string[]): Counter {
     return new Counter({ name, help, labelNames, registers: [this.registry] });

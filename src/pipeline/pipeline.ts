@@ -1,7 +1,12 @@
 import type { Writable } from 'node:stream';
 import type { ExtractConfig, PromfluxConfig, QueryConfig } from '../config/types.js';
 import type { Logger } from '../core/logger.js';
-import { PrometheusClient } from '../extract/prometheus.js';
+import {
+  PrometheusClient,
+  type PrometheusClientOptions,
+  type QueryRequestEvent,
+} from '../extract/prometheus.js';
+import type { RequestEvent, RetryEvent } from '../load/batch-writer.js';
 import { createSink } from '../load/create-sink.js';
 import { DeadLetterFile } from '../load/dead-letter.js';
 import type { Sink } from '../load/sink.js';
@@ -25,9 +30,18 @@ export interface Pipeline {
   close(): Promise<void>;
 }
 
+/** What the pipeline reports per HTTP request, as it happens (the daemon's metrics). */
+export interface RequestObserver {
+  onSinkRequest: (event: RequestEvent) => void;
+  onSinkRetry: (event: RetryEvent) => void;
+  onQueryRequest: (event: QueryRequestEvent) => void;
+}
+
 export interface OpenOptions {
   dryRun?: DryRun;
   stdout?: Writable;
+  /** Told of every Prometheus and sink request as it happens (the daemon's metrics). */
+  observer?: RequestObserver;
 }
 
 export async function openPipeline(
@@ -43,10 +57,14 @@ export async function openPipeline(
             deadLetter: new DeadLetterFile(config.load.deadLetterPath),
             logger,
             name: 'influxdb',
+            onRetry: opts.observer?.onSinkRetry,
+            onRequest: opts.observer?.onSinkRequest,
           }),
         ]
       : [new StdoutSink(opts.stdout ?? process.stdout, dryRun === 'print')];
-  const client = createPrometheusClient(config.extract);
+  const client = createPrometheusClient(config.extract, config.extract.retry, {
+    onRequest: opts.observer?.onQueryRequest,
+  });
   const perSecond = config.load.maxPointsPerSecond;
   return {
     config,
@@ -65,8 +83,14 @@ export async function openPipeline(
 export function createPrometheusClient(
   extract: ExtractConfig,
   retry: ExtractConfig['retry'] = extract.retry,
+  hooks: Pick<PrometheusClientOptions, 'onRequest'> = {},
 ): PrometheusClient {
-  return new PrometheusClient({ endpoint: extract.endpoint, params: extract.params, retry });
+  return new PrometheusClient({
+    endpoint: extract.endpoint,
+    params: extract.params,
+    retry,
+    ...hooks,
+  });
 }
 
 export interface RunOptions {

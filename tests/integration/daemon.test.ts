@@ -360,6 +360,8 @@ server:
       'promflux_lines_dead_lettered_total',
       'promflux_sink_write_requests_total',
       'promflux_sink_write_retries_total',
+      'promflux_sink_write_request_duration_seconds',
+      'promflux_prometheus_request_duration_seconds',
       'promflux_query_runs_total',
       'promflux_cycle_duration_seconds',
       'promflux_last_success_timestamp_seconds',

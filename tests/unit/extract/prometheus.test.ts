@@ -11,6 +11,7 @@ import {
   PrometheusClient,
   PrometheusRequestError,
   type PrometheusClientOptions,
+  type QueryRequestEvent,
 } from '../../../src/extract/prometheus.js';
 import type { RangeRequest } from '../../../src/extract/types.js';
 import { decodeReference, normalize } from './decode-helpers.js';
@@ -181,6 +182,28 @@ describe('PrometheusClient.queryRange', () => {
         error: expect.stringContaining('HTTP 503'),
       }),
     ]);
+  });
+
+  it('reports every attempt to onRequest: errorType when it failed, none when it succeeded', async () => {
+    const events: QueryRequestEvent[] = [];
+    const { client } = await setup(
+      (_req, res, i) => {
+        if (i === 0) {
+          res.writeHead(503, { 'Content-Type': 'text/plain' });
+          res.end('busy');
+        } else if (i === 1) sendJson(res, 400, BAD_DATA);
+        else sendJson(res, 200, BODY);
+      },
+      { onRequest: (e) => events.push(e) },
+    );
+    await failure(client.queryRange(REQ));
+    await client.queryRange(REQ);
+    expect(events.map((e) => [e.query, e.errorType])).toEqual([
+      ['cpu', 'http_503'],
+      ['cpu', 'bad_data'],
+      ['cpu', undefined],
+    ]);
+    for (const e of events) expect(e.durationMs).toBeGreaterThanOrEqual(0);
   });
 
   it('does not retry bad_data and says which query failed and why', async () => {

@@ -9,7 +9,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { InfluxSinkConfig } from '../../../src/config/types.js';
 import { SinkError } from '../../../src/core/errors.js';
 import type { RetryPolicy } from '../../../src/core/retry.js';
-import type { RetryEvent } from '../../../src/load/batch-writer.js';
+import type { RequestEvent, RetryEvent } from '../../../src/load/batch-writer.js';
 import { DeadLetterFile } from '../../../src/load/dead-letter.js';
 import { InfluxDbV2Sink } from '../../../src/load/influxdb-v2.js';
 import type { LineBatch } from '../../../src/load/sink.js';
@@ -67,10 +67,21 @@ describe('InfluxDbV2Sink against the fake InfluxDB 2.x', () => {
 
   function makeSink(
     overrides: Partial<InfluxSinkConfig> = {},
-    extra: { deadLetterPath?: string; onRetry?: (e: RetryEvent) => void } = {},
+    extra: {
+      deadLetterPath?: string;
+      onRetry?: (e: RetryEvent) => void;
+      onRequest?: (e: RequestEvent) => void;
+      url?: string;
+    } = {},
   ): { sink: InfluxDbV2Sink; deadLetter: DeadLetterFile } {
     const config: InfluxSinkConfig = {
-      endpoint: { url: fake.url, timeoutMs: 5000, headers: {}, auth: { type: 'none' }, tls: {} },
+      endpoint: {
+        url: extra.url ?? fake.url,
+        timeoutMs: 5000,
+        headers: {},
+        auth: { type: 'none' },
+        tls: {},
+      },
       api: 'v2',
       token: fake.token,
       org: fake.org,
@@ -93,6 +104,7 @@ describe('InfluxDbV2Sink against the fake InfluxDB 2.x', () => {
       logger,
       name: 'influxdb',
       onRetry: extra.onRetry,
+      onRequest: extra.onRequest,
     });
     sinks.push(sink);
     return { sink, deadLetter };
@@ -178,6 +190,29 @@ describe('InfluxDbV2Sink against the fake InfluxDB 2.x', () => {
         error: 'unable to read data: points batch is too large',
       }),
     ]);
+  });
+
+  it('reports every request to onRequest with its status, or none when no answer came', async () => {
+    fake.failNext(1, { status: 503 });
+    const events: RequestEvent[] = [];
+    const { sink } = makeSink({}, { onRequest: (e) => events.push(e) });
+    await sink.write(batchOf(goodLines(2), 'cpu'));
+    expect(events.map((e) => [e.sink, e.query, e.status])).toEqual([
+      ['influxdb', 'cpu', 503],
+      ['influxdb', 'cpu', 204],
+    ]);
+
+    const refused: RequestEvent[] = [];
+    const closed = await InfluxDbV2Fake.start({ token: fake.token });
+    const deadUrl = closed.url;
+    await closed.stop();
+    const { sink: unreachable } = makeSink(
+      { retry: { ...FAST_RETRY, maxAttempts: 2 } },
+      { onRequest: (e) => refused.push(e), url: deadUrl },
+    );
+    await writeError(unreachable.write(batchOf(goodLines(1))));
+    expect(refused.map((e) => e.status)).toEqual([undefined, undefined]);
+    for (const e of [...events, ...refused]) expect(e.durationMs).toBeGreaterThanOrEqual(0);
   });
 
   it('429 with Retry-After: 2 waits at least 2 s (fake clock) before the retry', async () => {

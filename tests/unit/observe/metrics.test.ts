@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+
+import { DaemonMetrics } from '../../../src/observe/metrics.js';
+
+async function sample(metrics: DaemonMetrics, series: string): Promise<number | undefined> {
+  const text = await metrics.registry.metrics();
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
+describe('DaemonMetrics.requestObserver', () => {
+  it('counts sink requests, failures by status class and durations as they happen', async () => {
+    const metrics = new DaemonMetrics();
+    const { onSinkRequest, onSinkRetry } = metrics.requestObserver;
+    const event = { sink: 'influxdb', query: 'cpu' };
+    onSinkRequest({ ...event, status: 204, durationMs: 12 });
+    onSinkRequest({ ...event, status: 503, durationMs: 40 });
+    onSinkRetry({ ...event, attempt: 1, delayMs: 100, status: 503, reason: 'busy' });
+    onSinkRequest({ ...event, status: 429, durationMs: 3 });
+    onSinkRequest({ ...event, status: undefined, durationMs: 5000 });
+
+    expect(await sample(metrics, 'promflux_sink_write_requests_total{sink="influxdb"}')).toBe(4);
+    expect(await sample(metrics, 'promflux_sink_write_retries_total{sink="influxdb"}')).toBe(1);
+    const failures = (cls: string) =>
+      sample(metrics, `promflux_sink_write_failures_total{sink="influxdb",status_class="${cls}"}`);
+    expect(await failures('5xx')).toBe(1);
+    expect(await failures('4xx')).toBe(1);
+    expect(await failures('network')).toBe(1);
+    expect(await failures('2xx')).toBeUndefined();
+    const duration = 'promflux_sink_write_request_duration_seconds';
+    expect(await sample(metrics, `${duration}_count{sink="influxdb"}`)).toBe(4);
+    expect(await sample(metrics, `${duration}_sum{sink="influxdb"}`)).toBeCloseTo(5.055, 6);
+    expect(await sample(metrics, `${duration}_bucket{le="0.025",sink="influxdb"}`)).toBe(2);
+  });
+
+  it('counts Prometheus request errors by errorType and times every request', async () => {
+    const metrics = new DaemonMetrics();
+    const { onQueryRequest } = metrics.requestObserver;
+    onQueryRequest({ query: 'cpu', durationMs: 30, errorType: 'timeout' });
+    onQueryRequest({ query: 'cpu', durationMs: 20, errorType: 'timeout' });
+    onQueryRequest({ query: 'cpu', durationMs: 250 });
+
+    expect(
+      await sample(
+        metrics,
+        'promflux_prometheus_query_errors_total{query="cpu",error_type="timeout"}',
+      ),
+    ).toBe(2);
+    const duration = 'promflux_prometheus_request_duration_seconds';
+    expect(await sample(metrics, `${duration}_count{query="cpu"}`)).toBe(3);
+    expect(await sample(metrics, `${duration}_sum{query="cpu"}`)).toBeCloseTo(0.3, 6);
+  });
+});
