@@ -5,7 +5,7 @@ import type { PromfluxConfig, QueryConfig } from '../config/types.js';
 import { ConfigError, PromfluxError, UsageError, describeError } from '../core/errors.js';
 import { createLogger, type Logger } from '../core/logger.js';
 import { VERSION } from '../core/version.js';
-import { parseTimeMs, toRfc3339 } from '../core/time.js';
+import { parseDurationMs, parseTimeMs, toRfc3339 } from '../core/time.js';
 import { metricsRefusedByWhitelist } from '../transform/filter.js';
 import {
   createPrometheusClient,
@@ -20,6 +20,8 @@ import { runDaemon } from '../daemon/daemon.js';
 import { queryFingerprint, WatermarkStore } from '../state/watermark-store.js';
 import { runChecks } from './check.js';
 import { planBackfill } from '../pipeline/backfill-plan.js';
+import { BackfillProgress } from '../pipeline/backfill-progress.js';
+import { startProgressReporter } from './progress-display.js';
 import { EXIT } from './exit-codes.js';
 import { formatQuerySummary, summaryRecord } from './summary.js';
 
@@ -43,6 +45,9 @@ type BackfillOptions = CommonOptions & {
   query: string[];
   plan?: boolean;
   fresh?: boolean;
+  /** false with --no-progress. */
+  progress: boolean;
+  progressInterval: string;
 };
 
 /** Runs the CLI and resolves to the process exit code (see exit-codes.ts); never throws. */
@@ -123,6 +128,12 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
     )
     .option('--plan', 'print the chunks, estimated samples and requests per query; run nothing')
     .option('--fresh', 'ignore the progress of an earlier run over the same range; redo it all')
+    .option('--no-progress', 'no progress bar (on a terminal) or progress log lines (otherwise)')
+    .option(
+      '--progress-interval <duration>',
+      'how often a progress log line is written when stderr is not a terminal',
+      '10s',
+    )
     .action(async (opts: BackfillOptions) => {
       setExit(await runBackfill(io, opts));
     });
@@ -206,12 +217,31 @@ async function runBackfill(io: CliIo, opts: BackfillOptions): Promise<number> {
     );
   }
   if (opts.plan) return printBackfillPlan(io, opts, range);
-  return runPipeline(io, opts, (config) => {
+  const logIntervalMs = parseDurationMs(opts.progressInterval);
+  if (logIntervalMs === undefined || logIntervalMs <= 0) {
+    throw new UsageError(
+      `--progress-interval "${opts.progressInterval}" is not a positive duration (e.g. 10s, 1m).`,
+    );
+  }
+  return runPipeline(io, opts, async (config) => {
     const queries = selectQueries(config, opts.query);
     if (opts.dryRun) return { queries, rangeFor: () => range };
-    return resumableBackfill(config, queries, range, opts.fresh === true, (line) =>
+    const plan = await resumableBackfill(config, queries, range, opts.fresh === true, (line) =>
       io.stderr.write(`${line}\n`),
     );
+    if (!opts.progress) return plan;
+    const progress = new BackfillProgress(
+      plan.queries.map((q) => ({ name: q.name, range: plan.rangeFor(q), stepMs: q.stepMs })),
+      io.now(),
+    );
+    return {
+      ...plan,
+      onAck: (q, ackedThroughMs) => {
+        plan.onAck?.(q, ackedThroughMs);
+        progress.ack(q.name, ackedThroughMs);
+      },
+      progress: { tracker: progress, logIntervalMs },
+    };
   });
 }
 
@@ -264,6 +294,8 @@ interface RunPlan {
   onAck?: (q: QueryConfig, ackedThroughMs: number) => void;
   /** After the run, written or not (saves progress). */
   finish?: () => Promise<void>;
+  /** Shown while the run goes on: a bar on a TTY, else log lines. */
+  progress?: { tracker: BackfillProgress; logIntervalMs: number };
 }
 
 /**
@@ -312,7 +344,7 @@ async function runPipeline(
   plan: (config: PromfluxConfig) => Promise<RunPlan> | RunPlan,
 ): Promise<number> {
   const { config, warnings } = await loadConfig(io, opts.config);
-  const { queries, rangeFor, onAck, finish } = await plan(config);
+  const { queries, rangeFor, onAck, finish, progress } = await plan(config);
   const logger = runLogger(config, warnings);
   const dryRun: DryRun = opts.dryRun ? (opts.summary ? 'summary' : 'print') : 'off';
   // With line protocol on stdout, summaries go to stderr so the output stays pipeable.
@@ -329,18 +361,32 @@ async function runPipeline(
   const offStop = onStopSignals(onSignal);
   try {
     const pipeline = await openPipeline(config, logger, { dryRun, stdout: io.stdout });
+    const reporter =
+      progress &&
+      startProgressReporter({
+        progress: progress.tracker,
+        stream: io.stderr,
+        logger,
+        logIntervalMs: progress.logIntervalMs,
+        now: io.now,
+      });
     try {
       const results = await runQueries(pipeline, queries, rangeFor, {
         signal: abort.signal,
         onAck,
-        onResult: (r) =>
+        onSamples: progress && ((q, n) => progress.tracker.addSamples(q.name, n)),
+        onResult: (r) => {
+          progress?.tracker.finish(r.query);
+          reporter?.clear();
           report.write(
             (opts.json ? JSON.stringify(summaryRecord(r)) : formatQuerySummary(r)) + '\n',
-          ),
+          );
+        },
       });
       if (signalled) return signalled === 'SIGINT' ? EXIT.SIGINT : EXIT.SIGTERM;
       return results.every((r) => r.error === undefined) ? EXIT.OK : EXIT.FAILURE;
     } finally {
+      reporter?.stop();
       await pipeline.close();
       await finish?.();
     }

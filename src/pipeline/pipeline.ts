@@ -97,6 +97,7 @@ export interface RunOptions {
   signal?: AbortSignal;
   deadlineMs?: number;
   onAck?: (query: QueryConfig, ackedThroughMs: number) => void;
+  onSamples?: (query: QueryConfig, samples: number) => void;
   onResult?: (result: QueryRunResult) => void;
 }
 
@@ -121,6 +122,7 @@ export async function runQueries(
       signal: opts.signal,
       deadlineMs: opts.deadlineMs,
       onAck: opts.onAck ? (ms) => opts.onAck!(query, ms) : undefined,
+      onSamples: opts.onSamples ? (n) => opts.onSamples!(query, n) : undefined,
       limiter: pipeline.limiter,
       logger: pipeline.logger,
     });

@@ -29,6 +29,8 @@ export interface QueryRunOptions {
   deadlineMs?: number;
   /** Called whenever every point up to and including this time is acknowledged by every sink. */
   onAck?: (ackedThroughMs: number) => void;
+  /** Called after each chunk Prometheus returned, with its sample count (progress displays). */
+  onSamples?: (samples: number) => void;
   logger: Logger;
   now?: () => number;
   /** Throttles writes (points per second) when set. */
@@ -119,6 +121,7 @@ export async function runQuery(
     for await (const { chunk, result } of stream) {
       chunks++;
       samples += result.samples;
+      opts.onSamples?.(result.samples);
       series = Math.max(series, result.series.length);
       histogramSamples += result.histogramSamples ?? 0;
       for (const w of [...result.warnings, ...result.infos]) {

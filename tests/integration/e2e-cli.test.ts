@@ -512,6 +512,51 @@ ${extra}`;
     expectExactlyOnce(await influxPoints('resume'), await expectedPoints(BACKFILL));
   });
 
+  it('backfill shows progress: periodic log lines, or a bar on a terminal', async () => {
+    await influx.createDatabase('progress');
+    const config = await writeConfig(
+      'progress.yaml',
+      configYaml(influxConfig('progress'))
+        .replace('max_points_per_series: 97', 'max_points_per_series: 5')
+        .replace(
+          'log_level: warn',
+          `log_level: info\n  state_dir: "${join(dir, 'progress-state')}"`,
+        ),
+    );
+    const range = [rfc3339(BACKFILL.startMs), rfc3339(BACKFILL.endMs)] as const;
+    const logged = await backfill(config, ...range, '--progress-interval', '100ms');
+    expect(logged.code).toBe(0);
+    const progress = logged.stderr
+      .split('\n')
+      .filter((l) => l.includes('"Backfill progress."'))
+      .map((l) => JSON.parse(l) as { progress: string; samples: number; queries: number });
+    expect(progress.length).toBeGreaterThan(1);
+    const percents = progress.map((p) => Number.parseFloat(p.progress));
+    expect(percents).toEqual([...percents].sort((a, b) => a - b));
+    expect(percents.at(-1)!).toBeLessThanOrEqual(100);
+    expect(progress.at(-1)!.samples).toBeGreaterThan(progress[0]!.samples);
+    expect(progress[0]!.queries).toBe(Object.keys(QUERIES).length);
+
+    // On a terminal (script(1) gives the child a pseudo-terminal): one redrawn line, no log lines.
+    const command = [process.execPath, join(REPO_ROOT, 'bin/promflux.js'), 'backfill', '-c']
+      .concat([config, '--from', range[0], '--to', range[1], '--fresh'])
+      .map((arg) => `'${arg}'`)
+      .join(' ');
+    const onTty = await promisify(execFile)('script', ['-qefc', command, '/dev/null'], {
+      cwd: dir,
+      env: { ...process.env, PROMFLUX_CONFIG: '', NO_COLOR: '1' },
+      timeout: 120_000,
+    });
+    expect(onTty.stdout).toMatch(
+      /\r\x1b\[K\[[#.]{24}\] +\d+\.\d%  [\d.]+[kMG]? samples  [\d.]+[kMG]? samples\/s  ETA /,
+    );
+    expect(onTty.stdout).not.toContain('Backfill progress');
+    expect(onTty.stdout).toMatch(/\r\x1b\[Kok +availability: /);
+    const unchanged = await backfill(config, ...range, '--no-progress', '--fresh');
+    expect(unchanged.stderr).not.toContain('Backfill progress');
+    expectExactlyOnce(await influxPoints('progress'), await expectedPoints(BACKFILL));
+  });
+
   it('exits 1 when a query or the sink fails, still running the rest', async () => {
     const broken = configYaml(influxConfig('health')).replace(
       '    - { name: special,',
