@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 
 import { PromfluxError } from '../core/errors.js';
 
@@ -29,7 +29,8 @@ export function queryFingerprint(query: { expr: string; stepMs: number }): strin
  * temporary file, fsynced, renamed over the old one, and the directory fsynced, so a crash leaves
  * the old or the new state, never a mix. A file that cannot be read or parsed is an error, never
  * silently treated as empty: that would re-extract or skip data without anyone deciding to.
- * Queries no longer configured keep their entries (ignored until they come back).
+ * Queries no longer configured keep their entries (ignored until they come back). Temporary files
+ * a crash left behind are removed when the store is opened.
  */
 export class WatermarkStore {
   private writing: Promise<void> = Promise.resolve();
@@ -41,6 +42,7 @@ export class WatermarkStore {
   ) {}
 
   static async open(path: string): Promise<WatermarkStore> {
+    await removeCrashLeftovers(path);
     let text: string;
     try {
       text = await readFile(path, 'utf8');
@@ -118,6 +120,21 @@ function parseState(path: string, text: string): StateDocument {
     }
   }
   return doc as StateDocument;
+}
+
+/** Temporary files of writes that a crash interrupted before their rename: never the state. */
+async function removeCrashLeftovers(path: string): Promise<void> {
+  const prefix = `${basename(path)}.`;
+  let names: string[];
+  try {
+    names = await readdir(dirname(path));
+  } catch {
+    return; // no directory yet, or unreadable: open() reports what matters
+  }
+  const leftovers = names.filter(
+    (n) => n.startsWith(prefix) && /^\d+\.tmp$/.test(n.slice(prefix.length)),
+  );
+  await Promise.all(leftovers.map((n) => rm(join(dirname(path), n), { force: true })));
 }
 
 async function writeAtomically(path: string, text: string): Promise<void> {

@@ -233,7 +233,7 @@ server:
     await expectEverySampleOnce();
   });
 
-  it('reloads a valid config on SIGHUP and keeps running on an invalid one', async () => {
+  it('reloads a valid config on SIGHUP (a removed query keeps its state), keeps running on an invalid one', async () => {
     const original = await readFile(config, 'utf8');
     const daemon = start();
     try {
@@ -244,22 +244,33 @@ server:
         if (Date.now() > deadline) throw new Error('the daemon did not come up');
         await new Promise((r) => setTimeout(r, 100));
       }
-      await writeFile(
-        config,
-        // Also switches to a cron schedule (every second): cycles must go on under it.
-        original
-          .replace('  interval_seconds: 1\n', '  interval_seconds: 60\n  schedule: "* * * * * *"\n')
-          .replace(
-            '  queries:\n',
-            '  queries:\n    - { name: server_errors, query: "rate(http_requests_total{status=~\\"5..\\"}[1m])", step: 1s }\n',
-          ),
-      );
+      // Adds a query, removes request_rate, and switches to a cron schedule (every second):
+      // cycles must go on under it.
+      const withoutRequestRate = original
+        .replace('  interval_seconds: 1\n', '  interval_seconds: 60\n  schedule: "* * * * * *"\n')
+        .replace(/^ {4}- \{ name: request_rate,.*\n/m, '')
+        .replace(
+          '  queries:\n',
+          '  queries:\n    - { name: server_errors, query: "rate(http_requests_total{status=~\\"5..\\"}[1m])", step: 1s }\n',
+        );
+      expect(withoutRequestRate).not.toContain('request_rate');
+      await writeFile(config, withoutRequestRate);
       daemon.child.kill('SIGHUP');
       const deadline = Date.now() + 20_000;
       while (!(await watermarks()).queries.server_errors) {
         if (Date.now() > deadline) throw new Error(`no reload: ${daemon.stderr().slice(-2000)}`);
         await new Promise((r) => setTimeout(r, 200));
       }
+      // The removed query's state is kept, and left alone while the others go on.
+      const removedAt = (await watermarks()).queries.request_rate!.watermarkMs;
+      const othersAt = (await watermarks()).queries.server_errors!.watermarkMs;
+      for (const until = Date.now() + 20_000; ;) {
+        const w = await watermarks();
+        if (w.queries.server_errors!.watermarkMs > othersAt + 2000) break;
+        if (Date.now() > until) throw new Error('server_errors made no progress');
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      expect((await watermarks()).queries.request_rate!.watermarkMs).toBe(removedAt);
 
       await writeFile(
         config,
@@ -273,16 +284,33 @@ server:
         await new Promise((r) => setTimeout(r, 100));
       }
       expect(daemon.stderr()).toContain('load.influxdb.url: must be an http(s) URL');
-      // Still running on the previous config, new query included.
+      // Still running on the previous config, new query included, request_rate still left alone.
+      const runningAt = Date.now();
+      for (const until = runningAt + 20_000; ;) {
+        const w = await watermarks();
+        if (w.queries.server_errors!.watermarkMs > runningAt) break;
+        if (Date.now() > until) throw new Error('server_errors made no progress');
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      expect((await watermarks()).queries.request_rate!.watermarkMs).toBe(removedAt);
+
+      // Back in the config, request_rate resumes right after its kept watermark: no gap.
+      await writeFile(config, original);
+      daemon.child.kill('SIGHUP');
       await waitForWatermarks(Date.now());
-      expect((await watermarks()).queries.server_errors!.watermarkMs).toBeGreaterThan(
-        Date.now() - 5000,
-      );
+      const resumed = daemon
+        .stdout()
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { query: string; start: string })
+        .find((r) => r.query === 'request_rate' && Date.parse(r.start) > removedAt);
+      expect(resumed && Date.parse(resumed.start)).toBe(removedAt + 1000);
     } finally {
       await writeFile(config, original);
     }
     daemon.child.kill('SIGTERM');
     expect(await exitOf(daemon.child)).toBe(0);
+    await expectEverySampleOnce();
   });
 
   async function waitUntilNotReady(): Promise<void> {
