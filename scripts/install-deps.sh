@@ -1,12 +1,19 @@
 #!/usr/bin/env bash
 # Installs the real servers used by integration tests, the quick start and the benchmark:
-# Debian packages prometheus (+ promtool), influxdb (1.x influxd) and victoria-metrics.
+# Debian packages prometheus (+ promtool), influxdb (1.x influxd) and victoria-metrics; with
+# --browser also chromium, the headless browser the status page test drives through playwright-core
+# (the test suite needs it, the quick start and the benchmark do not).
 # Idempotent: does nothing when all binaries are present. Our harness starts its own instances on
 # loopback with free ports, so any packaged service the install started is stopped again.
 set -euo pipefail
 
 BINARIES=(/usr/bin/prometheus /usr/bin/promtool /usr/bin/influxd /usr/bin/victoria-metrics)
 PACKAGES=(prometheus influxdb victoria-metrics)
+case "${1:-}" in
+  --browser) BINARIES+=(/usr/bin/chromium); PACKAGES+=(chromium) ;;
+  "") ;;
+  *) echo "usage: $0 [--browser]" >&2; exit 2 ;;
+esac
 # service name : user the packaged service runs as : binary
 SERVICES=("prometheus:prometheus:prometheus" "influxdb:influxdb:influxd" "victoria-metrics:_victoria-metrics:victoria-metrics")
 
@@ -27,7 +34,7 @@ for bin in "${BINARIES[@]}"; do
 done
 
 if [ "${#missing[@]}" -eq 0 ]; then
-  say "all server binaries present (${BINARIES[*]})"
+  say "all binaries present (${BINARIES[*]})"
 else
   if ! command -v apt-get >/dev/null 2>&1; then
     say "missing ${missing[*]} and apt-get is not available; install ${PACKAGES[*]} by hand" >&2
@@ -55,6 +62,10 @@ else
     fi
   done
   say "installed: $(/usr/bin/prometheus --version 2>&1 | head -n1); $(/usr/bin/influxd version 2>&1 | head -n1)"
+  if [ -x /usr/bin/chromium ]; then
+    # stderr dropped: Debian's wrapper (/etc/chromium.d/dev-shm) can print shell errors there.
+    say "installed: $(/usr/bin/chromium --version 2>/dev/null | head -n1)"
+  fi
 fi
 
 # Pids of a packaged service: processes of that binary run by the package's service user (our

@@ -42,7 +42,7 @@ table{border-collapse:collapse}td,th{padding:.3em .8em;border-bottom:1px solid #
 </style></head>
 <body><h1>promflux</h1>
 <p class="${s.ready ? 'ready' : 'notready'}" id="readiness">${s.ready ? 'Ready' : 'Not ready'}: ${escapeHtml(s.readyReason)}</p>
-<p>Started ${escapeHtml(s.startedAt)}; ${s.cycles} cycles.
+<p>Started ${escapeHtml(s.startedAt)}; ${s.cycles} ${s.cycles === 1 ? 'cycle' : 'cycles'}.
 <a href="/metrics">metrics</a> · <a href="/status">status JSON</a></p>
 <table><thead><tr><th>query</th><th>last run</th><th>watermark</th><th>lag</th><th>points written</th><th>last error</th></tr></thead>
 <tbody>
