@@ -178,8 +178,10 @@ async function loadConfig(
   cliPath: string | undefined,
 ): Promise<{ config: PromfluxConfig; path: string; warnings: string[] }> {
   const path = resolveConfigPath(cliPath, io.env);
-  const loaded = await loadConfigFile(path, io.env);
-  return { ...loaded, path };
+  // A file the operator named must exist; only the default one may be replaced by PROMFLUX__*.
+  const named = Boolean(cliPath?.trim()) || Boolean(io.env.PROMFLUX_CONFIG?.trim());
+  const loaded = await loadConfigFile(path, io.env, { fileOptional: !named });
+  return { ...loaded, path: loaded.source };
 }
 
 function whitelistWarnings(config: PromfluxConfig): string[] {

@@ -1,10 +1,13 @@
-/** The config stage: YAML file → validated {@link PromfluxConfig}. */
+/** The config stage: YAML file and `PROMFLUX__*` variables → validated {@link PromfluxConfig}. */
 export { DEFAULT_QUERIES, defaultQueries } from './default-queries.js';
+export { ENV_PREFIX, envVariableFor, hasEnvOverrides } from './env-overrides.js';
 export {
   DEFAULT_CONFIG_PATH,
+  ENV_ONLY_SOURCE,
   loadConfigFile,
   parseConfig,
   resolveConfigPath,
+  type LoadConfigFileOptions,
   type LoadedConfig,
   type ParseConfigOptions,
 } from './load-config.js';

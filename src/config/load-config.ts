@@ -1,11 +1,13 @@
 /**
- * Turns a YAML file into a {@link PromfluxConfig}:
+ * Turns a YAML file and `PROMFLUX__*` variables into a {@link PromfluxConfig}:
  *
- *   read file → parse YAML → interpolate ${ENV} → validate keys (schema) ─┐
- *                                              → cross-key checks ───────┼→ all issues at once,
- *                                              → secret files, TLS files ┘   or the typed config
+ *   read file → parse YAML → interpolate ${ENV} → PROMFLUX__* → validate keys (schema) ─┐
+ *   ({} when there is no file at the default      overrides  → cross-key checks ───────┼→ all issues
+ *    path and PROMFLUX__* variables are set)                → secret files, TLS files ┘   at once, or
+ *                                                                                          the config
  *
- * Every step runs even when another failed, so one `check-config` shows every problem.
+ * Precedence: PROMFLUX__* variable > file > schema default. Every step runs even when another
+ * failed, so one `check-config` shows every problem; issues about keys a variable set name it.
  */
 import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
@@ -14,6 +16,12 @@ import { ConfigError, type ConfigIssue } from '../core/errors.js';
 import type { HttpEndpointOptions, TlsOptions } from '../core/http.js';
 import type { RetryPolicy } from '../core/retry.js';
 import { defaultQueries } from './default-queries.js';
+import {
+  applyEnvOverrides,
+  attributeToVariables,
+  ENV_PREFIX,
+  hasEnvOverrides,
+} from './env-overrides.js';
 import { interpolateEnv } from './interpolate.js';
 import {
   crossFieldFindings,
@@ -30,6 +38,8 @@ export const DEFAULT_CONFIG_PATH = 'config/promflux.yaml';
 /** A loaded configuration and what the operator should hear about it. */
 export interface LoadedConfig {
   config: PromfluxConfig;
+  /** Where it came from: the file path, or {@link ENV_ONLY_SOURCE}. */
+  source: string;
   /**
    * `key.path: message` lines for legal settings that are probably mistakes (a world-readable
    * token file, TLS options on an http:// URL). Log them at startup; they never contain secrets.
@@ -43,7 +53,7 @@ export interface LoadedConfig {
 }
 
 export interface ParseConfigOptions {
-  /** Environment for `${VAR}` references (default: `process.env`). */
+  /** Environment for `${VAR}` references and `PROMFLUX__*` overrides (default: `process.env`). */
   env?: NodeJS.ProcessEnv;
   /** Directory that relative paths (secret files, TLS files, state_dir) are resolved against. */
   baseDir: string;
@@ -59,23 +69,45 @@ export function resolveConfigPath(cliPath?: string, env: NodeJS.ProcessEnv = pro
   return DEFAULT_CONFIG_PATH;
 }
 
+export interface LoadConfigFileOptions {
+  /**
+   * Whether a missing file may be replaced by the `PROMFLUX__*` variables alone (when any is
+   * set). Default: only for the default path, when `$PROMFLUX_CONFIG` is not set either: a file
+   * the operator named must exist.
+   */
+  fileOptional?: boolean;
+}
+
+/** Names the configuration in errors when it comes from the environment alone. */
+export const ENV_ONLY_SOURCE = `${ENV_PREFIX}* environment variables (no config file)`;
+
 /**
- * Loads and validates a config file; relative paths inside it are resolved against the file's
- * directory. Throws {@link ConfigError} listing every problem (a missing file is one issue).
+ * Loads and validates a config file, with the `PROMFLUX__*` overrides of `env`; relative paths
+ * are resolved against the file's directory. Without a file at the default path, the variables
+ * alone configure promflux (relative paths then resolve against the working directory).
+ * Throws {@link ConfigError} listing every problem (a missing file is one issue).
  */
 export async function loadConfigFile(
   path: string,
   env: NodeJS.ProcessEnv = process.env,
+  opts: LoadConfigFileOptions = {},
 ): Promise<LoadedConfig> {
   const file = resolve(path);
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch (err) {
-    const hint =
-      (err as NodeJS.ErrnoException).code === 'ENOENT'
-        ? ' (pass --config <file> or set PROMFLUX_CONFIG)'
-        : '';
+    const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
+    const fileOptional =
+      opts.fileOptional ?? (path === DEFAULT_CONFIG_PATH && !env.PROMFLUX_CONFIG?.trim());
+    if (missing && fileOptional && hasEnvOverrides(env)) {
+      return validate({}, { env, baseDir: process.cwd(), source: ENV_ONLY_SOURCE }, true);
+    }
+    const hint = !missing
+      ? ''
+      : fileOptional
+        ? ` (pass --config <file>, set PROMFLUX_CONFIG, or configure with ${ENV_PREFIX}* variables alone)`
+        : ' (pass --config <file> or set PROMFLUX_CONFIG)';
     throw new ConfigError(
       [{ path: '', message: `cannot read config file "${file}": ${describeFsError(err)}${hint}` }],
       path,
@@ -84,7 +116,10 @@ export async function loadConfigFile(
   return parseConfig(text, { env, baseDir: dirname(file), source: path });
 }
 
-/** `$PROMFLUX_SHARD` stands in for `pipeline.shard` when the file does not set it. */
+/**
+ * `$PROMFLUX_SHARD` stands in for `pipeline.shard` when neither the file nor
+ * `PROMFLUX__PIPELINE__SHARD` sets it.
+ */
 function withShardFromEnv(doc: unknown, env: NodeJS.ProcessEnv): unknown {
   const shard = env.PROMFLUX_SHARD;
   if (!shard || typeof doc !== 'object' || doc === null || Array.isArray(doc)) return doc;
@@ -99,10 +134,22 @@ export async function parseConfig(
   yamlText: string,
   opts: ParseConfigOptions,
 ): Promise<LoadedConfig> {
+  return validate(parseDocument(yamlText, opts.source), opts, false);
+}
+
+/**
+ * Interpolates, overrides, validates and converts a parsed document. `envOnly`: there is no
+ * file, so issues about unset keys name the variable that would set them.
+ */
+async function validate(
+  parsed: unknown,
+  opts: ParseConfigOptions,
+  envOnly: boolean,
+): Promise<LoadedConfig> {
   const env = opts.env ?? process.env;
-  const parsed = parseDocument(yamlText, opts.source);
   const interpolated = interpolateEnv(parsed, env);
-  const doc = withShardFromEnv(dropNullValues(interpolated.value), env);
+  const overridden = applyEnvOverrides(interpolated.value, env);
+  const doc = withShardFromEnv(dropNullValues(overridden.value), env);
 
   const schema = validateDocument(doc);
   const cross = crossFieldFindings(doc);
@@ -112,7 +159,7 @@ export async function parseConfig(
   ]);
 
   const redact = createRedactor([...secrets.values.values(), ...exposedSecrets(doc)]);
-  const issues = bySection(
+  const keyIssues = bySection(
     firstPerPath([
       ...schema.unknownKeys,
       ...interpolated.issues,
@@ -121,11 +168,16 @@ export async function parseConfig(
       ...secrets.issues,
       ...fileIssues,
     ]),
-  ).map((i) => ({ path: i.path, message: redact(i.message) }));
+  );
+  const issues = [
+    ...overridden.issues,
+    ...attributeToVariables(keyIssues, overridden.applied, { hintUnset: envOnly }),
+  ].map((i) => ({ path: i.path, message: redact(i.message) }));
   if (issues.length > 0 || !schema.data) throw new ConfigError(issues, opts.source);
 
   return {
     config: toPromfluxConfig(schema.data, secrets.values, opts.baseDir),
+    source: opts.source ?? 'config',
     warnings: [...cross.warnings, ...secrets.warnings].map(redact),
     redact,
   };
