@@ -6,7 +6,7 @@
 #      files in the checkout and needs the dev dependencies. Run `npm install && npm run build` first.
 #   2. Installs the app into the prefix (default /opt/promflux): what `npm pack` ships (bin, dist,
 #      config, systemd, README.md, package.json) plus the production dependencies copied from the
-#      checkout's node_modules (`npm ls --omit=dev`), so no network is needed. The prefix is
+#      checkout's node_modules (package-lock.json's non-dev entries), so no network is needed. The prefix is
 #      replaced only when its content differs, and only if it is empty or an earlier promflux install.
 #   3. Creates the system user and group (useradd --system, no home, nologin) unless they exist. The
 #      unit keeps DynamicUser=yes (its sandboxing): systemd runs it as the static user of the same
@@ -214,21 +214,28 @@ else
     die 1 "npm pack failed in $SRC"
   fi
   tar -xzf "$WORK/${tarball##*$'\n'}" -C "$app" --strip-components=1 --no-same-owner
-  if ! (cd "$SRC" && npm ls --omit=dev --all --parseable) >"$WORK/deps" 2>"$WORK/npm.err"; then
+  # Production packages from package-lock.json (entries not marked "dev"), not `npm ls`: its view
+  # of a node_modules differs between npm versions and install histories (extraneous packages).
+  if ! node -e '
+    const lock = JSON.parse(require("node:fs").readFileSync(process.argv[1], "utf8"));
+    for (const [key, entry] of Object.entries(lock.packages ?? {})) {
+      const rel = key.replace(/^node_modules\//, "");
+      if (rel === key || entry.dev || rel.includes("/node_modules/")) continue;
+      console.log((entry.optional ? "optional " : "required ") + rel);
+    }' "$SRC/package-lock.json" >"$WORK/deps" 2>"$WORK/npm.err"; then
     cat "$WORK/npm.err" >&2
-    die 1 "npm ls --omit=dev failed: $SRC/node_modules does not match package.json; run npm install"
+    die 1 "cannot read the production dependencies from $SRC/package-lock.json"
   fi
   mkdir -p "$app/node_modules"
-  nm_real=$(cd "$SRC/node_modules" && pwd -P)
   ndeps=0
-  while IFS= read -r dep; do
-    rel=${dep#"$SRC/node_modules/"}
-    [ "$rel" != "$dep" ] || rel=${dep#"$nm_real/"}
-    # The checkout itself, and nested packages (copied with the package holding them).
-    [ "$rel" != "$dep" ] || continue
-    [[ $rel != */node_modules/* ]] || continue
+  while read -r need rel; do
+    # Optional packages for other platforms are in the lock file but not installed.
+    if [ ! -d "$SRC/node_modules/$rel" ]; then
+      [ "$need" = optional ] && continue
+      die 1 "$SRC/node_modules/$rel is missing; run npm install"
+    fi
     mkdir -p "$app/node_modules/$(dirname "$rel")"
-    cp -R "$dep" "$app/node_modules/$rel"
+    cp -R "$SRC/node_modules/$rel" "$app/node_modules/$rel"
     ndeps=$((ndeps + 1))
   done <"$WORK/deps"
   if [ -d "$R_PREFIX" ] && diff -rq --no-dereference "$app" "$R_PREFIX" >/dev/null 2>&1 &&
