@@ -1,5 +1,5 @@
 import { PromfluxError } from '../core/errors.js';
-import type { SeriesBlock } from '../core/series.js';
+import type { Labels, SeriesBlock } from '../core/series.js';
 import { decimalToDouble, parsePromValue } from './prom-value.js';
 import type { DecodedResponse, MatrixResult } from './types.js';
 import type { SlabPool } from '../core/slab-pool.js';
@@ -23,6 +23,12 @@ export interface MatrixDecoderOptions {
    * returns the same series, so sharing one cache per client makes label decoding a lookup.
    */
   labelCache?: LabelStringCache;
+  /**
+   * Whole label sets seen before, shared the same way: a series' `metric` object comes back
+   * byte-identical in every chunk, and handing out the same (frozen) object each time spares the
+   * garbage of rebuilding it, and lets the transform stage key its caches by identity.
+   */
+  labelSetCache?: LabelSetCache;
   /** Where the sample columns' memory comes from; the result's `release` gives it back. */
   slabPool?: SlabPool;
 }
@@ -56,6 +62,41 @@ export class LabelStringCache {
     this.lengths[slot] = len;
     this.strings[slot] = text;
     return text;
+  }
+}
+
+const SET_CACHE_SLOTS = 8192;
+/** Longer `metric` objects are decoded every time (and are rare: ~40 labels of 50 bytes). */
+const SET_CACHE_MAX_BYTES = 2048;
+const NO_LABELS: Labels = Object.freeze({});
+
+/**
+ * A bounded, direct-mapped cache from the bytes of a `metric` object (`{` to `}`) to its decoded
+ * labels, frozen: callers share the object. A collision replaces the slot.
+ */
+export class LabelSetCache {
+  private readonly keys: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(
+    SET_CACHE_SLOTS,
+  );
+  private readonly sets: Labels[] = new Array<Labels>(SET_CACHE_SLOTS);
+
+  /** The labels for `buf[start, end)` (FNV-1a `hash`), or undefined. */
+  get(buf: Buffer, start: number, end: number, hash: number): Labels | undefined {
+    const slot = (hash ^ (hash >>> 13)) & (SET_CACHE_SLOTS - 1);
+    const key = this.keys[slot];
+    const len = end - start;
+    if (key === undefined || key.length !== len) return undefined;
+    for (let i = 0; i < len; i++) if (key[i] !== buf[start + i]) return undefined;
+    return this.sets[slot];
+  }
+
+  set(buf: Buffer, start: number, end: number, hash: number, labels: Labels): Labels {
+    const frozen = Object.freeze(labels);
+    if (end - start > SET_CACHE_MAX_BYTES) return frozen;
+    const slot = (hash ^ (hash >>> 13)) & (SET_CACHE_SLOTS - 1);
+    this.keys[slot] = Uint8Array.prototype.slice.call(buf, start, end);
+    this.sets[slot] = frozen;
+    return frozen;
   }
 }
 
@@ -150,6 +191,7 @@ const PENDING_STEP = 512;
 export class MatrixDecoder {
   private readonly maxSeries: number;
   private readonly labelCache: LabelStringCache;
+  private readonly labelSetCache: LabelSetCache;
 
   private st = S_START;
   private ctx = C_TOP;
@@ -168,7 +210,8 @@ export class MatrixDecoder {
   private strings: string[] = this.warnings;
 
   private readonly series: SeriesBlock[] = [];
-  private labels: Record<string, string> = {};
+  /** The current series' labels: shared and frozen when they came whole from the cache. */
+  private labels: Labels = NO_LABELS;
   private nullValues = 0;
   private samples = 0;
   private histogramSamples = 0;
@@ -209,6 +252,7 @@ export class MatrixDecoder {
   constructor(opts: MatrixDecoderOptions = {}) {
     this.maxSeries = opts.maxSeries ?? Infinity;
     this.labelCache = opts.labelCache ?? new LabelStringCache();
+    this.labelSetCache = opts.labelSetCache ?? new LabelSetCache();
     this.slabPool = opts.slabPool;
     this.tsSlab = new Float64Array(this.slab(SLAB_MIN * 8));
     this.valSlab = new Float64Array(this.slab(SLAB_MIN * 8));
@@ -751,6 +795,9 @@ export class MatrixDecoder {
           this.st = S_OBJ_NEXT;
           return next;
         }
+        // The slow path decodes into an object of its own (a repeated "metric" key: the last
+        // one wins, as with JSON.parse).
+        this.labels = {};
         return this.open(c, LBRACE, C_METRIC, pos, '"metric" to be an object');
       }
       case K_VALUES:
@@ -800,8 +847,39 @@ export class MatrixDecoder {
    * reports any error).
    */
   private readMetric(buf: Buffer, pos: number, end: number): number {
+    // The object's extent and hash first: a series seen in an earlier chunk is a cache hit.
+    let close = pos + 1;
+    let inString = false;
+    let setHash = 0x811c9dc5;
+    for (;;) {
+      if (close >= end) return -1;
+      const c = buf[close]!;
+      if (c === BACKSLASH) return -1;
+      if (c === QUOTE) inString = !inString;
+      else if (c === RBRACE && !inString) break;
+      setHash = Math.imul(setHash ^ c, 0x01000193);
+      close++;
+    }
+    const known = this.labelSetCache.get(buf, pos, close + 1, setHash);
+    if (known !== undefined) {
+      this.labels = known;
+      return close + 1;
+    }
+    const labels: Record<string, string> = {};
+    const p0 = this.decodeMetric(buf, pos, end, labels);
+    if (p0 < 0) return -1;
+    this.labels = this.labelSetCache.set(buf, pos, p0, setHash, labels);
+    return p0;
+  }
+
+  /** Decodes the labels of a `metric` object without escapes into `labels`; -1 if it cannot. */
+  private decodeMetric(
+    buf: Buffer,
+    pos: number,
+    end: number,
+    labels: Record<string, string>,
+  ): number {
     const cache = this.labelCache;
-    const labels = this.labels;
     let p = pos + 1;
     let first = true;
     for (;;) {
@@ -873,7 +951,7 @@ export class MatrixDecoder {
         this.resultTypeSeen = true;
         break;
       default:
-        setLabel(this.labels, this.labelName, s);
+        setLabel(this.labels, this.labelName, s); // a fresh object: see K_METRIC
     }
   }
 
@@ -889,7 +967,7 @@ export class MatrixDecoder {
             `The response has more than ${this.maxSeries} series; narrow the query.`,
           );
         }
-        this.labels = {};
+        this.labels = NO_LABELS;
         this.nullValues = 0;
         this.ctx = C_SERIES;
         this.st = S_KEY_OR_END;
@@ -954,7 +1032,7 @@ export class MatrixDecoder {
     this.seriesTextStart = this.textUsed;
     this.samples += end - start;
     this.seriesStart = end;
-    this.labels = {};
+    this.labels = NO_LABELS;
     this.nullValues = 0;
   }
 

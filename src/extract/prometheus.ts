@@ -18,7 +18,7 @@ import {
   type RetryPolicy,
 } from '../core/retry.js';
 import { formatDuration } from '../core/time.js';
-import { DecodeError, LabelStringCache, MatrixDecoder } from './matrix-decoder.js';
+import { DecodeError, LabelSetCache, LabelStringCache, MatrixDecoder } from './matrix-decoder.js';
 import type { MatrixResult, RangeRequest } from './types.js';
 import { SlabPool } from '../core/slab-pool.js';
 
@@ -114,6 +114,7 @@ export class PrometheusClient {
   private readonly random: (() => number) | undefined;
   private readonly onRequest: ((event: QueryRequestEvent) => void) | undefined;
   private readonly labelCache = new LabelStringCache();
+  private readonly labelSetCache = new LabelSetCache();
   /**
    * Column memory shared by this client's responses: enough for the chunks a query keeps in
    * flight and in hand (see extractRange), reused as the caller releases results.
@@ -356,6 +357,7 @@ export class PrometheusClient {
     const decoder = new MatrixDecoder({
       maxSeries: this.maxSeries,
       labelCache: this.labelCache,
+      labelSetCache: this.labelSetCache,
       slabPool: this.slabPool,
     });
     let decoded;

@@ -25,10 +25,12 @@ export class SeriesTransformer {
   private readonly deduper = new SeriesDeduper();
   /**
    * Encoded prefix per label set, for the whole run: every chunk of a range returns the same series
-   * as new objects, and mapping + encoding them again cost ~5 µs a series a chunk. Bounded by the
+   * (as new objects when they do not come from the decoder's cache), and mapping + encoding them again cost ~5 µs a series a chunk. Bounded by the
    * number of series, like the de-duplicator's state.
    */
   private readonly encoded = new Map<string, EncodedSeries>();
+  /** The same, keyed by the label object: the decoder interns label sets across chunks. */
+  private readonly encodedByIdentity = new WeakMap<Labels, EncodedSeries>();
   private readonly maxFutureSkewMs: number;
   private maxTimestampMs = 0;
 
@@ -73,6 +75,15 @@ export class SeriesTransformer {
   }
 
   private encode(labels: Labels): EncodedSeries {
+    // The decoder hands out the same object for a series in every chunk: no key to build.
+    const known = this.encodedByIdentity.get(labels);
+    if (known !== undefined) return known;
+    const encoded = this.encodeByKey(labels);
+    this.encodedByIdentity.set(labels, encoded);
+    return encoded;
+  }
+
+  private encodeByKey(labels: Labels): EncodedSeries {
     const labelSet = labelSetKey(labels);
     let encoded = this.encoded.get(labelSet);
     if (!encoded) {

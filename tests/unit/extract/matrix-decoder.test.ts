@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { PromfluxError } from '../../../src/core/errors.js';
 import {
   DecodeError,
+  LabelSetCache,
   LabelStringCache,
   MatrixDecoder,
 } from '../../../src/extract/matrix-decoder.js';
@@ -297,6 +298,49 @@ describe('MatrixDecoder', () => {
       expect(block.timestampsMs[points - 1]).toBe((1000 + (points - 1) * 15) * 1000 + 500);
       expect(block.values[points - 1]).toBe(Number(`${s}.${points - 1}`));
     }
+  });
+});
+
+describe('MatrixDecoder label sets', () => {
+  const body = (metric: string): Buffer =>
+    Buffer.from(
+      `{"status":"success","data":{"resultType":"matrix","result":[` +
+        `{"metric":${metric},"values":[[1,"1"]]},{"metric":{"job":"b"},"values":[[1,"2"]]}]}}`,
+    );
+  const decodeWith = (cache: LabelSetCache, bytes: Buffer) => {
+    const d = new MatrixDecoder({ labelSetCache: cache });
+    d.push(bytes);
+    return success(d.end());
+  };
+
+  it('hands out the same frozen labels for a series in every response sharing a cache', () => {
+    const cache = new LabelSetCache();
+    const first = decodeWith(cache, body('{"__name__":"up","job":"a"}'));
+    const second = decodeWith(cache, body('{"__name__":"up","job":"a"}'));
+    expect(second.series[0]!.labels).toBe(first.series[0]!.labels);
+    expect(second.series[1]!.labels).toBe(first.series[1]!.labels);
+    expect(first.series[0]!.labels).toEqual({ __name__: 'up', job: 'a' });
+    expect(Object.isFrozen(first.series[0]!.labels)).toBe(true);
+    // Other bytes, other labels (not a stale hit).
+    const other = decodeWith(cache, body('{"__name__":"up","job":"c"}'));
+    expect(other.series[0]!.labels).toEqual({ __name__: 'up', job: 'c' });
+  });
+
+  it('decodes escaped label sets (not cached) and a repeated "metric" key like JSON.parse', () => {
+    const cache = new LabelSetCache();
+    for (let i = 0; i < 2; i++) {
+      const escaped = decodeWith(cache, body('{"job":"a\\"b","x":"\\u00e9"}'));
+      expect(escaped.series[0]!.labels).toEqual({ job: 'a"b', x: 'é' });
+    }
+    const twice = Buffer.from(
+      '{"status":"success","data":{"resultType":"matrix","result":[' +
+        '{"metric":{"a":"1"},"metric":{"b":"\\u0032"},"values":[[1,"1"]]}]}}',
+    );
+    const decoded = decodeWith(cache, twice);
+    expect(decoded.series[0]!.labels).toEqual({ b: '2' });
+    expect(normalize({ status: 'success', result: decoded })).toEqual(
+      normalize(decodeReference(twice)),
+    );
   });
 });
 
