@@ -395,15 +395,20 @@ const pipeline = z
     ).optional(),
     start_jitter: duration().prefault('0s'),
     shard: leaf<{ index: number; count: number }>(
-      '"index/count" with 0 <= index < count, e.g. "0/4" (also settable as $PROMFLUX_SHARD)',
+      '"index/count" or {index, count} with 0 <= index < count, e.g. "0/4" (also settable as $PROMFLUX_SHARD)',
       (input) => {
-        const match = typeof input === 'string' ? /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(input) : null;
-        const index = Number(match?.[1]);
-        const count = Number(match?.[2]);
-        if (!match || !(count >= 1) || !(index < count)) {
+        const parts = shardParts(input);
+        const index = Number(parts?.[0]);
+        const count = Number(parts?.[1]);
+        if (
+          !parts ||
+          !Number.isSafeInteger(index) ||
+          !(count >= 1) ||
+          !(index >= 0 && index < count)
+        ) {
           return {
             error:
-              'must be "index/count" with 0 <= index < count, e.g. "0/4" (from pipeline.shard or $PROMFLUX_SHARD)',
+              'must be "index/count" or {index, count} with 0 <= index < count, e.g. "0/4" (from pipeline.shard or $PROMFLUX_SHARD)',
           };
         }
         return { value: { index, count } };
@@ -411,6 +416,20 @@ const pipeline = z
     ).optional(),
   })
   .prefault({});
+
+/** `"2/4"` or `{index: 2, count: 4}` → the two numbers as given (strings or numbers), else undefined. */
+function shardParts(input: unknown): [unknown, unknown] | undefined {
+  if (typeof input === 'string') {
+    const match = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(input);
+    return match ? [match[1], match[2]] : undefined;
+  }
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) return undefined;
+  const { index, count, ...rest } = input as Record<string, unknown>;
+  if (Object.keys(rest).length > 0 || typeof index !== 'number' || typeof count !== 'number') {
+    return undefined;
+  }
+  return [index, count];
+}
 
 const LISTEN = /^(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]*):(\d{1,5})$/;
 

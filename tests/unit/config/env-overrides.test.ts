@@ -356,7 +356,7 @@ describe('parseConfig with PROMFLUX__* variables', () => {
       {
         path: 'PROMFLUX__PIPELINE__SHARD',
         message:
-          'must be "index/count" with 0 <= index < count, e.g. "0/4" (from pipeline.shard or $PROMFLUX_SHARD)',
+          'must be "index/count" or {index, count} with 0 <= index < count, e.g. "0/4" (from pipeline.shard or $PROMFLUX_SHARD)',
       },
     ]);
   });

@@ -39,8 +39,15 @@ describe('query sharding', () => {
     });
     const fromFile = await parse(yaml('pipeline: { shard: "1/3" }'), { PROMFLUX_SHARD: '2/4' });
     expect(fromFile.config.pipeline.shard).toEqual({ index: 1, count: 3 });
+    const asObject = await parse(yaml('pipeline: { shard: { index: 2, count: 5 } }'));
+    expect(asObject.config.pipeline.shard).toEqual({ index: 2, count: 5 });
     await expect(parse(yaml(), { PROMFLUX_SHARD: '4/4' })).rejects.toThrow(
       /pipeline\.shard: must be "index\/count".*PROMFLUX_SHARD/,
     );
+    for (const bad of ['{ index: 5, count: 5 }', '{ index: -1, count: 2 }', '{ index: 1 }']) {
+      await expect(parse(yaml(`pipeline: { shard: ${bad} }`))).rejects.toThrow(
+        /pipeline\.shard: must be "index\/count" or \{index, count\}/,
+      );
+    }
   });
 });
