@@ -8,10 +8,10 @@ import pino from 'pino';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SinkError } from '../../src/core/errors.js';
-import { emptyDropCounts } from '../../src/core/series.js';
 import { startStatusServer, type StatusServer } from '../../src/observe/http-server.js';
 import { DaemonMetrics } from '../../src/observe/metrics.js';
 import { DaemonStatus } from '../../src/observe/status.js';
+import { queryRun } from '../support/query-run.js';
 import type { QueryRunResult } from '../../src/pipeline/run-query.js';
 import { launchChromium } from './chromium.js';
 
@@ -23,23 +23,8 @@ const ERROR_BOLD = 'query rejected: <b>bad</b> expression';
 const REFRESH_TIMEOUT_MS = 20_000;
 const HEADERS = ['query', 'last run', 'watermark', 'lag', 'points written', 'last error'];
 
-function run(query: string, written: number, error?: unknown): QueryRunResult {
-  return {
-    query,
-    range: { startMs: 0, endMs: 60_000 },
-    chunks: 1,
-    samples: written,
-    points: written,
-    series: 1,
-    drops: emptyDropCounts(),
-    histogramSamples: 0,
-    sinks: { influxdb: { written, rejected: 0, requests: 1, retries: 0 } },
-    warnings: [],
-    ackedThroughMs: error ? undefined : 60_000,
-    error,
-    durationMs: 12,
-  };
-}
+const run = (query: string, written: number, error?: unknown): QueryRunResult =>
+  queryRun(query, written, error);
 
 interface PageView {
   title: string;

@@ -31,6 +31,20 @@ function halfDone(): BackfillProgress {
   return progress;
 }
 
+/** A reporter over a half-done backfill, on fake timers, logging every second. */
+function startOn(isTTY: boolean) {
+  vi.useFakeTimers({ now: 10_000 });
+  const stream = collect(isTTY);
+  const logs = collect(false);
+  const reporter = startProgressReporter({
+    progress: halfDone(),
+    stream,
+    logger: pino(logs),
+    logIntervalMs: 1_000,
+  });
+  return { stream, logs, reporter };
+}
+
 describe('progress display', () => {
   afterEach(() => vi.useRealTimers());
 
@@ -54,15 +68,7 @@ describe('progress display', () => {
   });
 
   it('redraws one terminal line, and clears it for other output', async () => {
-    vi.useFakeTimers({ now: 10_000 });
-    const stream = collect(true);
-    const logs = collect(false);
-    const reporter = startProgressReporter({
-      progress: halfDone(),
-      stream,
-      logger: pino(logs),
-      logIntervalMs: 1_000,
-    });
+    const { stream, logs, reporter } = startOn(true);
     await vi.advanceTimersByTimeAsync(500);
     reporter.clear();
     reporter.stop();
@@ -78,15 +84,7 @@ describe('progress display', () => {
   });
 
   it('logs a progress line every interval when not on a terminal', async () => {
-    vi.useFakeTimers({ now: 10_000 });
-    const stream = collect(false);
-    const logs = collect(false);
-    const reporter = startProgressReporter({
-      progress: halfDone(),
-      stream,
-      logger: pino(logs),
-      logIntervalMs: 1_000,
-    });
+    const { stream, logs, reporter } = startOn(false);
     await vi.advanceTimersByTimeAsync(2_500);
     reporter.stop();
     await vi.advanceTimersByTimeAsync(5_000);

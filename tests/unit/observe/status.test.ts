@@ -1,6 +1,5 @@
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { emptyDropCounts } from '../../../src/core/series.js';
 import { SinkError } from '../../../src/core/errors.js';
 import {
   parseListen,
@@ -10,25 +9,11 @@ import {
 import { DaemonMetrics } from '../../../src/observe/metrics.js';
 import { renderStatusPage } from '../../../src/observe/status-page.js';
 import { DaemonStatus } from '../../../src/observe/status.js';
+import { queryRun } from '../../support/query-run.js';
 import type { QueryRunResult } from '../../../src/pipeline/run-query.js';
 
-function run(query: string, written: number, error?: unknown): QueryRunResult {
-  return {
-    query,
-    range: { startMs: 0, endMs: 60_000 },
-    chunks: 1,
-    samples: written + 2,
-    points: written,
-    series: 1,
-    drops: { ...emptyDropCounts(), nan: 2 },
-    histogramSamples: 0,
-    sinks: { influxdb: { written, rejected: 0, requests: 1, retries: 0 } },
-    warnings: [],
-    ackedThroughMs: error ? undefined : 60_000,
-    error,
-    durationMs: 12,
-  };
-}
+const run = (query: string, written: number, error?: unknown): QueryRunResult =>
+  queryRun(query, written, error, { nan: 2 });
 
 describe('DaemonStatus', () => {
   it('is ready only once a cycle reached both ends, and says why not', () => {
