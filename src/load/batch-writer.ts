@@ -95,8 +95,12 @@ class RetryableAttempt extends Error {
 /** Per-write state: the body's line offsets, the running report and the combined abort signal. */
 interface WriteContext {
   batch: LineBatch;
-  /** offsets[i] = byte offset where line i starts; offsets[lineCount] = body length. */
-  offsets: number[];
+  /**
+   * offsets[i] = byte offset where line i starts; offsets[lineCount] = body length. Undefined until
+   * needed: a batch that fits one request and is accepted never has its lines looked at.
+   */
+  offsets: number[] | undefined;
+  lineCount: number;
   report: WriteReport;
   signal: AbortSignal;
   deadlineMs: number | undefined;
@@ -127,15 +131,11 @@ export class BatchWriter {
     options: { signal?: AbortSignal; deadlineMs?: number } = {},
   ): Promise<WriteReport> {
     const report: WriteReport = { written: 0, rejected: 0, requests: 0, retries: 0 };
-    const offsets = lineOffsets(batch.body);
-    const lineCount = offsets.length - 1;
-    if (lineCount === 0) return report;
-    if (lineCount !== batch.lines) {
-      this.opts.logger.warn(
-        { sink: this.opts.name, query: batch.query, declared: batch.lines, actual: lineCount },
-        'Batch line count does not match its body; using the lines found in the body.',
-      );
-    }
+    const max = this.opts.maxLinesPerRequest;
+    const oneRequest = batch.lines > 0 && (max === undefined || batch.lines <= max);
+    const offsets = oneRequest ? undefined : this.offsetsOf(batch);
+    const lineCount = offsets ? offsets.length - 1 : batch.lines;
+    if (lineCount === 0 || batch.body.length === 0) return report;
 
     const now = this.opts.now ?? Date.now;
     const { signal: callerSignal, deadlineMs } = options;
@@ -158,6 +158,7 @@ export class BatchWriter {
     const ctx: WriteContext = {
       batch,
       offsets,
+      lineCount,
       report,
       signal: controller.signal,
       deadlineMs,
@@ -180,9 +181,19 @@ export class BatchWriter {
 
   /** Writes lines [from, to): one request, then split, bisect, dead-letter or fail as classified. */
   private async writeLines(ctx: WriteContext, from: number, to: number): Promise<void> {
-    const lines = to - from;
-    const body = ctx.batch.body.subarray(ctx.offsets[from], ctx.offsets[to]);
+    let lines = to - from;
+    // Without offsets, [from, to) is the whole body (one request for the whole batch).
+    const body = ctx.offsets
+      ? ctx.batch.body.subarray(ctx.offsets[from], ctx.offsets[to])
+      : ctx.batch.body;
     const { outcome, status } = await this.send(ctx, body, lines);
+    if (outcome.action !== 'accept' && !ctx.offsets) {
+      // Splitting, bisecting or dead-lettering needs the lines: as the body has them.
+      ctx.offsets = this.offsetsOf(ctx.batch);
+      ctx.lineCount = ctx.offsets.length - 1;
+      to = ctx.lineCount;
+      lines = to - from;
+    }
     switch (outcome.action) {
       case 'accept':
         ctx.report.written += lines;
@@ -309,6 +320,19 @@ export class BatchWriter {
     this.opts.onRequest?.({ sink: this.opts.name, query: ctx.batch.query, status, durationMs });
   }
 
+  /** The batch's line offsets; warns when the body does not hold the lines it declares. */
+  private offsetsOf(batch: LineBatch): number[] {
+    const offsets = lineOffsets(batch.body);
+    const actual = offsets.length - 1;
+    if (actual !== batch.lines) {
+      this.opts.logger.warn(
+        { sink: this.opts.name, query: batch.query, declared: batch.lines, actual },
+        'Batch line count does not match its body; using the lines found in the body.',
+      );
+    }
+    return offsets;
+  }
+
   private async deadLetter(
     ctx: WriteContext,
     from: number,
@@ -317,14 +341,15 @@ export class BatchWriter {
     status: number | undefined,
   ): Promise<void> {
     const lines: string[] = [];
+    const offsets = ctx.offsets ?? this.offsetsOf(ctx.batch);
     for (let i = from; i < to; i++) {
-      let end = ctx.offsets[i + 1]!;
+      let end = offsets[i + 1]!;
       while (
-        end > ctx.offsets[i]! &&
+        end > offsets[i]! &&
         (ctx.batch.body[end - 1] === 0x0a || ctx.batch.body[end - 1] === 0x0d)
       )
         end--;
-      lines.push(ctx.batch.body.toString('utf8', ctx.offsets[i], end));
+      lines.push(ctx.batch.body.toString('utf8', offsets[i], end));
     }
     const deadLetter = this.opts.deadLetter;
     try {
@@ -358,7 +383,7 @@ export class BatchWriter {
   }
 
   private toSinkError(err: unknown, ctx: WriteContext): SinkError {
-    const lines = ctx.offsets.length - 1;
+    const lines = ctx.lineCount;
     // A definitive answer (401, 404, dead-letter failure) stays what it is, even near the deadline.
     if (err instanceof SinkError) return err;
     if (ctx.deadlinePassed()) {

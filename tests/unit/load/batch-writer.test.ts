@@ -83,4 +83,46 @@ describe('BatchWriter with a scripted transport', () => {
     expect(accepted).toEqual(input.filter((l) => !l.includes('BAD')));
     for (const body of bodies) expect(body.endsWith('\n')).toBe(true);
   });
+
+  it('bisects by the lines the body holds when the batch miscounts them, and says so', async () => {
+    const bodies: string[] = [];
+    const post = (body: Buffer): Promise<RawResponse> => {
+      const text = body.toString('utf8');
+      bodies.push(text);
+      return Promise.resolve(
+        text.includes('BAD')
+          ? { status: 400, headers: {}, body: '{"error":"unable to parse \'m BAD\': bad"}' }
+          : { status: 204, headers: {}, body: '' },
+      );
+    };
+    const warnings: unknown[] = [];
+    const writer = new BatchWriter({
+      name: 'test',
+      post,
+      retry: { maxAttempts: 1, initialDelayMs: 1, maxDelayMs: 1, multiplier: 1, jitter: 0 },
+      deadLetter: new DeadLetterFile(join(dir, 'dl.jsonl')),
+      logger: pino({ level: 'warn' }, { write: (line: string) => warnings.push(JSON.parse(line)) }),
+    });
+    const body = Buffer.from('m f=0 0\nm f=1 1\nm BAD\nm f=3 3\n');
+    // A good batch goes whole, whatever it declares: its lines are never looked at.
+    const good = Buffer.from('m f=0 0\nm f=1 1\n');
+    expect(await writer.write({ body: good, lines: 2, precision: 's', query: 'q' })).toMatchObject({
+      written: 2,
+      requests: 1,
+    });
+    expect(bodies).toEqual([good.toString()]);
+    bodies.length = 0;
+
+    const report = await writer.write({ body, lines: 3, precision: 's', query: 'q' });
+    expect(report).toMatchObject({ written: 3, rejected: 1 });
+    expect(bodies[0]).toBe(body.toString()); // first the whole batch, in one request
+    expect(bodies.slice(1).join('')).toContain('m f=3 3\n');
+    expect(warnings.filter((w) => (w as { level: number }).level === 40)).toEqual([
+      expect.objectContaining({
+        declared: 3,
+        actual: 4,
+        msg: expect.stringContaining('does not match'),
+      }),
+    ]);
+  });
 });
