@@ -24,6 +24,7 @@
  */
 import { load as parseYaml, YAMLException } from 'js-yaml';
 import type { ConfigIssue } from '../core/errors.js';
+import { isRecord, setOwn } from './plain-object.js';
 import { closestMatch } from './suggest.js';
 import { formatPath, knownKeys, type KeyPath } from './schema.js';
 
@@ -91,10 +92,6 @@ export function parseEnvValue(raw: string): { value: unknown; yamlError?: string
   }
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 /**
  * The key path a variable names, checked against the schema at every level that has known keys
  * (sections, `influxdb`, `retry`, a query...) and against the lists already in `doc`.
@@ -160,19 +157,9 @@ function setIn(
   const inner = setIn(isRecord(doc) ? doc[String(head)] : undefined, rest, value, depth + 1);
   if ('scalarAt' in inner) return inner;
   const copy: Record<string, unknown> = {};
-  for (const [key, item] of Object.entries(doc ?? {})) define(copy, key, item);
-  define(copy, String(head), inner.doc);
+  for (const [key, item] of Object.entries(doc ?? {})) setOwn(copy, key, item);
+  setOwn(copy, String(head), inner.doc);
   return { doc: copy };
-}
-
-/** Own data property even for names such as `constructor` (no prototype setter involved). */
-function define(target: Record<string, unknown>, key: string, value: unknown): void {
-  Object.defineProperty(target, key, {
-    value,
-    enumerable: true,
-    writable: true,
-    configurable: true,
-  });
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { ConfigIssue } from '../core/errors.js';
 import { formatPath, type KeyPath } from './schema.js';
+import { setOwn } from './plain-object.js';
 
 /** The parsed document with every string scalar interpolated, and the problems found doing it. */
 export interface InterpolationResult {
@@ -30,12 +31,7 @@ export function interpolateEnv(doc: unknown, env: NodeJS.ProcessEnv): Interpolat
     if (node !== null && typeof node === 'object') {
       const out: Record<string, unknown> = {};
       for (const [key, item] of Object.entries(node)) {
-        Object.defineProperty(out, key, {
-          value: walk(item, [...path, key]),
-          enumerable: true,
-          writable: true,
-          configurable: true,
-        });
+        setOwn(out, key, walk(item, [...path, key]));
       }
       return out;
     }

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import type { ConfigIssue } from '../core/errors.js';
 import { normalizeLogLevel, type LogLevel } from '../core/logger.js';
 import { parseDurationMs } from '../core/time.js';
+import { isRecord, setOwn } from './plain-object.js';
 import { closestMatch } from './suggest.js';
 import { validateDetailed as validateCron } from 'node-cron';
 
@@ -423,8 +424,8 @@ function shardParts(input: unknown): [unknown, unknown] | undefined {
     const match = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(input);
     return match ? [match[1], match[2]] : undefined;
   }
-  if (typeof input !== 'object' || input === null || Array.isArray(input)) return undefined;
-  const { index, count, ...rest } = input as Record<string, unknown>;
+  if (!isRecord(input)) return undefined;
+  const { index, count, ...rest } = input;
   if (Object.keys(rest).length > 0 || typeof index !== 'number' || typeof count !== 'number') {
     return undefined;
   }
@@ -536,12 +537,7 @@ export function dropNullValues(node: unknown): unknown {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(node)) {
     if (value === null) continue;
-    Object.defineProperty(out, key, {
-      value: dropNullValues(value),
-      enumerable: true,
-      writable: true,
-      configurable: true,
-    });
+    setOwn(out, key, dropNullValues(value));
   }
   return out;
 }
@@ -576,10 +572,6 @@ export interface Findings {
   issues: ConfigIssue[];
   /** `path: message` lines for settings that are legal but probably not what was meant. */
   warnings: string[];
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function child(node: unknown, key: string): unknown {
