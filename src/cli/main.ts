@@ -1,6 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import type { Writable } from 'node:stream';
-import { loadConfigFile, resolveConfigPath } from '../config/index.js';
+import { configPathNamed, loadConfigFile, resolveConfigPath } from '../config/index.js';
 import type { PromfluxConfig, QueryConfig } from '../config/types.js';
 import { ConfigError, PromfluxError, UsageError, describeError } from '../core/errors.js';
 import { createLogger, type Logger } from '../core/logger.js';
@@ -178,9 +178,9 @@ async function loadConfig(
   cliPath: string | undefined,
 ): Promise<{ config: PromfluxConfig; path: string; warnings: string[] }> {
   const path = resolveConfigPath(cliPath, io.env);
-  // A file the operator named must exist; only the default one may be replaced by PROMFLUX__*.
-  const named = Boolean(cliPath?.trim()) || Boolean(io.env.PROMFLUX_CONFIG?.trim());
-  const loaded = await loadConfigFile(path, io.env, { fileOptional: !named });
+  const loaded = await loadConfigFile(path, io.env, {
+    fileOptional: !configPathNamed(cliPath, io.env),
+  });
   return { ...loaded, path: loaded.source };
 }
 

@@ -2,6 +2,7 @@
 export { DEFAULT_QUERIES, defaultQueries } from './default-queries.js';
 export { ENV_PREFIX, envVariableFor, hasEnvOverrides } from './env-overrides.js';
 export {
+  configPathNamed,
   DEFAULT_CONFIG_PATH,
   ENV_ONLY_SOURCE,
   loadConfigFile,

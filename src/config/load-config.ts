@@ -23,6 +23,7 @@ import {
   hasEnvOverrides,
 } from './env-overrides.js';
 import { interpolateEnv } from './interpolate.js';
+import { isRecord } from './plain-object.js';
 import {
   crossFieldFindings,
   dropNullValues,
@@ -69,6 +70,14 @@ export function resolveConfigPath(cliPath?: string, env: NodeJS.ProcessEnv = pro
   return DEFAULT_CONFIG_PATH;
 }
 
+/**
+ * Whether the operator named the config file (`--config` or `$PROMFLUX_CONFIG`): such a file must
+ * exist, while the default one may be replaced by `PROMFLUX__*` variables alone.
+ */
+export function configPathNamed(cliPath?: string, env: NodeJS.ProcessEnv = process.env): boolean {
+  return Boolean(cliPath?.trim()) || Boolean(env.PROMFLUX_CONFIG?.trim());
+}
+
 export interface LoadConfigFileOptions {
   /**
    * Whether a missing file may be replaced by the `PROMFLUX__*` variables alone (when any is
@@ -99,7 +108,7 @@ export async function loadConfigFile(
   } catch (err) {
     const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
     const fileOptional =
-      opts.fileOptional ?? (path === DEFAULT_CONFIG_PATH && !env.PROMFLUX_CONFIG?.trim());
+      opts.fileOptional ?? (path === DEFAULT_CONFIG_PATH && !configPathNamed(undefined, env));
     if (missing && fileOptional && hasEnvOverrides(env)) {
       return validate({}, { env, baseDir: process.cwd(), source: ENV_ONLY_SOURCE }, true);
     }
@@ -122,11 +131,10 @@ export async function loadConfigFile(
  */
 function withShardFromEnv(doc: unknown, env: NodeJS.ProcessEnv): unknown {
   const shard = env.PROMFLUX_SHARD;
-  if (!shard || typeof doc !== 'object' || doc === null || Array.isArray(doc)) return doc;
-  const root = doc as Record<string, unknown>;
-  const pipeline = root.pipeline ?? {};
+  if (!shard || !isRecord(doc)) return doc;
+  const pipeline = doc.pipeline ?? {};
   if (typeof pipeline !== 'object' || pipeline === null || 'shard' in pipeline) return doc;
-  return { ...root, pipeline: { ...pipeline, shard } };
+  return { ...doc, pipeline: { ...pipeline, shard } };
 }
 
 /** Validates YAML text as a promflux config. Throws {@link ConfigError} listing every problem. */
