@@ -1,7 +1,12 @@
 /**
  * The unit of data between stages: one series' samples from one range-query chunk, columnar.
  *
- * Arrays may be longer than `length` (buffers are reused); only the first `length` entries are valid.
+ * The samples are entries `[offset, offset + length)` of `columns`, which the series of one chunk
+ * share: the decoder fills one set of pooled columns per response instead of making typed-array
+ * views and objects per series and chunk (which lived just long enough to be promoted, and then
+ * made the old generation and the RSS grow with the length of a backfill). Stages compact a
+ * block's samples in place, inside its own window.
+ *
  * Timestamps are integer milliseconds since the epoch (Prometheus' native resolution).
  * Values are float64 and may be NaN or ±Infinity as Prometheus returned them: cleaning is the
  * transform stage's job. Samples whose value was JSON `null` (some compatible APIs send it) are not
@@ -9,24 +14,61 @@
  */
 export interface SeriesBlock {
   readonly labels: Labels;
-  timestampsMs: Float64Array;
-  values: Float64Array;
+  readonly columns: SampleColumns;
+  readonly offset: number;
   length: number;
   nullValues: number;
+}
+
+export interface SampleColumns {
+  readonly timestampsMs: Float64Array;
+  readonly values: Float64Array;
   /**
    * How Prometheus spelled each value, when that spelling is a plain decimal line protocol accepts
    * as it is (`0.5`, `-12`, `1.9633333333333334`): the encoder copies those bytes instead of
-   * formatting the double again, which costs ten times more. Sample `i`'s text is
-   * `bytes[start[i] .. start[i] + length[i])`; `length[i] === 0` means "format `values[i]`".
-   * Optional: blocks built elsewhere (tests, the reference decoder) have none.
+   * formatting the double again, which costs ten times more. Optional: columns built elsewhere
+   * (tests, the reference decoder) have none.
    */
-  valueText?: ValueText;
+  readonly valueText?: ValueText;
 }
 
+/**
+ * Sample `i`'s spelling is `bytes[start[i] .. start[i] + length[i])`, indexed like the value
+ * columns; `length[i] === 0` means "format `values[i]`".
+ */
 export interface ValueText {
   readonly bytes: Uint8Array;
-  start: Uint32Array;
-  length: Uint8Array;
+  readonly start: Uint32Array;
+  readonly length: Uint8Array;
+}
+
+/** A block over columns of its own (tests, the reference decoder, fakes). */
+export function seriesBlock(
+  labels: Labels,
+  timestampsMs: ArrayLike<number>,
+  values: ArrayLike<number>,
+  nullValues = 0,
+): SeriesBlock {
+  if (timestampsMs.length !== values.length) {
+    throw new RangeError('A series block needs as many timestamps as values.');
+  }
+  return {
+    labels,
+    columns: { timestampsMs: Float64Array.from(timestampsMs), values: Float64Array.from(values) },
+    offset: 0,
+    length: values.length,
+    nullValues,
+  };
+}
+
+/** A view of the block's timestamps (shares memory with its columns). */
+export function blockTimestamps(block: SeriesBlock): Float64Array {
+  return block.columns.timestampsMs.subarray(block.offset, block.offset + block.length);
+}
+
+/** A view of the block's values (shares memory with its columns). */
+export function blockValues(block: SeriesBlock): Float64Array {
+  return block.columns.values.subarray(block.offset, block.offset + block.length);
 }
 
 export type Labels = Readonly<Record<string, string>>;

@@ -1,5 +1,5 @@
 import { PromfluxError } from '../core/errors.js';
-import type { Labels, SeriesBlock } from '../core/series.js';
+import type { Labels, SampleColumns, SeriesBlock } from '../core/series.js';
 import { decimalToDouble, parsePromValue } from './prom-value.js';
 import type { DecodedResponse, MatrixResult } from './types.js';
 import type { SlabPool } from '../core/slab-pool.js';
@@ -166,7 +166,7 @@ const POW10 = Array.from({ length: 23 }, (_, k) => Number(`1e${k}`));
 const MAX_FAST_INT_DIGITS = 15;
 const JSON_NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
 
-/** Samples go into shared slabs; each series gets a view. Slabs double up to this many entries. */
+/** Samples go into shared slabs; each series is a window. Slabs double up to this many entries. */
 const SLAB_MIN = 1024;
 const SLAB_MAX = 1 << 18;
 /** Bytes of a new chunk appended at a time to complete a token cut by the previous one. */
@@ -177,7 +177,7 @@ const PENDING_STEP = 512;
  * in chunks split anywhere, then call {@link end}.
  *
  * Bytes are parsed in place; the body never becomes a string. Timestamps and values go straight
- * into Float64Arrays (shared slabs, one subarray per series): no per-sample objects or strings.
+ * into Float64Arrays (shared slabs; a series is a window of them): no per-sample objects or strings.
  * Timestamps are parsed from their decimal digits into exact integer milliseconds (more than three
  * fractional digits round half away from zero); plain decimal values of up to 19 digits are
  * converted from their digits, correctly rounded ({@link decimalToDouble}); anything else (`NaN`,
@@ -228,6 +228,8 @@ export class MatrixDecoder {
   private seriesTextStart = 0;
   private textStartSlab: Uint32Array;
   private textLenSlab: Uint8Array;
+  /** The slabs above as the blocks see them; a new object whenever one of them is replaced. */
+  private columns: SampleColumns | undefined;
 
   private skipMode = SKIP_START;
   private skipDepth = 0;
@@ -706,6 +708,7 @@ export class MatrixDecoder {
     this.valSlab = vs;
     this.textStartSlab = starts;
     this.textLenSlab = lengths;
+    this.columns = undefined;
     this.seriesStart = 0;
     this.slabLen = used;
   }
@@ -723,6 +726,7 @@ export class MatrixDecoder {
       if (this.textLenSlab[i] !== 0) this.textStartSlab[i]! -= shift;
     }
     this.textSlab = text;
+    this.columns = undefined;
     this.seriesTextStart = 0;
     this.textUsed = used;
   }
@@ -1017,17 +1021,17 @@ export class MatrixDecoder {
   private finishSeries(): void {
     const start = this.seriesStart;
     const end = this.slabLen;
+    this.columns ??= {
+      timestampsMs: this.tsSlab,
+      values: this.valSlab,
+      valueText: { bytes: this.textSlab, start: this.textStartSlab, length: this.textLenSlab },
+    };
     this.series.push({
       labels: this.labels,
-      timestampsMs: this.tsSlab.subarray(start, end),
-      values: this.valSlab.subarray(start, end),
+      columns: this.columns,
+      offset: start,
       length: end - start,
       nullValues: this.nullValues,
-      valueText: {
-        bytes: this.textSlab,
-        start: this.textStartSlab.subarray(start, end),
-        length: this.textLenSlab.subarray(start, end),
-      },
     });
     this.seriesTextStart = this.textUsed;
     this.samples += end - start;

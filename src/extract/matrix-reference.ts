@@ -1,4 +1,4 @@
-import type { Labels, SeriesBlock } from '../core/series.js';
+import { seriesBlock, type Labels, type SeriesBlock } from '../core/series.js';
 import { DecodeError } from './matrix-decoder.js';
 import { parsePromValue } from './prom-value.js';
 import type { DecodedResponse, MatrixResult } from './types.js';
@@ -88,13 +88,7 @@ function decodeSeries(item: Record<string, unknown>): SeriesBlock {
     timestampsMs.push(Math.round(ts * 1000));
     floats.push(parsed);
   }
-  return {
-    labels: metric as Labels,
-    timestampsMs: Float64Array.from(timestampsMs),
-    values: Float64Array.from(floats),
-    length: floats.length,
-    nullValues,
-  };
+  return seriesBlock(metric as Labels, timestampsMs, floats, nullValues);
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

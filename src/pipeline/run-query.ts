@@ -88,7 +88,8 @@ export async function runQuery(
     pool: new BufferPool(opts.maxWritesInFlight + 2),
   });
   const submitReady = async (): Promise<void> => {
-    for (const batch of ready.splice(0)) {
+    let batch: LineBatch | undefined;
+    while ((batch = ready.shift()) !== undefined) {
       await opts.limiter?.take(batch.lines, opts.signal);
       await window.submit(batch);
     }
@@ -134,7 +135,8 @@ export async function runQuery(
       transformer.startChunk();
       for (const block of result.series) {
         points += transformer.processSeries(block, batcher, drops);
-        await submitReady();
+        // Most series fill no batch: no promise for them (one per series and chunk added up).
+        if (ready.length > 0) await submitReady();
         if (window.hasFailed) break;
       }
       if (!window.hasFailed) {

@@ -6,9 +6,9 @@ export interface CleanLimits {
 }
 
 /**
- * Drops, in place, samples line protocol cannot carry or that cannot be right: NaN, ±Inf, and
+ * Drops, in place (inside the block's window), samples line protocol cannot carry or that cannot be right: NaN, ±Inf, and
  * timestamps that are not finite non-negative integers or lie too far in the future. Compacts the
- * block's arrays and returns its new length; counts every dropped sample by reason, including the
+ * block's samples and returns its new length; counts every dropped sample by reason, including the
  * `null` values the decoder already skipped.
  */
 export function dropInvalidSamples(
@@ -16,14 +16,16 @@ export function dropInvalidSamples(
   limits: CleanLimits,
   drops: DropCounts,
 ): number {
-  const { timestampsMs: ts, values } = block;
-  const textStart = block.valueText?.start;
-  const textLength = block.valueText?.length;
+  const { timestampsMs: ts, values, valueText } = block.columns;
+  const textStart = valueText?.start;
+  const textLength = valueText?.length;
   const maxTs = limits.maxTimestampMs;
   drops.null += block.nullValues;
   block.nullValues = 0;
-  let out = 0;
-  for (let i = 0; i < block.length; i++) {
+  const first = block.offset;
+  const end = first + block.length;
+  let out = first;
+  for (let i = first; i < end; i++) {
     const v = values[i]!;
     const t = ts[i]!;
     if (v !== v) {
@@ -46,6 +48,6 @@ export function dropInvalidSamples(
       out++;
     }
   }
-  block.length = out;
-  return out;
+  block.length = out - first;
+  return block.length;
 }

@@ -1,5 +1,5 @@
 import type { BufferPool } from '../core/buffer-pool.js';
-import type { ValueText } from '../core/series.js';
+import type { SeriesBlock } from '../core/series.js';
 import type { LineBatch, Precision } from '../load/sink.js';
 import { IntegerWriter, writeFloat } from './line-protocol.js';
 
@@ -37,19 +37,16 @@ export class LineBatcher {
   }
 
   /**
-   * Appends one line per sample: `<prefix><value> <timestamp>\n`. `prefix` is the encoded series
-   * through the field key's `=` (see encodeSeriesPrefix), as UTF-8 bytes. Values are copied from
-   * `valueText` where it has their spelling, else formatted.
+   * Appends one line per sample of the block: `<prefix><value> <timestamp>\n`. `prefix` is the
+   * encoded series through the field key's `=` (see encodeSeriesPrefix), as UTF-8 bytes. Values
+   * are copied from the columns' `valueText` where it has their spelling, else formatted.
    */
-  append(
-    prefix: Uint8Array,
-    timestampsMs: Float64Array,
-    values: Float64Array,
-    length: number,
-    valueText?: ValueText,
-  ): void {
-    if (length === 0) return;
-    const precision = coarsestPrecision(timestampsMs, length);
+  append(prefix: Uint8Array, block: SeriesBlock): void {
+    const { timestampsMs, values, valueText } = block.columns;
+    const length = block.offset + block.length;
+    let i = block.offset;
+    if (i === length) return;
+    const precision = coarsestPrecision(timestampsMs, i, length);
     if (precision !== this.precision && this.lines > 0) this.flush();
     this.precision = precision;
     const divisor = precision === 's' ? 1000 : 1;
@@ -61,7 +58,6 @@ export class LineBatcher {
     const textBytes = valueText?.bytes;
     const textStart = valueText?.start;
     const textLength = valueText?.length;
-    let i = 0;
     while (i < length) {
       if (this.length + maxLine > this.buf.length) this.grow(maxLine);
       // As many lines as surely fit the buffer and the batch, written without further checks.
@@ -129,8 +125,11 @@ export class LineBatcher {
   }
 }
 
-/** Seconds when every timestamp is a whole second (the usual case on a step grid), else ms. */
-export function coarsestPrecision(timestampsMs: Float64Array, length: number): Precision {
-  for (let i = 0; i < length; i++) if (timestampsMs[i]! % 1000 !== 0) return 'ms';
+/**
+ * Seconds when every timestamp in `[from, to)` is a whole second (the usual case on a step grid),
+ * else ms.
+ */
+export function coarsestPrecision(timestampsMs: Float64Array, from: number, to: number): Precision {
+  for (let i = from; i < to; i++) if (timestampsMs[i]! % 1000 !== 0) return 'ms';
   return 's';
 }

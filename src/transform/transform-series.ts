@@ -1,15 +1,15 @@
 import type { QueryConfig, TransformConfig } from '../config/types.js';
 import type { DropCounts, Labels, SeriesBlock } from '../core/series.js';
-import { dropInvalidSamples } from './clean.js';
-import { SeriesDeduper } from './dedupe.js';
+import { dropInvalidSamples, type CleanLimits } from './clean.js';
+import { SeriesDeduper, type SeriesDedupeState } from './dedupe.js';
 import { createMetricFilter, type MetricFilter } from './filter.js';
 import type { LineBatcher } from './line-batcher.js';
 import { encodeSeriesPrefix } from './line-protocol.js';
 import { mapLabelsToTags, type TagMapping } from './schema-map.js';
 
 interface EncodedSeries {
-  key: string;
   prefix: Uint8Array;
+  dedupe: SeriesDedupeState;
 }
 
 /**
@@ -32,7 +32,7 @@ export class SeriesTransformer {
   /** The same, keyed by the label object: the decoder interns label sets across chunks. */
   private readonly encodedByIdentity = new WeakMap<Labels, EncodedSeries>();
   private readonly maxFutureSkewMs: number;
-  private maxTimestampMs = 0;
+  private readonly limits: CleanLimits = { maxTimestampMs: 0 };
 
   constructor(
     query: QueryConfig,
@@ -53,7 +53,7 @@ export class SeriesTransformer {
   /** Call before the first series of each chunk (chunks must come in range order). */
   startChunk(): void {
     this.deduper.startChunk();
-    this.maxTimestampMs = this.now() + this.maxFutureSkewMs;
+    this.limits.maxTimestampMs = this.now() + this.maxFutureSkewMs;
   }
 
   /** Call after the last series of each chunk: nothing refers to its blocks afterwards. */
@@ -67,10 +67,10 @@ export class SeriesTransformer {
       drops.not_whitelisted += block.length + block.nullValues;
       return 0;
     }
-    if (dropInvalidSamples(block, { maxTimestampMs: this.maxTimestampMs }, drops) === 0) return 0;
-    const { key, prefix } = this.encode(block.labels);
-    const kept = this.deduper.dedupe(key, block, drops);
-    batcher.append(prefix, block.timestampsMs, block.values, kept, block.valueText);
+    if (dropInvalidSamples(block, this.limits, drops) === 0) return 0;
+    const encoded = this.encode(block.labels);
+    const kept = this.deduper.dedupe(encoded.dedupe, block, drops);
+    batcher.append(encoded.prefix, block);
     return kept;
   }
 
@@ -94,7 +94,7 @@ export class SeriesTransformer {
       );
       // A Uint8Array of its own, not a (pooled) Buffer: Uint8Array.prototype.set copies from a pooled
       // Buffer slice about twice as slowly, and the prefix is copied once per line.
-      encoded = { key, prefix: new Uint8Array(Buffer.from(key)) };
+      encoded = { prefix: new Uint8Array(Buffer.from(key)), dedupe: this.deduper.series(key) };
       this.encoded.set(labelSet, encoded);
     }
     return encoded;

@@ -20,6 +20,7 @@ import {
   type StartedServer,
 } from '../../scripts/lib/servers.js';
 import { decodeMatrixReference } from '../../src/extract/matrix-reference.js';
+import { blockTimestamps, blockValues } from '../../src/core/series.js';
 
 const REPO_ROOT = resolve(import.meta.dirname, '../..');
 const FIXTURE_STEP_MS = 15_000;
@@ -425,8 +426,9 @@ server:
     const rows: string[] = [];
     for (const s of decoded.result.series) {
       const id = `${s.labels.instance}|${s.labels.method ?? ''}|${s.labels.status ?? ''}`;
+      const [ts, values] = [blockTimestamps(s), blockValues(s)];
       for (let i = 0; i < s.length; i++) {
-        if (Number.isFinite(s.values[i]!)) rows.push(`${id}|${s.values[i]}@${s.timestampsMs[i]}`);
+        if (Number.isFinite(values[i]!)) rows.push(`${id}|${values[i]}@${ts[i]}`);
       }
     }
     return rows.sort();

@@ -29,6 +29,7 @@ import {
   type VictoriaMetricsServer,
 } from '../../scripts/lib/servers.js';
 import { decodeMatrixReference } from '../../src/extract/matrix-reference.js';
+import { blockTimestamps, blockValues } from '../../src/core/series.js';
 
 const REPO_ROOT = resolve(import.meta.dirname, '../..');
 const STEP_MS = 15_000;
@@ -213,10 +214,11 @@ ${extra}`;
         const tags = Object.fromEntries(
           Object.entries(raw).map(([k, v]) => [k, sanitisedTagValue(v)]),
         );
+        const [ts, values] = [blockTimestamps(series), blockValues(series)];
         for (let i = 0; i < series.length; i++) {
-          const value = series.values[i]!;
+          const value = values[i]!;
           if (!Number.isFinite(value)) continue;
-          points.push({ tags, timeMs: series.timestampsMs[i]!, value });
+          points.push({ tags, timeMs: ts[i]!, value });
         }
       }
     }

@@ -11,6 +11,7 @@ import {
 } from '../../src/extract/prometheus.js';
 import type { MatrixResult, RangeRequest } from '../../src/extract/types.js';
 import { normalize } from '../unit/extract/decode-helpers.js';
+import { blockTimestamps, blockValues } from '../../src/core/series.js';
 
 const STEP_MS = 15_000;
 const FIXTURE_START = 1_699_999_980_000;
@@ -106,7 +107,7 @@ describe('extract stage → real Prometheus', () => {
 
   it('decodes NaN, ±Inf and escaped labels from the real server', async () => {
     const inf = await client.queryRange(request('infinities'));
-    const values = inf.series.flatMap((s) => Array.from(s.values));
+    const values = inf.series.flatMap((s) => Array.from(blockValues(s)));
     expect(values).toContain(Infinity);
     expect(values).toContain(-Infinity);
     expect(values.some((v) => Number.isNaN(v))).toBe(true);
@@ -153,8 +154,9 @@ function bySeries(results: MatrixResult[]): Record<string, string[]> {
     for (const s of r.series) {
       const key = JSON.stringify(Object.entries(s.labels).sort());
       const samples = (out[key] ??= []);
+      const [ts, values] = [blockTimestamps(s), blockValues(s)];
       for (let i = 0; i < s.length; i++)
-        samples.push(`${s.timestampsMs[i]}=${Object.is(s.values[i], -0) ? '-0' : s.values[i]}`);
+        samples.push(`${ts[i]}=${Object.is(values[i], -0) ? '-0' : values[i]}`);
     }
   }
   return out;

@@ -1,4 +1,4 @@
-import type { SeriesBlock } from '../../src/core/series.js';
+import { seriesBlock, type SeriesBlock } from '../../src/core/series.js';
 import { QueryError } from '../../src/core/errors.js';
 import type { MatrixResult, RangeRequest } from '../../src/extract/types.js';
 
@@ -35,13 +35,7 @@ export class FakePrometheusClient {
       }
       if (ts.length === 0) continue;
       samples += ts.length;
-      out.push({
-        labels: { ...s.labels },
-        timestampsMs: Float64Array.from(ts),
-        values: Float64Array.from(vs),
-        length: ts.length,
-        nullValues: 0,
-      });
+      out.push(seriesBlock({ ...s.labels }, ts, vs));
     }
     return Promise.resolve({ series: out, warnings: [], infos: [], samples });
   }

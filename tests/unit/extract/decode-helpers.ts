@@ -1,6 +1,7 @@
 import { MatrixDecoder } from '../../../src/extract/matrix-decoder.js';
 import { decodeMatrixReference } from '../../../src/extract/matrix-reference.js';
 import type { DecodedResponse } from '../../../src/extract/types.js';
+import { blockTimestamps, blockValues } from '../../../src/core/series.js';
 
 /** A comparable, exact form of a decoded response: -0, NaN and label order all show. */
 export function normalize(decoded: DecodedResponse): unknown {
@@ -11,8 +12,8 @@ export function normalize(decoded: DecodedResponse): unknown {
     ...rest,
     series: series.map((s) => ({
       labels: Object.entries(s.labels),
-      timestampsMs: Array.from(s.timestampsMs.subarray(0, s.length), exact),
-      values: Array.from(s.values.subarray(0, s.length), exact),
+      timestampsMs: Array.from(blockTimestamps(s), exact),
+      values: Array.from(blockValues(s), exact),
       length: s.length,
       nullValues: s.nullValues,
     })),

@@ -5,6 +5,7 @@ import { chunkPoints, firstGridPoint } from '../../../src/extract/chunk-plan.js'
 import { extractRange, type ExtractedChunk } from '../../../src/extract/extract-range.js';
 import type { QueryRangeOptions } from '../../../src/extract/prometheus.js';
 import type { Chunk, MatrixResult, RangeRequest } from '../../../src/extract/types.js';
+import { blockTimestamps, seriesBlock } from '../../../src/core/series.js';
 
 interface Call {
   chunk: Chunk;
@@ -67,13 +68,9 @@ class FakeClient {
 function result(req: RangeRequest, seriesCount: number): MatrixResult {
   const ts: number[] = [];
   for (let t = firstGridPoint(req.startMs, req.stepMs); t <= req.endMs; t += req.stepMs) ts.push(t);
-  const series = Array.from({ length: seriesCount }, (_, i) => ({
-    labels: { i: String(i) },
-    timestampsMs: Float64Array.from(ts),
-    values: new Float64Array(ts.length).fill(i),
-    length: ts.length,
-    nullValues: 0,
-  }));
+  const series = Array.from({ length: seriesCount }, (_, i) =>
+    seriesBlock({ i: String(i) }, ts, new Float64Array(ts.length).fill(i)),
+  );
   return { series, warnings: [], infos: [], samples: ts.length * seriesCount };
 }
 
@@ -126,7 +123,7 @@ describe('extractRange', () => {
               maxSamplesPerRequest: 1_000_000,
             }),
           );
-          const seen = out.flatMap((x) => Array.from(x.result.series[0]!.timestampsMs));
+          const seen = out.flatMap((x) => Array.from(blockTimestamps(x.result.series[0]!)));
           expect(seen).toEqual(gridOf(req.startMs, req.endMs, step));
           out.forEach((x, i) => {
             if (i > 0) expect(x.chunk.startMs).toBe(out[i - 1]!.chunk.endMs + step);
@@ -203,7 +200,7 @@ describe('extractRange', () => {
         maxSamplesPerRequest: 1e6,
       }),
     );
-    const seen = out.flatMap((x) => Array.from(x.result.series[0]!.timestampsMs));
+    const seen = out.flatMap((x) => Array.from(blockTimestamps(x.result.series[0]!)));
     expect(seen).toEqual(gridOf(req.startMs, req.endMs, req.stepMs));
     expect(out.every((x) => chunkPoints(x.chunk, req.stepMs) <= 3)).toBe(true);
     // Once split, new chunks are planned no larger than the halves: only the first ones fail.

@@ -10,6 +10,7 @@ import {
 } from '../../../src/extract/matrix-decoder.js';
 import type { DecodedResponse, MatrixResult } from '../../../src/extract/types.js';
 import { decodeReference, decodeStreaming, normalize, outcome } from './decode-helpers.js';
+import { blockTimestamps, blockValues } from '../../../src/core/series.js';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures');
 const fixtures = readdirSync(FIXTURES)
@@ -70,15 +71,15 @@ describe('MatrixDecoder', () => {
       job: 'prometheus',
       instance: 'localhost:9090',
     });
-    expect(Array.from(r.series[0]!.timestampsMs)).toEqual([
+    expect(Array.from(blockTimestamps(r.series[0]!))).toEqual([
       1435781430781, 1435781445781, 1435781460781,
     ]);
-    expect(Array.from(r.series[1]!.values)).toEqual([0, 0, 1]);
+    expect(Array.from(blockValues(r.series[1]!))).toEqual([0, 0, 1]);
   });
 
   it('turns timestamps into exact integer milliseconds', () => {
     const r = success(decodeStreaming(fixture('timestamps.txt'), [3]));
-    expect(Array.from(r.series[0]!.timestampsMs)).toEqual([
+    expect(Array.from(blockTimestamps(r.series[0]!))).toEqual([
       1435781430781, 1100, 10, 1000, 0, 1, 1714521600100, 1714521600120, 9999999999999, -1500,
       1435781430700, 1000000,
     ]);
@@ -88,7 +89,7 @@ describe('MatrixDecoder', () => {
     const body = (ts: string) =>
       `{"status":"success","data":{"resultType":"matrix","result":[{"metric":{},"values":[[${ts},"1"]]}]}}`;
     const ts = (t: string) =>
-      success(decodeStreaming(Buffer.from(body(t)))).series[0]!.timestampsMs[0];
+      blockTimestamps(success(decodeStreaming(Buffer.from(body(t)))).series[0]!)[0];
     expect(ts('1.0005')).toBe(1001);
     expect(ts('1.0004999')).toBe(1000);
     expect(ts('1714521600.123456')).toBe(1714521600123);
@@ -97,7 +98,7 @@ describe('MatrixDecoder', () => {
 
   it('maps the special values and exponent forms', () => {
     const values = Array.from(
-      success(decodeStreaming(fixture('special-values.txt'))).series[0]!.values,
+      blockValues(success(decodeStreaming(fixture('special-values.txt'))).series[0]!),
     );
     expect(values.slice(0, 8)).toEqual([NaN, Infinity, -Infinity, 1e21, 1e-7, -0, 0, -12.5]);
     expect(Object.is(values[5], -0)).toBe(true);
@@ -112,14 +113,14 @@ describe('MatrixDecoder', () => {
     expect(r.histogramSamples).toBe(3);
     expect(r.samples).toBe(3);
     expect(seriesByName(r, 'http_request_duration_seconds').length).toBe(0);
-    expect(Array.from(seriesByName(r, 'mixed').values)).toEqual([1]);
-    expect(Array.from(seriesByName(r, 'plain').values)).toEqual([2, 3]);
+    expect(Array.from(blockValues(seriesByName(r, 'mixed')))).toEqual([1]);
+    expect(Array.from(blockValues(seriesByName(r, 'plain')))).toEqual([2, 3]);
   });
 
   it('skips null values and counts them per series', () => {
     const r = success(decodeStreaming(fixture('nulls.txt'), [5]));
     expect(seriesByName(r, 'sparse')).toMatchObject({ length: 2, nullValues: 2 });
-    expect(Array.from(seriesByName(r, 'sparse').timestampsMs)).toEqual([
+    expect(Array.from(blockTimestamps(seriesByName(r, 'sparse')))).toEqual([
       1714521615000, 1714521645000,
     ]);
     expect(seriesByName(r, 'all_null')).toMatchObject({ length: 0, nullValues: 1 });
@@ -157,7 +158,7 @@ describe('MatrixDecoder', () => {
   it('skips unknown keys holding any JSON value', () => {
     const r = success(decodeStreaming(fixture('unknown-keys.txt'), [1]));
     expect(r.series).toHaveLength(1);
-    expect(Array.from(r.series[0]!.values)).toEqual([1, 2]);
+    expect(Array.from(blockValues(r.series[0]!))).toEqual([1, 2]);
   });
 
   it('keeps series without values', () => {
@@ -248,12 +249,12 @@ describe('MatrixDecoder', () => {
     expect(c.series[0]!.labels.instance).toBe('localhost:9090');
   });
 
-  it('gives each series its own arrays, so in-place edits do not leak', () => {
+  it('gives each series its own window of the columns, so in-place edits do not leak', () => {
     const r = success(decodeStreaming(fixture('basic.txt')));
     const [a, b] = r.series;
-    a!.values.fill(42);
-    expect(Array.from(b!.values)).toEqual([0, 0, 1]);
-    expect(a!.values.length).toBe(3);
+    blockValues(a!).fill(42);
+    expect(Array.from(blockValues(b!))).toEqual([0, 0, 1]);
+    expect(Array.from(blockValues(a!))).toEqual([42, 42, 42]);
   });
 
   it('decodes tokens far longer than a chunk', () => {
@@ -295,8 +296,8 @@ describe('MatrixDecoder', () => {
       const block = r.series[s]!;
       expect(block.labels.s).toBe(String(s));
       expect(block.length).toBe(points);
-      expect(block.timestampsMs[points - 1]).toBe((1000 + (points - 1) * 15) * 1000 + 500);
-      expect(block.values[points - 1]).toBe(Number(`${s}.${points - 1}`));
+      expect(blockTimestamps(block)[points - 1]).toBe((1000 + (points - 1) * 15) * 1000 + 500);
+      expect(blockValues(block)[points - 1]).toBe(Number(`${s}.${points - 1}`));
     }
   });
 });

@@ -1,23 +1,52 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { emptyDropCounts, type SeriesBlock } from '../../../src/core/series.js';
+import {
+  blockTimestamps,
+  blockValues,
+  emptyDropCounts,
+  type SeriesBlock,
+  type ValueText,
+} from '../../../src/core/series.js';
 import { dropInvalidSamples } from '../../../src/transform/clean.js';
 import type { LineBatch } from '../../../src/load/sink.js';
 import { SeriesDeduper } from '../../../src/transform/dedupe.js';
 import { LineBatcher } from '../../../src/transform/line-batcher.js';
 import { labelSetKey } from '../../../src/transform/transform-series.js';
 
-function block(samples: Array<[number, number]>, nullValues = 0): SeriesBlock {
+/** Sentinel samples around every block's window: the stages must never touch them. */
+const PAD = 3;
+const SENTINEL = -7;
+
+/** A block whose window sits inside larger columns, as the decoder's blocks do. */
+function block(
+  samples: Array<[number, number]>,
+  nullValues = 0,
+  valueText?: ValueText,
+): SeriesBlock {
+  const pad = Array<number>(PAD).fill(SENTINEL);
   return {
     labels: {},
-    timestampsMs: Float64Array.from(samples.map((s) => s[0])),
-    values: Float64Array.from(samples.map((s) => s[1])),
+    columns: {
+      timestampsMs: Float64Array.from([...pad, ...samples.map((s) => s[0]), ...pad]),
+      values: Float64Array.from([...pad, ...samples.map((s) => s[1]), ...pad]),
+      ...(valueText && { valueText }),
+    },
+    offset: PAD,
     length: samples.length,
     nullValues,
   };
 }
-const samplesOf = (b: SeriesBlock) =>
-  Array.from({ length: b.length }, (_, i) => [b.timestampsMs[i], b.values[i]]);
+const samplesOf = (b: SeriesBlock) => {
+  const [ts, values] = [blockTimestamps(b), blockValues(b)];
+  return Array.from({ length: b.length }, (_, i) => [ts[i], values[i]]);
+};
+/** The columns outside the block's window are as they were. */
+const outsideUntouched = (b: SeriesBlock) => {
+  const { timestampsMs, values } = b.columns;
+  const outside = (a: Float64Array) => [...a.subarray(0, PAD), ...a.subarray(a.length - PAD)];
+  expect(outside(timestampsMs)).toEqual(Array<number>(2 * PAD).fill(SENTINEL));
+  expect(outside(values)).toEqual(Array<number>(2 * PAD).fill(SENTINEL));
+};
 
 describe('dropInvalidSamples', () => {
   it('drops NaN, ±Inf, bad and future timestamps and counts each reason', () => {
@@ -49,6 +78,7 @@ describe('dropInvalidSamples', () => {
       null: 2,
     });
     expect(b.nullValues).toBe(0);
+    outsideUntouched(b);
   });
 });
 
@@ -58,7 +88,7 @@ describe('SeriesDeduper', () => {
     const drops = emptyDropCounts();
     d.startChunk();
     d.dedupe(
-      'a',
+      d.series('a'),
       block([
         [1, 1],
         [2, 2],
@@ -71,10 +101,10 @@ describe('SeriesDeduper', () => {
       [3, 3],
       [4, 4],
     ]);
-    expect(d.dedupe('a', overlap, drops)).toBe(1);
+    expect(d.dedupe(d.series('a'), overlap, drops)).toBe(1);
     expect(samplesOf(overlap)).toEqual([[4, 4]]);
     const other = block([[3, 30]]);
-    expect(d.dedupe('b', other, drops)).toBe(1);
+    expect(d.dedupe(d.series('b'), other, drops)).toBe(1);
     expect(drops.duplicate).toBe(1);
   });
 
@@ -83,7 +113,7 @@ describe('SeriesDeduper', () => {
     const drops = emptyDropCounts();
     d.startChunk();
     d.dedupe(
-      'k',
+      d.series('k'),
       block([
         [10, 1],
         [30, 3],
@@ -96,7 +126,7 @@ describe('SeriesDeduper', () => {
       [30, 9],
       [40, 4],
     ]);
-    expect(d.dedupe('k', second, drops)).toBe(2);
+    expect(d.dedupe(d.series('k'), second, drops)).toBe(2);
     expect(samplesOf(second)).toEqual([
       [20, 2],
       [40, 4],
@@ -105,7 +135,7 @@ describe('SeriesDeduper', () => {
       [20, 0],
       [50, 5],
     ]);
-    expect(d.dedupe('k', third, drops)).toBe(1);
+    expect(d.dedupe(d.series('k'), third, drops)).toBe(1);
     expect(drops.duplicate).toBe(3);
   });
 
@@ -134,8 +164,9 @@ describe('SeriesDeduper', () => {
                 ),
               ].sort((x, y) => x - y);
               const b = block(ts.map((t) => [t, t]));
-              d.dedupe(key, b, drops);
-              for (let i = 0; i < b.length; i++) emitted.push(`${key}@${b.timestampsMs[i]}`);
+              d.dedupe(d.series(key), b, drops);
+              for (const t of blockTimestamps(b)) emitted.push(`${key}@${t}`);
+              outsideUntouched(b);
             }
           }
           const expected = [...new Set(points.map(([k, t]) => `${k}@${t}`))].sort();
@@ -154,33 +185,40 @@ describe('value spellings through cleaning, de-duplication and encoding', () => 
     const bytes = Buffer.from(spellings.join(''), 'latin1');
     const start = new Uint32Array(spellings.length);
     const length = new Uint8Array(spellings.length);
+    // Indexed like the value columns, which have PAD sentinels on each side.
+    const padded = <T extends Uint32Array | Uint8Array>(a: T): T => {
+      const out = new (a.constructor as new (n: number) => T)(a.length + 2 * PAD);
+      out.set(a, PAD);
+      return out;
+    };
     let at = 0;
     spellings.forEach((s, i) => {
       start[i] = at;
       length[i] = s.length;
       at += s.length;
     });
-    const b: SeriesBlock = {
-      ...block([
+    const b = block(
+      [
         [1000, NaN],
         [2000, 2.5],
         [3000, 7],
         [3000, 3.75],
         [4000, 4],
         [5000, 5],
-      ]),
-      valueText: { bytes, start, length },
-    };
+      ],
+      0,
+      { bytes, start: padded(start), length: padded(length) },
+    );
     const drops = emptyDropCounts();
     dropInvalidSamples(b, { maxTimestampMs: Infinity }, drops);
     const deduper = new SeriesDeduper();
     deduper.startChunk();
-    deduper.dedupe('m', b, drops);
+    deduper.dedupe(deduper.series('m'), b, drops);
     expect(drops).toMatchObject({ nan: 1, duplicate: 1 });
 
     const batches: LineBatch[] = [];
     const batcher = new LineBatcher({ batchSize: 100, query: 'q', emit: (x) => batches.push(x) });
-    batcher.append(Buffer.from('m value='), b.timestampsMs, b.values, b.length, b.valueText);
+    batcher.append(Buffer.from('m value='), b);
     batcher.flush();
     expect(batches[0]!.body.toString()).toBe(
       'm value=2.50 2\nm value=7 3\nm value=4.0 4\nm value=5.00 5\n',

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { seriesBlock } from '../../../src/core/series.js';
 import type { LineBatch } from '../../../src/load/sink.js';
 import { LineBatcher, coarsestPrecision } from '../../../src/transform/line-batcher.js';
 
@@ -11,12 +12,7 @@ function collect(batchSize: number) {
 describe('LineBatcher', () => {
   it('writes one line per sample in the coarsest exact precision', () => {
     const { batches, batcher } = collect(10);
-    batcher.append(
-      Buffer.from('m,t=a value='),
-      Float64Array.of(1000, 2000),
-      Float64Array.of(1, 0.5),
-      2,
-    );
+    batcher.append(Buffer.from('m,t=a value='), seriesBlock({}, [1000, 2000], [1, 0.5]));
     batcher.flush();
     expect(batches).toHaveLength(1);
     expect(batches[0]!.body.toString()).toBe('m,t=a value=1 1\nm,t=a value=0.5 2\n');
@@ -25,8 +21,8 @@ describe('LineBatcher', () => {
 
   it('switches to milliseconds for sub-second timestamps, in a batch of their own', () => {
     const { batches, batcher } = collect(10);
-    batcher.append(Buffer.from('m value='), Float64Array.of(1000), Float64Array.of(1), 1);
-    batcher.append(Buffer.from('m value='), Float64Array.of(1500), Float64Array.of(2), 1);
+    batcher.append(Buffer.from('m value='), seriesBlock({}, [1000], [1]));
+    batcher.append(Buffer.from('m value='), seriesBlock({}, [1500], [2]));
     batcher.flush();
     expect(batches.map((b) => [b.precision, b.body.toString()])).toEqual([
       ['s', 'm value=1 1\n'],
@@ -38,7 +34,7 @@ describe('LineBatcher', () => {
     const { batches, batcher } = collect(3);
     const prefix = Buffer.from(`m,long=${'x'.repeat(500)} value=`);
     const ts = Float64Array.from({ length: 7 }, (_, i) => (i + 1) * 1000);
-    batcher.append(prefix, ts, Float64Array.from(ts), 7);
+    batcher.append(prefix, seriesBlock({}, ts, ts));
     batcher.flush();
     expect(batches.map((b) => b.lines)).toEqual([3, 3, 1]);
     const all = batches.map((b) => b.body.toString()).join('');
@@ -47,8 +43,28 @@ describe('LineBatcher', () => {
   });
 
   it('detects precision', () => {
-    expect(coarsestPrecision(Float64Array.of(0, 15000), 2)).toBe('s');
-    expect(coarsestPrecision(Float64Array.of(15000, 15001), 2)).toBe('ms');
-    expect(coarsestPrecision(Float64Array.of(15000, 15001), 1)).toBe('s');
+    expect(coarsestPrecision(Float64Array.of(0, 15000), 0, 2)).toBe('s');
+    expect(coarsestPrecision(Float64Array.of(15000, 15001), 0, 2)).toBe('ms');
+    expect(coarsestPrecision(Float64Array.of(15000, 15001), 0, 1)).toBe('s');
+    expect(coarsestPrecision(Float64Array.of(15001, 15000), 1, 2)).toBe('s');
+  });
+
+  it('writes only the samples in the block window', () => {
+    const { batches, batcher } = collect(10);
+    const columns = {
+      timestampsMs: Float64Array.of(1000, 2000, 3500, 4000),
+      values: Float64Array.of(1, 2, 3, 4),
+    };
+    batcher.append(Buffer.from('m value='), {
+      labels: {},
+      columns,
+      offset: 1,
+      length: 2,
+      nullValues: 0,
+    });
+    batcher.flush();
+    expect(batches.map((b) => [b.precision, b.body.toString()])).toEqual([
+      ['ms', 'm value=2 2000\nm value=3 3500\n'],
+    ]);
   });
 });
