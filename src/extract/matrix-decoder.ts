@@ -65,37 +65,53 @@ export class LabelStringCache {
   }
 }
 
-const SET_CACHE_SLOTS = 8192;
+/** Distinct label sets remembered; past it the cache starts over (a query over more series). */
+const SET_CACHE_MAX_ENTRIES = 16384;
 /** Longer `metric` objects are decoded every time (and are rare: ~40 labels of 50 bytes). */
 const SET_CACHE_MAX_BYTES = 2048;
 const NO_LABELS: Labels = Object.freeze({});
 
+interface LabelSetEntry {
+  readonly bytes: Uint8Array;
+  readonly labels: Labels;
+  /** Another label set with the same hash. */
+  next: LabelSetEntry | undefined;
+}
+
 /**
- * A bounded, direct-mapped cache from the bytes of a `metric` object (`{` to `}`) to its decoded
- * labels, frozen: callers share the object. A collision replaces the slot.
+ * A bounded cache from the bytes of a `metric` object (`{` to `}`) to its decoded labels, frozen:
+ * callers share the object, so a series is the same object in every chunk and the transform finds
+ * its encoded form by identity. Keyed by the bytes' hash, chained on collisions: a direct-mapped
+ * table evicted about a fifth of 2000 series every chunk, and each miss costs a new label object
+ * and its encoding again. When full it starts over.
  */
 export class LabelSetCache {
-  private readonly keys: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(
-    SET_CACHE_SLOTS,
-  );
-  private readonly sets: Labels[] = new Array<Labels>(SET_CACHE_SLOTS);
+  private readonly byHash = new Map<number, LabelSetEntry>();
+  private entries = 0;
 
   /** The labels for `buf[start, end)` (FNV-1a `hash`), or undefined. */
   get(buf: Buffer, start: number, end: number, hash: number): Labels | undefined {
-    const slot = (hash ^ (hash >>> 13)) & (SET_CACHE_SLOTS - 1);
-    const key = this.keys[slot];
     const len = end - start;
-    if (key === undefined || key.length !== len) return undefined;
-    for (let i = 0; i < len; i++) if (key[i] !== buf[start + i]) return undefined;
-    return this.sets[slot];
+    for (let e = this.byHash.get(hash); e !== undefined; e = e.next) {
+      const key = e.bytes;
+      if (key.length !== len) continue;
+      let i = 0;
+      while (i < len && key[i] === buf[start + i]) i++;
+      if (i === len) return e.labels;
+    }
+    return undefined;
   }
 
   set(buf: Buffer, start: number, end: number, hash: number, labels: Labels): Labels {
     const frozen = Object.freeze(labels);
     if (end - start > SET_CACHE_MAX_BYTES) return frozen;
-    const slot = (hash ^ (hash >>> 13)) & (SET_CACHE_SLOTS - 1);
-    this.keys[slot] = Uint8Array.prototype.slice.call(buf, start, end);
-    this.sets[slot] = frozen;
+    if (this.entries >= SET_CACHE_MAX_ENTRIES) {
+      this.byHash.clear();
+      this.entries = 0;
+    }
+    const bytes = Uint8Array.prototype.slice.call(buf, start, end);
+    this.byHash.set(hash, { bytes, labels: frozen, next: this.byHash.get(hash) });
+    this.entries++;
     return frozen;
   }
 }
