@@ -1,7 +1,7 @@
 import type http from 'node:http';
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
+import type { AxiosInstance, AxiosResponse } from 'axios';
 import { PromfluxError, QueryError, type ErrorCode } from '../core/errors.js';
 import {
   authorizationHeader,
@@ -19,6 +19,7 @@ import {
 } from '../core/retry.js';
 import { formatDuration } from '../core/time.js';
 import { DecodeError, LabelSetCache, LabelStringCache, MatrixDecoder } from './matrix-decoder.js';
+import { postForStream, type StreamingResponse } from './post-for-stream.js';
 import type { MatrixResult, RangeRequest } from './types.js';
 import { SlabPool } from '../core/slab-pool.js';
 
@@ -106,7 +107,8 @@ export class PrometheusClient {
   private readonly params: Record<string, string>;
   private readonly retry: RetryPolicy;
   private readonly agent: http.Agent;
-  private readonly http: AxiosInstance;
+  /** For the operator-facing calls only (see post-for-stream.ts); created on first use. */
+  private axios: Promise<AxiosInstance> | undefined;
   private readonly headers: Record<string, string>;
   private readonly gzip: boolean;
   private readonly maxSeries: number | undefined;
@@ -134,16 +136,6 @@ export class PrometheusClient {
     const compression = opts.compression ?? 'auto';
     this.gzip = compression === 'auto' ? !isLoopback(opts.endpoint.url) : compression === 'gzip';
     this.agent = createAgent(opts.endpoint.url, opts.endpoint.tls);
-    this.http = axios.create({
-      httpAgent: this.agent,
-      httpsAgent: this.agent,
-      // Connect directly: a proxy from the environment would bypass the keep-alive agent and TLS.
-      proxy: false,
-      // Redirects are reported, not followed (and axios uses the plain transport without them).
-      maxRedirects: 0,
-      decompress: false,
-      validateStatus: () => true,
-    });
     const authorization = authorizationHeader(opts.endpoint.auth);
     this.headers = {
       ...opts.endpoint.headers,
@@ -279,8 +271,8 @@ export class PrometheusClient {
     if (opts.signal?.aborted) controller.abort();
     let stream: Readable | undefined;
     try {
-      const res = await this.http.post<Readable>(url, body, {
-        responseType: 'stream',
+      const res = await postForStream(url, body, {
+        agent: this.agent,
         signal: controller.signal,
         headers: {
           ...this.headers,
@@ -329,7 +321,7 @@ export class PrometheusClient {
 
   private async readQueryResponse(
     req: RangeRequest,
-    res: AxiosResponse<Readable>,
+    res: StreamingResponse,
     signal: AbortSignal,
   ): Promise<MatrixResult> {
     const status = res.status;
@@ -411,7 +403,7 @@ export class PrometheusClient {
   }
 
   /** The response body, gunzipped when the server compressed it. */
-  private decodedBody(res: AxiosResponse<Readable>, signal: AbortSignal): Readable {
+  private decodedBody(res: StreamingResponse, signal: AbortSignal): Readable {
     const encoding = (headerValue(res, 'content-encoding') ?? 'identity').trim().toLowerCase();
     const raw = res.data;
     // Aborting after the headers arrived must end the body too.
@@ -450,8 +442,21 @@ export class PrometheusClient {
     }
   }
 
-  private getText(path: string): Promise<AxiosResponse<string>> {
-    return this.http.get<string>(joinUrl(this.endpoint.url, path), {
+  private async getText(path: string): Promise<AxiosResponse<string>> {
+    this.axios ??= import('axios').then(({ default: axios }) =>
+      axios.create({
+        httpAgent: this.agent,
+        httpsAgent: this.agent,
+        // Connect directly: a proxy from the environment would bypass the keep-alive agent and TLS.
+        proxy: false,
+        // Redirects are reported, not followed (and axios uses the plain transport without them).
+        maxRedirects: 0,
+        decompress: false,
+        validateStatus: () => true,
+      }),
+    );
+    const http = await this.axios;
+    return http.get<string>(joinUrl(this.endpoint.url, path), {
       responseType: 'text',
       decompress: true,
       signal:
@@ -507,7 +512,7 @@ function bodyHead(text: string): string {
     .slice(0, BODY_HEAD_CHARS);
 }
 
-function headerValue(res: AxiosResponse, name: string): string | undefined {
+function headerValue(res: { headers: object }, name: string): string | undefined {
   const value: unknown = (res.headers as Record<string, unknown>)[name];
   if (Array.isArray(value)) return value.join(', ');
   return typeof value === 'string' || typeof value === 'number' ? String(value) : undefined;
