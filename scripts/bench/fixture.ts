@@ -6,6 +6,7 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { DEFAULT_MAX_SAMPLES_PER_REQUEST } from '../../src/config/schema.js';
 import { writeLoadFixture } from '../lib/openmetrics-fixture.js';
 import { startPrometheus, type StartedServer } from '../lib/servers.js';
 
@@ -13,8 +14,6 @@ export const BENCH_METRIC = 'bench_metric';
 export const STEP_MS = 15_000;
 /** 2025-01-01T00:00:00Z: on a 24 h block boundary, so promtool cuts as few blocks as possible. */
 export const FIXTURE_START_MS = Date.UTC(2025, 0, 1);
-/** Samples Prometheus answers per request when promflux runs with its defaults. */
-export const MAX_SAMPLES_PER_REQUEST = 500_000;
 export const MAX_POINTS_PER_SERIES = 11_000;
 
 export interface FixtureShape {
@@ -46,7 +45,10 @@ export function rangeOfPoints(shape: FixtureShape, points: number): BenchRange {
 export function chunkPointsFor(series: number): number {
   return Math.max(
     1,
-    Math.min(MAX_POINTS_PER_SERIES, Math.floor(MAX_SAMPLES_PER_REQUEST / Math.max(1, series))),
+    Math.min(
+      MAX_POINTS_PER_SERIES,
+      Math.floor(DEFAULT_MAX_SAMPLES_PER_REQUEST / Math.max(1, series)),
+    ),
   );
 }
 

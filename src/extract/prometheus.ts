@@ -22,9 +22,12 @@ import { DecodeError, LabelSetCache, LabelStringCache, MatrixDecoder } from './m
 import { postForStream, type StreamingResponse } from './post-for-stream.js';
 import type { MatrixResult, RangeRequest } from './types.js';
 import { SlabPool } from '../core/slab-pool.js';
+import { YoungGarbageCollector } from '../core/young-garbage.js';
 
 /** Pooled column memory kept between chunks (the rest is left to the garbage collector). */
 const SLAB_POOL_BYTES = 32 * 1024 * 1024;
+/** Response bytes read between two young-generation collections (see YoungGarbageCollector). */
+const RESPONSE_GARBAGE_BYTES = 4 * 1024 * 1024;
 
 export interface PrometheusClientOptions {
   endpoint: HttpEndpointOptions;
@@ -122,6 +125,7 @@ export class PrometheusClient {
    * flight and in hand (see extractRange), reused as the caller releases results.
    */
   private readonly slabPool = new SlabPool(SLAB_POOL_BYTES);
+  private readonly responseGarbage = new YoungGarbageCollector(RESPONSE_GARBAGE_BYTES);
   private readonly safeUrl: string;
 
   constructor(opts: PrometheusClientOptions) {
@@ -353,10 +357,12 @@ export class PrometheusClient {
       slabPool: this.slabPool,
     });
     let decoded;
+    let bytesRead = 0;
     try {
       for await (const chunk of body) {
         head.add(chunk as Buffer);
         decoder.push(chunk as Buffer);
+        bytesRead += (chunk as Buffer).length;
       }
       decoded = decoder.end();
     } catch (err) {
@@ -370,6 +376,7 @@ export class PrometheusClient {
       );
     } finally {
       if (body !== res.data && !body.readableEnded) body.destroy();
+      this.responseGarbage.add(bytesRead);
     }
     if (decoded.status === 'success') {
       if (!ok) throw httpError('a success body with an error status');
