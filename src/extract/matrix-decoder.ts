@@ -72,7 +72,7 @@ const SET_CACHE_MAX_BYTES = 2048;
 const NO_LABELS: Labels = Object.freeze({});
 
 interface LabelSetEntry {
-  readonly bytes: Uint8Array;
+  readonly bytes: Buffer;
   readonly labels: Labels;
   /** Another label set with the same hash. */
   next: LabelSetEntry | undefined;
@@ -93,11 +93,10 @@ export class LabelSetCache {
   get(buf: Buffer, start: number, end: number, hash: number): Labels | undefined {
     const len = end - start;
     for (let e = this.byHash.get(hash); e !== undefined; e = e.next) {
-      const key = e.bytes;
-      if (key.length !== len) continue;
-      let i = 0;
-      while (i < len && key[i] === buf[start + i]) i++;
-      if (i === len) return e.labels;
+      // memcmp without a view: ~10× a byte loop for a 100-byte metric object.
+      if (e.bytes.length === len && buf.compare(e.bytes, 0, len, start, end) === 0) {
+        return e.labels;
+      }
     }
     return undefined;
   }
@@ -109,7 +108,7 @@ export class LabelSetCache {
       this.byHash.clear();
       this.entries = 0;
     }
-    const bytes = Uint8Array.prototype.slice.call(buf, start, end);
+    const bytes = Buffer.from(buf.subarray(start, end));
     this.byHash.set(hash, { bytes, labels: frozen, next: this.byHash.get(hash) });
     this.entries++;
     return frozen;
