@@ -12,6 +12,7 @@ import { BENCH_METRIC, STEP_MS, chunkPointsFor, type BenchRange } from './fixtur
 
 type DecoderModule = typeof import('../../src/extract/matrix-decoder.js');
 type ReferenceModule = typeof import('../../src/extract/matrix-reference.js');
+type SlabPoolModule = typeof import('../../src/core/slab-pool.js');
 
 const DIST = resolve(import.meta.dirname, '../../dist/extract');
 /** Bytes handed to the decoder per push(): what a socket typically delivers. */
@@ -150,14 +151,20 @@ function median(xs: number[]): number {
 
 /** Times the decoders over `bodies`, interleaved round by round so noise hits them alike. */
 export async function benchDecoder(bodies: Buffer[], rounds: number): Promise<DecoderResult> {
-  const { MatrixDecoder, LabelStringCache } = (await import(
+  const { MatrixDecoder, LabelStringCache, LabelSetCache } = (await import(
     pathToFileURL(resolve(DIST, 'matrix-decoder.js')).href
   )) as DecoderModule;
+  const { COLUMN_POOL_BYTES, SlabPool } = (await import(
+    pathToFileURL(resolve(DIST, '../core/slab-pool.js')).href
+  )) as SlabPoolModule;
   const { decodeMatrixReference } = (await import(
     pathToFileURL(resolve(DIST, 'matrix-reference.js')).href
   )) as ReferenceModule;
 
+  // Shared by the decoders of all bodies, as PrometheusClient shares them between its responses.
   const labelCache = new LabelStringCache();
+  const labelSetCache = new LabelSetCache();
+  const slabPool = new SlabPool(COLUMN_POOL_BYTES);
   const strings = bodies.map((b) => b.toString('utf8'));
   let samples = 0;
   let sink = 0;
@@ -165,14 +172,14 @@ export async function benchDecoder(bodies: Buffer[], rounds: number): Promise<De
   const decodeStreaming = (): number => {
     let n = 0;
     for (const body of bodies) {
-      // One cache per client, shared by its decoders: as promflux does.
-      const decoder = new MatrixDecoder({ labelCache });
+      const decoder = new MatrixDecoder({ labelCache, labelSetCache, slabPool });
       for (let at = 0; at < body.length; at += PUSH_BYTES) {
         decoder.push(body.subarray(at, Math.min(body.length, at + PUSH_BYTES)));
       }
       const out = decoder.end();
       if (out.status !== 'success') throw new Error('decoder: Prometheus answered an error');
       n += out.result.samples;
+      out.result.release?.();
     }
     return n;
   };

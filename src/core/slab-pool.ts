@@ -1,3 +1,6 @@
+/** Free column memory a Prometheus client keeps between chunks (the rest is left to the GC). */
+export const COLUMN_POOL_BYTES = 32 * 1024 * 1024;
+
 /**
  * Reuses the ArrayBuffers behind the decoder's sample columns from one range-query chunk to the
  * next. Each chunk otherwise allocates tens of megabytes that become garbage a moment later; the

@@ -21,11 +21,9 @@ import { formatDuration } from '../core/time.js';
 import { DecodeError, LabelSetCache, LabelStringCache, MatrixDecoder } from './matrix-decoder.js';
 import { postForStream, type StreamingResponse } from './post-for-stream.js';
 import type { MatrixResult, RangeRequest } from './types.js';
-import { SlabPool } from '../core/slab-pool.js';
+import { COLUMN_POOL_BYTES, SlabPool } from '../core/slab-pool.js';
 import { YoungGarbageCollector } from '../core/young-garbage.js';
 
-/** Pooled column memory kept between chunks (the rest is left to the garbage collector). */
-const SLAB_POOL_BYTES = 32 * 1024 * 1024;
 /** Response bytes read between two young-generation collections (see YoungGarbageCollector). */
 const RESPONSE_GARBAGE_BYTES = 4 * 1024 * 1024;
 
@@ -124,7 +122,7 @@ export class PrometheusClient {
    * Column memory shared by this client's responses: enough for the chunks a query keeps in
    * flight and in hand (see extractRange), reused as the caller releases results.
    */
-  private readonly slabPool = new SlabPool(SLAB_POOL_BYTES);
+  private readonly slabPool = new SlabPool(COLUMN_POOL_BYTES);
   private readonly responseGarbage = new YoungGarbageCollector(RESPONSE_GARBAGE_BYTES);
   private readonly safeUrl: string;
 
