@@ -7,7 +7,7 @@ import { runInNewContext } from 'node:vm';
  * that collection by JS-heap allocation, not by Buffer bytes. promflux's pipeline now allocates
  * little on the JS heap per chunk, so tens of MB of read Buffers used to wait for a collection
  * (peak RSS grew with the length of a backfill). This asks for a young-generation collection
- * (a scavenge: about a millisecond with a small live set) each time `everyBytes` of response
+ * (a scavenge: 1–2 ms with promflux's small live set) each time `everyBytes` of response
  * bodies were read, which bounds that memory.
  */
 export class YoungGarbageCollector {
