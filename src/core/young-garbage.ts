@@ -15,7 +15,8 @@ export class YoungGarbageCollector {
 
   constructor(
     private readonly everyBytes: number,
-    private readonly collect: (() => void) | undefined = youngGenerationGc(),
+    // Looked up at the first collection, not at construction: start-up makes no vm context.
+    private readonly collect: () => void = () => youngGenerationGc()?.(),
   ) {}
 
   /** Counts bytes that just became garbage; collects when the budget is reached. */
@@ -23,7 +24,7 @@ export class YoungGarbageCollector {
     this.pending += bytes;
     if (this.pending < this.everyBytes) return;
     this.pending = 0;
-    this.collect?.();
+    this.collect();
   }
 }
 
