@@ -19,7 +19,7 @@ import {
   type InfluxV1Server,
   type StartedServer,
 } from '../../scripts/lib/servers.js';
-import { decodeMatrixReference } from '../../src/extract/matrix-reference.js';
+import { prometheusRange } from '../support/prometheus-range.js';
 import { blockTimestamps, blockValues } from '../../src/core/series.js';
 
 const REPO_ROOT = resolve(import.meta.dirname, '../..');
@@ -414,17 +414,12 @@ server:
     startMs: number,
     endMs: number,
   ): Promise<string[]> {
-    const body = new URLSearchParams({
-      query,
-      start: String(startMs / 1000),
-      end: String(endMs / 1000),
-      step: '1',
-    });
-    const res = await fetch(`${prometheus.url}/api/v1/query_range`, { method: 'POST', body });
-    const decoded = decodeMatrixReference(await res.text());
-    if (decoded.status !== 'success') throw new Error(decoded.error);
     const rows: string[] = [];
-    for (const s of decoded.result.series) {
+    for (const s of await prometheusRange(prometheus.url, query, {
+      startMs,
+      endMs,
+      stepMs: 1000,
+    })) {
       const id = `${s.labels.instance}|${s.labels.method ?? ''}|${s.labels.status ?? ''}`;
       const [ts, values] = [blockTimestamps(s), blockValues(s)];
       for (let i = 0; i < s.length; i++) {

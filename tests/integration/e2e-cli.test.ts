@@ -28,7 +28,7 @@ import {
   type StartedServer,
   type VictoriaMetricsServer,
 } from '../../scripts/lib/servers.js';
-import { decodeMatrixReference } from '../../src/extract/matrix-reference.js';
+import { prometheusRange } from '../support/prometheus-range.js';
 import { blockTimestamps, blockValues } from '../../src/core/series.js';
 
 const REPO_ROOT = resolve(import.meta.dirname, '../..');
@@ -200,16 +200,8 @@ ${extra}`;
     const end = Math.floor(range.endMs / STEP_MS) * STEP_MS;
     const points: Point[] = [];
     for (const [name, query] of Object.entries(QUERIES)) {
-      const body = new URLSearchParams({
-        query,
-        start: String(start / 1000),
-        end: String(end / 1000),
-        step: '15',
-      });
-      const res = await fetch(`${prometheus.url}/api/v1/query_range`, { method: 'POST', body });
-      const decoded = decodeMatrixReference(await res.text());
-      if (decoded.status !== 'success') throw new Error(`Prometheus: ${decoded.error}`);
-      for (const series of decoded.result.series) {
+      const range = { startMs: start, endMs: end, stepMs: STEP_MS };
+      for (const series of await prometheusRange(prometheus.url, query, range)) {
         const raw = expectedTags(series.labels, name);
         const tags = Object.fromEntries(
           Object.entries(raw).map(([k, v]) => [k, sanitisedTagValue(v)]),
