@@ -130,6 +130,10 @@ export class LineBatcher {
  * else ms.
  */
 export function coarsestPrecision(timestampsMs: Float64Array, from: number, to: number): Precision {
-  for (let i = from; i < to; i++) if (timestampsMs[i]! % 1000 !== 0) return 'ms';
+  for (let i = from; i < to; i++) {
+    const ms = timestampsMs[i]!;
+    // Not `ms % 1000`: on doubles V8 calls fmod, which made this loop an eighth of encoding.
+    if (Math.floor(ms / 1000) * 1000 !== ms) return 'ms';
+  }
   return 's';
 }

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { seriesBlock } from '../../../src/core/series.js';
 import type { LineBatch } from '../../../src/load/sink.js';
@@ -47,6 +48,22 @@ describe('LineBatcher', () => {
     expect(coarsestPrecision(Float64Array.of(15000, 15001), 0, 2)).toBe('ms');
     expect(coarsestPrecision(Float64Array.of(15000, 15001), 0, 1)).toBe('s');
     expect(coarsestPrecision(Float64Array.of(15001, 15000), 1, 2)).toBe('s');
+  });
+
+  it('detects precision as `% 1000` would, for any safe integer or fraction', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.maxSafeNat(),
+          fc.maxSafeNat().map((n) => Math.floor(n / 1000) * 1000),
+          fc.double({ min: 0, max: 2e12, noNaN: true }),
+        ),
+        (ms) => {
+          const expected = ms % 1000 === 0 ? 's' : 'ms';
+          expect(coarsestPrecision(Float64Array.of(ms), 0, 1)).toBe(expected);
+        },
+      ),
+    );
   });
 
   it('writes only the samples in the block window', () => {

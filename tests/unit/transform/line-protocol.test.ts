@@ -192,4 +192,15 @@ describe('IntegerWriter', () => {
       ),
     );
   });
+
+  it('writes every value of the four low digits exactly', () => {
+    const writer = new IntegerWriter();
+    const buf = Buffer.alloc(32);
+    for (const base of [1_700_000_000, 90_071_992_547_0000]) {
+      for (let low = 0; low < 10_000; low++) {
+        const n = base + low;
+        expect(buf.toString('latin1', 0, writer.write(buf, 0, n))).toBe(String(n));
+      }
+    }
+  });
 });
