@@ -83,6 +83,8 @@ export interface CeilingResult {
   requests: number;
   seconds: number;
   points_per_second: number;
+  /** CPU seconds of the writer (this process): posting lines that need no encoding. */
+  cpu_seconds: number;
 }
 
 /**
@@ -108,11 +110,13 @@ export async function postBatches(
     }
   };
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   try {
     await Promise.all(Array.from({ length: concurrency }, worker));
   } finally {
     agent.destroy();
   }
+  const cpu = process.cpuUsage(cpu0);
   const seconds = (performance.now() - t0) / 1000;
   return {
     lines: opts.lines,
@@ -120,6 +124,7 @@ export async function postBatches(
     requests: batches.length,
     seconds,
     points_per_second: opts.lines / seconds,
+    cpu_seconds: (cpu.user + cpu.system) / 1e6,
   };
 }
 

@@ -24,6 +24,11 @@ export interface SourceResult {
   bytes: number;
   seconds: number;
   samples_per_second: number;
+  /**
+   * CPU seconds of this (the bench's) process for the fetch: node:http receiving the bodies,
+   * nothing decoded. What any Node client pays to read these bytes.
+   */
+  cpu_seconds: number;
   /** Bodies kept for the decoder benchmark (a prefix of the range). */
   bodies: Buffer[];
 }
@@ -63,11 +68,13 @@ export async function fetchSource(
     }
   };
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   try {
     await Promise.all(Array.from({ length: opts.concurrency ?? 2 }, worker));
   } finally {
     agent.destroy();
   }
+  const cpu = process.cpuUsage(cpu0);
   const seconds = (performance.now() - t0) / 1000;
   return {
     requests: chunks.length,
@@ -75,6 +82,7 @@ export async function fetchSource(
     bytes,
     seconds,
     samples_per_second: range.samples / seconds,
+    cpu_seconds: (cpu.user + cpu.system) / 1e6,
     bodies: kept.filter((b): b is Buffer => b !== undefined),
   };
 }

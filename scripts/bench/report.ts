@@ -279,6 +279,38 @@ export function printReport(r: BenchResults, out: Writable): void {
     );
   }
 
+  if (r.io_floor) {
+    const f = r.io_floor;
+    w();
+    w(
+      `== promflux CPU next to the I/O alone, run ${f.run}, CPU s per 1M samples (fetch: node:http, ` +
+        `bodies not decoded; post: the ceiling writer, lines not encoded) ==`,
+    );
+    w(
+      formatTable(
+        ['', 'fetch', 'post', 'I/O floor', 'promflux', 'promflux − floor'],
+        SINK_KINDS.flatMap((k) => {
+          const s = f.by_sink[k];
+          if (!s) return [];
+          return [
+            [
+              `→ ${SINK_LABEL[k]}`,
+              fixed(f.fetch_cpu_seconds_per_million_samples, 3),
+              fixed(s.post_cpu_seconds_per_million_samples, 3),
+              fixed(s.floor_cpu_seconds_per_million_samples, 3),
+              fixed(s.promflux_cpu_seconds_per_million_samples, 3),
+              fixed(
+                s.promflux_cpu_seconds_per_million_samples -
+                  s.floor_cpu_seconds_per_million_samples,
+                3,
+              ),
+            ],
+          ];
+        }),
+      ),
+    );
+  }
+
   if (r.memory_flatness) {
     const f = r.memory_flatness;
     w();

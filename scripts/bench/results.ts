@@ -76,6 +76,8 @@ export interface RunResult {
     seconds: number;
     samples_per_second: number;
     prometheus_cpu_seconds: number | null;
+    /** The bench's own CPU for the fetch (node:http, bodies not decoded). */
+    cpu_seconds: number;
   };
   dry_run: {
     lines: number;
@@ -112,6 +114,25 @@ export interface BenchResults {
     large_label: string;
     by_sink: Partial<Record<SinkKind, { cpu_seconds_per_million_samples: number }>>;
     dry_run_cpu_seconds_per_million_samples: number;
+  };
+  /**
+   * The I/O alone, per 1M samples of the largest run, in a Node process: fetching the bodies
+   * with node:http, nothing decoded, plus posting the pre-rendered lines (the ceiling writer),
+   * nothing encoded. Next to it promflux's whole-process CPU for the same work (medians).
+   */
+  io_floor?: {
+    run: string;
+    fetch_cpu_seconds_per_million_samples: number;
+    by_sink: Partial<
+      Record<
+        SinkKind,
+        {
+          post_cpu_seconds_per_million_samples: number;
+          floor_cpu_seconds_per_million_samples: number;
+          promflux_cpu_seconds_per_million_samples: number;
+        }
+      >
+    >;
   };
   memory_flatness?: {
     small_label: string;

@@ -327,6 +327,7 @@ async function measureRun(
         seconds: source.seconds,
         samples_per_second: source.samples_per_second,
         prometheus_cpu_seconds: sourcePromCpu,
+        cpu_seconds: source.cpu_seconds,
       },
       dry_run: {
         lines: lines.lines,
@@ -340,6 +341,29 @@ async function measureRun(
     },
     bodies: source.bodies,
   };
+}
+
+function ioFloor(run: RunResult): NonNullable<BenchResults['io_floor']> {
+  const millions = run.range.samples / 1e6;
+  const fetch = run.source.cpu_seconds / millions;
+  const floor: NonNullable<BenchResults['io_floor']> = {
+    run: run.label,
+    fetch_cpu_seconds_per_million_samples: fetch,
+    by_sink: {},
+  };
+  for (const kind of SINK_KINDS) {
+    const s = run.sinks[kind];
+    if (!s) continue;
+    const post = median(s.ceiling.map((c) => c.cpu_seconds)) / millions;
+    floor.by_sink[kind] = {
+      post_cpu_seconds_per_million_samples: post,
+      floor_cpu_seconds_per_million_samples: fetch + post,
+      promflux_cpu_seconds_per_million_samples: median(
+        s.e2e.map((e) => e.process.cpu_seconds_per_million_samples),
+      ),
+    };
+  }
+  return floor;
 }
 
 async function main(): Promise<void> {
@@ -430,6 +454,8 @@ async function main(): Promise<void> {
     const l = Math.max(...large);
     results.memory_flatness.by_sink[kind] = { small_mb: s, large_mb: l, growth: l / s - 1 };
   }
+
+  results.io_floor = ioFloor(lastRun);
 
   const marginal = (small: PromfluxProcess, large: PromfluxProcess): number =>
     (large.cpu_seconds_process - small.cpu_seconds_process) /
