@@ -25,6 +25,8 @@ interface Slot {
   chunk: Chunk;
   /** Set once the request started; settles, never rejects (prefetched failures wait their turn). */
   outcome?: Promise<Outcome>;
+  /** Lets the client read the response body: called when the slot is at the head. */
+  openBody?: () => void;
 }
 
 /** Prometheus' `-query.max-samples` refusal: smaller chunks will pass. */
@@ -39,6 +41,11 @@ export function isTooManySamples(err: unknown): boolean {
 /**
  * The extract stage: the range as chunks on the step grid, fetched up to `concurrency` ahead and
  * yielded strictly in range order (the consumer's per-series dedupe relies on it).
+ *
+ * Only the chunk at the head has its response body read and decoded: the requests behind it are
+ * sent early, so the server evaluates them meanwhile, but their bodies wait in the socket (and the
+ * server) rather than as decoded columns here. promflux thus holds one chunk's columns at a time,
+ * which lets chunks be long (Prometheus serves long chunks with less CPU per sample).
  *
  * Chunks are sized for the samples budget from the series count of the latest non-empty
  * response. A chunk Prometheus refuses with "too many samples" is split in halves (down to one
@@ -83,10 +90,11 @@ export async function* extractRange(
     for (const slot of queue) {
       if (started >= concurrency) break;
       if (slot.outcome) continue;
+      const bodyGate = new Promise<void>((open) => (slot.openBody = open));
       slot.outcome = client
         .queryRange(
           { ...req, startMs: slot.chunk.startMs, endMs: slot.chunk.endMs },
-          requestOptions,
+          { ...requestOptions, bodyGate },
         )
         .then(
           (result): Outcome => ({ ok: true, result }),
@@ -101,6 +109,7 @@ export async function* extractRange(
       fill();
       const head = queue[0];
       if (!head) return;
+      head.openBody!();
       const outcome = await head.outcome!;
       queue.shift();
       if (outcome.ok) {

@@ -60,6 +60,13 @@ export interface QueryRangeOptions {
   signal?: AbortSignal;
   /** Epoch ms: no attempt starts, and none runs, past it. */
   deadlineMs?: number;
+  /**
+   * The response body is read only once this settles. Sent early, a query is evaluated while an
+   * earlier chunk is being processed, and its body waits in the socket and in the server instead of
+   * as decoded columns in promflux. The timeout stops while the body waits and starts again from
+   * zero when it is read (a deadline keeps running).
+   */
+  bodyGate?: Promise<void>;
 }
 
 /** Prometheus errorTypes a retry may fix. */
@@ -137,7 +144,10 @@ export class PrometheusClient {
     this.safeUrl = redactUrl(opts.endpoint.url);
     const compression = opts.compression ?? 'auto';
     this.gzip = compression === 'auto' ? !isLoopback(opts.endpoint.url) : compression === 'gzip';
-    this.agent = createAgent(opts.endpoint.url, opts.endpoint.tls);
+    // No socket limit: requests are bounded by extract.concurrency, and a prefetched request keeps
+    // its socket while its body waits its turn, so a limit could leave the head's retry waiting for
+    // a socket that only the requests queued behind it hold.
+    this.agent = createAgent(opts.endpoint.url, opts.endpoint.tls, Infinity);
     const authorization = authorizationHeader(opts.endpoint.auth);
     this.headers = {
       ...opts.endpoint.headers,
@@ -223,16 +233,18 @@ export class PrometheusClient {
     body: string,
     opts: QueryRangeOptions,
   ): Promise<MatrixResult> {
-    if (!this.onRequest) return this.attemptQueryRange(req, body, opts);
+    const gate = { waitedMs: 0 };
+    if (!this.onRequest) return this.attemptQueryRange(req, body, opts, gate);
     const startedAt = performance.now();
     const report = (errorType?: string): void =>
       this.onRequest?.({
         query: req.name,
-        durationMs: performance.now() - startedAt,
+        // The server's time, not the time the body waited for its turn.
+        durationMs: performance.now() - startedAt - gate.waitedMs,
         ...(errorType !== undefined && { errorType }),
       });
     try {
-      const result = await this.attemptQueryRange(req, body, opts);
+      const result = await this.attemptQueryRange(req, body, opts, gate);
       report();
       return result;
     } catch (err) {
@@ -246,6 +258,7 @@ export class PrometheusClient {
     req: RangeRequest,
     body: string,
     opts: QueryRangeOptions,
+    gate: { waitedMs: number },
   ): Promise<MatrixResult> {
     const url = joinUrl(this.endpoint.url, '/api/v1/query_range');
     let timeoutMs = this.endpoint.timeoutMs > 0 ? this.endpoint.timeoutMs : Infinity;
@@ -262,12 +275,14 @@ export class PrometheusClient {
     }
     const controller = new AbortController();
     let timedOut = false;
-    const timer = Number.isFinite(timeoutMs)
-      ? setTimeout(() => {
-          timedOut = true;
-          controller.abort();
-        }, timeoutMs)
-      : undefined;
+    const startTimer = (): NodeJS.Timeout | undefined =>
+      Number.isFinite(timeoutMs)
+        ? setTimeout(() => {
+            timedOut = true;
+            controller.abort();
+          }, timeoutMs)
+        : undefined;
+    let timer = startTimer();
     const onAbort = (): void => controller.abort();
     opts.signal?.addEventListener('abort', onAbort, { once: true });
     if (opts.signal?.aborted) controller.abort();
@@ -284,6 +299,13 @@ export class PrometheusClient {
         },
       });
       stream = res.data;
+      if (opts.bodyGate) {
+        const waitStarted = performance.now();
+        if (!deadlineBound) clearTimeout(timer);
+        await untilOpen(opts.bodyGate, controller.signal);
+        gate.waitedMs += performance.now() - waitStarted;
+        if (!deadlineBound) timer = startTimer();
+      }
       return await this.readQueryResponse(req, res, controller.signal);
     } catch (err) {
       if (opts.signal?.aborted) {
@@ -542,4 +564,17 @@ function safeMessage(err: unknown): string {
   const code = (err as { code?: unknown }).code;
   const text = typeof code === 'string' && !message.includes(code) ? `${code} ${message}` : message;
   return text.replace(/\/\/[^/@\s]*@/g, '//');
+}
+
+/** Resolves when `gate` does; rejects as soon as `signal` aborts (no listener is left behind). */
+function untilOpen(gate: Promise<void>, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.reject(new Error('aborted'));
+  return new Promise<void>((resolve, reject) => {
+    const onAbort = (): void => reject(new Error('aborted'));
+    signal.addEventListener('abort', onAbort, { once: true });
+    void gate.then(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    });
+  });
 }

@@ -11,6 +11,8 @@ interface Call {
   chunk: Chunk;
   signal: AbortSignal | undefined;
   settled: boolean;
+  /** The caller let this call read its body (its bodyGate settled). */
+  bodyOpened: boolean;
 }
 
 /** A fake PrometheusClient: one series per `seriesCount`, a sample at every grid point. */
@@ -24,6 +26,8 @@ class FakeClient {
       seriesCount?: number;
       fail?: (chunk: Chunk, points: number) => Error | undefined;
       never?: (call: number) => boolean;
+      /** Answer only once the caller opens the body gate, as the real client reads the body. */
+      gated?: boolean;
     } = {},
   ) {}
 
@@ -33,7 +37,9 @@ class FakeClient {
       chunk: { startMs: req.startMs, endMs: req.endMs },
       signal: o.signal,
       settled: false,
+      bodyOpened: false,
     };
+    void o.bodyGate?.then(() => (call.bodyOpened = true));
     this.calls.push(call);
     this.inFlight++;
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
@@ -43,24 +49,28 @@ class FakeClient {
         this.inFlight--;
         o.signal?.removeEventListener('abort', onAbort);
       };
+      let timer: NodeJS.Timeout | undefined;
       const onAbort = (): void => {
         clearTimeout(timer);
         done();
         reject(new PromfluxError('ABORTED', 'Operation aborted.'));
       };
       o.signal?.addEventListener('abort', onAbort, { once: true });
-      const timer = this.opts.never?.(index)
-        ? undefined
-        : setTimeout(
-            () => {
-              done();
-              const points = chunkPoints(call.chunk, req.stepMs);
-              const error = this.opts.fail?.(call.chunk, points);
-              if (error) reject(error);
-              else resolve(result(req, this.opts.seriesCount ?? 1));
-            },
-            this.opts.latency?.(index) ?? 0,
-          );
+      const answer = (): void => {
+        if (call.settled || this.opts.never?.(index)) return;
+        timer = setTimeout(
+          () => {
+            done();
+            const points = chunkPoints(call.chunk, req.stepMs);
+            const error = this.opts.fail?.(call.chunk, points);
+            if (error) reject(error);
+            else resolve(result(req, this.opts.seriesCount ?? 1));
+          },
+          this.opts.latency?.(index) ?? 0,
+        );
+      };
+      if (this.opts.gated && o.bodyGate) void o.bodyGate.then(answer);
+      else answer();
     });
   };
 }
@@ -133,6 +143,27 @@ describe('extractRange', () => {
       ),
       { numRuns: 60 },
     );
+  });
+
+  it("sends requests ahead but opens only the head chunk's body", async () => {
+    const client = new FakeClient({ gated: true });
+    const req = { name: 'q', expr: 'up', startMs: 0, endMs: 29 * 15_000, stepMs: 15_000 };
+    let consumed = 0;
+    for await (const x of extractRange(client, req, {
+      concurrency: 3,
+      maxPointsPerSeries: 5,
+      maxSamplesPerRequest: 1e6,
+    })) {
+      expect(x.chunk.startMs).toBe(consumed * 5 * 15_000);
+      await tick(10);
+      const sent = client.calls.length;
+      // The `concurrency` chunks behind this one are requested (evaluated meanwhile)...
+      expect(sent).toBe(Math.min(6, consumed + 1 + 3));
+      // ...but no body is read beyond the one the consumer holds.
+      expect(client.calls.filter((c) => c.bodyOpened)).toHaveLength(consumed + 1);
+      consumed++;
+    }
+    expect(consumed).toBe(6);
   });
 
   it('stops fetching when the consumer stops pulling', async () => {

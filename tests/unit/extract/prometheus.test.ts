@@ -4,6 +4,7 @@ import { PromfluxError, QueryError } from '../../../src/core/errors.js';
 import type { HttpEndpointOptions } from '../../../src/core/http.js';
 import type { Logger } from '../../../src/core/logger.js';
 import type { RetryPolicy } from '../../../src/core/retry.js';
+import { extractRange } from '../../../src/extract/extract-range.js';
 import { DecodeError } from '../../../src/extract/matrix-decoder.js';
 import {
   formatPromSeconds,
@@ -392,6 +393,96 @@ describe('PrometheusClient.queryRange', () => {
     const err = await failure(client.queryRange(REQ));
     const text = `${err.message} ${JSON.stringify(err)} ${String(err.cause)}`;
     expect(text).not.toContain('SECRET');
+  });
+});
+
+describe('PrometheusClient.queryRange with a body gate', () => {
+  /** A gate and the function that opens it. */
+  function gate(): { bodyGate: Promise<void>; open: () => void } {
+    let open!: () => void;
+    const bodyGate = new Promise<void>((resolve) => (open = resolve));
+    return { bodyGate, open };
+  }
+
+  it('leaves the body in the socket until the gate opens, then decodes all of it', async () => {
+    // Larger than loopback's socket buffers: the server can finish writing only if it is read.
+    const values: [number, string][] = Array.from({ length: 600_000 }, (_, i) => [
+      1714521600 + i * 15,
+      String(i % 977),
+    ]);
+    const big = matrixBody([{ metric: { __name__: 'up' }, values }]);
+    let finished = false;
+    const { client } = await setup((_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.end(big, () => (finished = true));
+    });
+    const { bodyGate, open } = gate();
+    const result = client.queryRange(REQ, { bodyGate });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(finished).toBe(false);
+    open();
+    expect((await result).samples).toBe(600_000);
+    expect(finished).toBe(true);
+  });
+
+  it('does not count the wait against the timeout, nor in the request duration', async () => {
+    const events: QueryRequestEvent[] = [];
+    const { server, client } = await setup((_req, res) => sendJson(res, 200, BODY), {
+      endpoint: { timeoutMs: 150 },
+      onRequest: (e) => events.push(e),
+    });
+    const { bodyGate, open } = gate();
+    setTimeout(open, 400);
+    const result = await client.queryRange(REQ, { bodyGate });
+    expect(result.samples).toBe(3);
+    expect(server.requests).toHaveLength(1);
+    expect(events).toHaveLength(1);
+    expect(events[0]!.durationMs).toBeLessThan(150);
+  });
+
+  it('keeps a deadline running while the body waits', async () => {
+    const { client } = await setup((_req, res) => sendJson(res, 200, BODY));
+    const { bodyGate } = gate();
+    const err = await failure(client.queryRange(REQ, { bodyGate, deadlineMs: Date.now() + 150 }));
+    expect((err as PromfluxError).code).toBe('DEADLINE_EXCEEDED');
+  });
+
+  it("retries the head chunk while more requests than a socket pool's worth wait their turn", async () => {
+    // Bodies larger than a socket's read-ahead: a waiting one keeps its socket busy.
+    const values: [number, string][] = Array.from({ length: 12_000 }, (_, i) => [
+      1714521600 + i * 15,
+      '1',
+    ]);
+    const big = matrixBody([{ metric: { __name__: 'up' }, values }]);
+    let failedOnce = false;
+    const { server, client } = await setup((req, res) => {
+      if (req.form.get('start') === formatPromSeconds(REQ.startMs) && !failedOnce) {
+        failedOnce = true;
+        res.destroy();
+        return;
+      }
+      sendJson(res, 200, big);
+    });
+    const chunks: number[] = [];
+    for await (const { chunk } of extractRange(
+      client,
+      { ...REQ, endMs: REQ.startMs + 39 * REQ.stepMs },
+      { concurrency: 32, maxPointsPerSeries: 1, maxSamplesPerRequest: 1e6 },
+    )) {
+      chunks.push(chunk.startMs);
+    }
+    expect(chunks).toHaveLength(40);
+    expect(server.requests).toHaveLength(41);
+  });
+
+  it('stops on abort while the body waits', async () => {
+    const { server, client } = await setup((_req, res) => sendJson(res, 200, BODY));
+    const controller = new AbortController();
+    const { bodyGate } = gate();
+    setTimeout(() => controller.abort(), 100);
+    const err = await failure(client.queryRange(REQ, { bodyGate, signal: controller.signal }));
+    expect((err as PromfluxError).code).toBe('ABORTED');
+    expect(server.requests).toHaveLength(1);
   });
 });
 
