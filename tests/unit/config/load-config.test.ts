@@ -52,7 +52,7 @@ function expectedDefaults(baseDir: string): PromfluxConfig {
       },
       params: {},
       concurrency: 2,
-      maxSamplesPerRequest: 125_000,
+      maxSamplesPerRequest: 250_000,
       maxPointsPerSeries: 11_000,
       retry: {
         maxAttempts: 5,
