@@ -311,6 +311,56 @@ export function printReport(r: BenchResults, out: Writable): void {
     );
   }
 
+  if (r.cpu_budget) {
+    const b = r.cpu_budget;
+    w();
+    w(
+      `== CPU s per 1M points, run ${b.run}: ceiling next to end to end (medians). While the cores ` +
+        `are as busy in both, e2e ÷ ceiling ≈ ceiling CPU ÷ e2e CPU ==`,
+    );
+    w(
+      formatTable(
+        ['', 'sink', 'writer/promflux', 'Prometheus', 'total', 'cores busy', 'ratio'],
+        SINK_KINDS.flatMap((k) => {
+          const s = b.by_sink[k];
+          if (!s) return [];
+          return [
+            [
+              `${SINK_LABEL[k]}: ceiling`,
+              fixed(s.ceiling.sink),
+              fixed(s.ceiling.writer),
+              '',
+              fixed(s.ceiling.total),
+              fixed(s.ceiling.cores_busy),
+              '',
+            ],
+            [
+              `${SINK_LABEL[k]}: promflux e2e`,
+              fixed(s.e2e.sink),
+              fixed(s.e2e.promflux),
+              fixed(s.e2e.prometheus),
+              fixed(s.e2e.total),
+              fixed(s.e2e.cores_busy),
+              `${fixed(s.ratio_from_cpu)} from CPU, ${fixed(s.ratio_measured)} measured`,
+            ],
+          ];
+        }),
+      ),
+    );
+    for (const [kind, target] of [
+      ['influxdb-v1', 0.85],
+      ['victoria-metrics', 0.5],
+    ] as const) {
+      const s = b.by_sink[kind];
+      if (!s) continue;
+      const allowed = s.ceiling.total / target - s.e2e.sink;
+      w(
+        `  ${SINK_LABEL[kind]} at ${target} of its ceiling: promflux + Prometheus may use ` +
+          `${fixed(allowed)} CPU s per 1M points (now ${fixed(s.e2e.promflux + s.e2e.prometheus)})`,
+      );
+    }
+  }
+
   if (r.memory_flatness) {
     const f = r.memory_flatness;
     w();

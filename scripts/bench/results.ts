@@ -134,6 +134,31 @@ export interface BenchResults {
       >
     >;
   };
+  /**
+   * Where the CPU of the largest run went, per 1M points (medians over rounds): the ceiling run
+   * (sink + writer) next to end to end (sink + promflux + Prometheus). While the machine's cores
+   * are equally busy in both, e2e ÷ ceiling ≈ ceiling CPU ÷ e2e CPU per point.
+   */
+  cpu_budget?: {
+    run: string;
+    by_sink: Partial<
+      Record<
+        SinkKind,
+        {
+          ceiling: { sink: number; writer: number; total: number; cores_busy: number };
+          e2e: {
+            sink: number;
+            promflux: number;
+            prometheus: number;
+            total: number;
+            cores_busy: number;
+          };
+          ratio_from_cpu: number;
+          ratio_measured: number;
+        }
+      >
+    >;
+  };
   memory_flatness?: {
     small_label: string;
     large_label: string;

@@ -24,6 +24,7 @@ import {
   type BenchRange,
   type FixtureShape,
 } from './fixture.js';
+import { cpuBudget, ioFloor, median } from './cpu-split.js';
 import { CpuMeter, findPid } from './proc-cpu.js';
 import { summariseProfiles } from './profile.js';
 import { runPromflux, runStartupBaseline, type PromfluxRun } from './promflux-run.js';
@@ -175,12 +176,6 @@ function processFigures(run: PromfluxRun, samples: number): PromfluxProcess {
     peak_array_buffers_mb: u.peak_array_buffers_mb,
     chunks: run.summary.chunks,
   };
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
 function expectCount(what: string, got: number, expected: number): void {
@@ -343,29 +338,6 @@ async function measureRun(
   };
 }
 
-function ioFloor(run: RunResult): NonNullable<BenchResults['io_floor']> {
-  const millions = run.range.samples / 1e6;
-  const fetch = run.source.cpu_seconds / millions;
-  const floor: NonNullable<BenchResults['io_floor']> = {
-    run: run.label,
-    fetch_cpu_seconds_per_million_samples: fetch,
-    by_sink: {},
-  };
-  for (const kind of SINK_KINDS) {
-    const s = run.sinks[kind];
-    if (!s) continue;
-    const post = median(s.ceiling.map((c) => c.cpu_seconds)) / millions;
-    floor.by_sink[kind] = {
-      post_cpu_seconds_per_million_samples: post,
-      floor_cpu_seconds_per_million_samples: fetch + post,
-      promflux_cpu_seconds_per_million_samples: median(
-        s.e2e.map((e) => e.process.cpu_seconds_per_million_samples),
-      ),
-    };
-  }
-  return floor;
-}
-
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -456,6 +428,7 @@ async function main(): Promise<void> {
   }
 
   results.io_floor = ioFloor(lastRun);
+  results.cpu_budget = cpuBudget(lastRun);
 
   const marginal = (small: PromfluxProcess, large: PromfluxProcess): number =>
     (large.cpu_seconds_process - small.cpu_seconds_process) /
