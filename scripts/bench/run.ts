@@ -4,8 +4,9 @@
  * Generates the fixture, backfills a real Prometheus, and for each run size measures, side by
  * side in one process: the Prometheus source rate, `promflux --dry-run`, and for InfluxDB 1.x and
  * VictoriaMetrics the sink ceiling (pre-rendered lines, minimal writer) and `promflux backfill`
- * end to end, verifying the point count in every sink. Then the decoder against JSON.parse, and
- * memory flatness across the two run sizes. Prints a table and writes bench-results.json.
+ * end to end, verifying the point count in every sink. Then the decoder against JSON.parse,
+ * memory flatness across the two run sizes, and where the CPU went (cpu-split.ts). Prints a table
+ * and writes bench-results.json.
  * Everything runs on loopback; every server is stopped at the end, on failure and on SIGINT.
  */
 import { execFileSync, type ChildProcess } from 'node:child_process';
