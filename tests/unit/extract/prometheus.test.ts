@@ -475,6 +475,21 @@ describe('PrometheusClient.queryRange with a body gate', () => {
     expect(server.requests).toHaveLength(41);
   });
 
+  it('retries a body cut by the server while it waited its turn', async () => {
+    const { server, client } = await setup((_req, res, i) => {
+      if (i === 0) {
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        res.write(BODY.slice(0, 40), () => res.destroy());
+      } else sendJson(res, 200, BODY);
+    });
+    const { bodyGate, open } = gate();
+    const result = client.queryRange(REQ, { bodyGate });
+    await new Promise((r) => setTimeout(r, 200));
+    open();
+    expect((await result).samples).toBe(3);
+    expect(server.requests).toHaveLength(2);
+  });
+
   it('stops on abort while the body waits', async () => {
     const { server, client } = await setup((_req, res) => sendJson(res, 200, BODY));
     const controller = new AbortController();
