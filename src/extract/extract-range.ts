@@ -4,7 +4,7 @@ import type { PrometheusClient, QueryRangeOptions } from './prometheus.js';
 import type { Chunk, MatrixResult, RangeRequest } from './types.js';
 
 export interface ExtractRangeOptions {
-  /** Requests in flight (and results buffered) at most. */
+  /** Requests in flight at most (their bodies are read one at a time, in range order). */
   concurrency: number;
   maxPointsPerSeries: number;
   maxSamplesPerRequest: number;
