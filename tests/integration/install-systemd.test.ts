@@ -4,7 +4,7 @@
  * system user. The script runs from a snapshot of this checkout (its built files, the script, a
  * link to node_modules), so a rebuild of dist/ while the suite runs cannot change what it installs.
  */
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
   chmodSync,
@@ -22,6 +22,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runChild, type ChildRun } from '../support/child-process.js';
 
 const REPO_ROOT = resolve(import.meta.dirname, '../..');
 const IS_ROOT = process.getuid?.() === 0;
@@ -32,24 +33,9 @@ const PACKAGE = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')
 const EXAMPLE = readFileSync(join(REPO_ROOT, 'config/promflux.example.yaml'), 'utf8');
 const REPO_UNIT = readFileSync(join(REPO_ROOT, 'systemd/promflux.service'), 'utf8');
 
-interface Run {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function runScript(src: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
-  return new Promise((done, fail) => {
-    const child = spawn('bash', [join(src, 'scripts/install-systemd.sh'), ...args], {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', fail);
-    child.on('close', (status) => done({ status, stdout, stderr }));
+function runScript(src: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<ChildRun> {
+  return runChild('bash', [join(src, 'scripts/install-systemd.sh'), ...args], {
+    env: { ...process.env, ...env },
   });
 }
 

@@ -3,31 +3,18 @@
  * `promflux --once` → real InfluxDB 1.x, then it prints what landed. Run here as the operator would
  * (the wrapper's package installs and build are what this suite's own setup does).
  */
-import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { runChild } from '../support/child-process.js';
 
 const REPO_ROOT = resolve(import.meta.dirname, '../..');
 
-function runQuickstart(): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/quickstart.ts'], {
-      cwd: REPO_ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-    child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-    child.once('error', fail);
-    child.once('close', (code) => done({ code, stdout, stderr }));
-  });
-}
-
 describe('quick start', () => {
   it('moves the demo app metrics through Prometheus and promflux --once into InfluxDB', async () => {
-    const run = await runQuickstart();
-    expect(run.code, run.stderr).toBe(0);
+    const run = await runChild(process.execPath, ['--import', 'tsx', 'scripts/quickstart.ts'], {
+      cwd: REPO_ROOT,
+    });
+    expect(run.status, run.stderr).toBe(0);
     expect(run.stdout).toContain('promflux exited with code 0');
     const landed = /Done: (\d+) points written/.exec(run.stdout);
     expect(landed).not.toBeNull();

@@ -85,6 +85,14 @@ async function setup(handler: Handler, opts: SetupOptions = {}) {
   return { server, client };
 }
 
+/** The first answer breaks off in the middle of the body; later ones are whole. */
+const cutFirstBodyMidway: Handler = (_req, res, i) => {
+  if (i === 0) {
+    res.writeHead(200, { 'Content-Type': 'application/json' });
+    res.write(BODY.slice(0, 40), () => res.destroy());
+  } else sendJson(res, 200, BODY);
+};
+
 async function failure(p: Promise<unknown>): Promise<Error> {
   try {
     await p;
@@ -300,12 +308,7 @@ describe('PrometheusClient.queryRange', () => {
   });
 
   it('retries a connection reset in the middle of the body', async () => {
-    const { server, client } = await setup((_req, res, i) => {
-      if (i === 0) {
-        res.writeHead(200, { 'Content-Type': 'application/json' });
-        res.write(BODY.slice(0, 40), () => res.destroy());
-      } else sendJson(res, 200, BODY);
-    });
+    const { server, client } = await setup(cutFirstBodyMidway);
     expect((await client.queryRange(REQ)).samples).toBe(3);
     expect(server.requests).toHaveLength(2);
   });
@@ -476,12 +479,7 @@ describe('PrometheusClient.queryRange with a body gate', () => {
   });
 
   it('retries a body cut by the server while it waited its turn', async () => {
-    const { server, client } = await setup((_req, res, i) => {
-      if (i === 0) {
-        res.writeHead(200, { 'Content-Type': 'application/json' });
-        res.write(BODY.slice(0, 40), () => res.destroy());
-      } else sendJson(res, 200, BODY);
-    });
+    const { server, client } = await setup(cutFirstBodyMidway);
     const { bodyGate, open } = gate();
     const result = client.queryRange(REQ, { bodyGate });
     await new Promise((r) => setTimeout(r, 200));
