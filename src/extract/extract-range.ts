@@ -49,9 +49,10 @@ export function isTooManySamples(err: unknown): boolean {
  *
  * Chunks are sized for the samples budget from the series count of the latest non-empty
  * response. A chunk Prometheus refuses with "too many samples" is split in halves (down to one
- * point, then the error propagates), and later chunks are no larger than those halves. Backpressure: nothing is
- * fetched beyond `concurrency` unconsumed results. On any error, or when the consumer stops early,
- * requests in flight are aborted and awaited before the generator finishes.
+ * point, then the error propagates), and later chunks are no larger than those halves.
+ * Backpressure: nothing is fetched beyond `concurrency` unconsumed results. On any error, or when
+ * the consumer stops early, requests in flight are aborted and awaited before the generator
+ * finishes.
  */
 export async function* extractRange(
   client: Pick<PrometheusClient, 'queryRange'>,

@@ -192,7 +192,8 @@ const PENDING_STEP = 512;
  * in chunks split anywhere, then call {@link end}.
  *
  * Bytes are parsed in place; the body never becomes a string. Timestamps and values go straight
- * into Float64Arrays (shared slabs; a series is a window of them): no per-sample objects or strings.
+ * into Float64Arrays (shared slabs; a series is a window of them): no per-sample objects or
+ * strings.
  * Timestamps are parsed from their decimal digits into exact integer milliseconds (more than three
  * fractional digits round half away from zero); plain decimal values of up to 19 digits are
  * converted from their digits, correctly rounded ({@link decimalToDouble}); anything else (`NaN`,

@@ -6,10 +6,10 @@ export interface CleanLimits {
 }
 
 /**
- * Drops, in place (inside the block's window), samples line protocol cannot carry or that cannot be right: NaN, ±Inf, and
- * timestamps that are not finite non-negative integers or lie too far in the future. Compacts the
- * block's samples and returns its new length; counts every dropped sample by reason, including the
- * `null` values the decoder already skipped.
+ * Drops, in place (inside the block's window), samples line protocol cannot carry or that cannot
+ * be right: NaN, ±Inf, and timestamps that are not finite non-negative integers or lie too far in
+ * the future. Compacts the block's samples and returns its new length; counts every dropped sample
+ * by reason, including the `null` values the decoder already skipped.
  */
 export function dropInvalidSamples(
   block: SeriesBlock,

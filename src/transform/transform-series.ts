@@ -25,8 +25,9 @@ export class SeriesTransformer {
   private readonly deduper = new SeriesDeduper();
   /**
    * Encoded prefix per label set, for the whole run: every chunk of a range returns the same series
-   * (as new objects when they do not come from the decoder's cache), and mapping + encoding them again cost ~5 µs a series a chunk. Bounded by the
-   * number of series, like the de-duplicator's state.
+   * (as new objects when they do not come from the decoder's cache), and mapping + encoding them
+   * again cost ~5 µs a series a chunk. Bounded by the number of series, like the de-duplicator's
+   * state.
    */
   private readonly encoded = new Map<string, EncodedSeries>();
   /** The same, keyed by the label object: the decoder interns label sets across chunks. */
