@@ -61,6 +61,17 @@ export function seriesBlock(
   };
 }
 
+/** Copies sample `from` over sample `to` in every column (stages compacting a block in place). */
+export function moveSample(columns: SampleColumns, from: number, to: number): void {
+  columns.timestampsMs[to] = columns.timestampsMs[from]!;
+  columns.values[to] = columns.values[from]!;
+  const text = columns.valueText;
+  if (text) {
+    text.start[to] = text.start[from]!;
+    text.length[to] = text.length[from]!;
+  }
+}
+
 /** A view of the block's timestamps (shares memory with its columns). */
 export function blockTimestamps(block: SeriesBlock): Float64Array {
   return block.columns.timestampsMs.subarray(block.offset, block.offset + block.length);

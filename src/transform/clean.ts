@@ -1,4 +1,4 @@
-import type { DropCounts, SeriesBlock } from '../core/series.js';
+import { moveSample, type DropCounts, type SeriesBlock } from '../core/series.js';
 
 export interface CleanLimits {
   /** Samples stamped after this (now + max_future_skew) are dropped as `future_timestamp`. */
@@ -16,9 +16,7 @@ export function dropInvalidSamples(
   limits: CleanLimits,
   drops: DropCounts,
 ): number {
-  const { timestampsMs: ts, values, valueText } = block.columns;
-  const textStart = valueText?.start;
-  const textLength = valueText?.length;
+  const { timestampsMs: ts, values } = block.columns;
   const maxTs = limits.maxTimestampMs;
   drops.null += block.nullValues;
   block.nullValues = 0;
@@ -37,14 +35,7 @@ export function dropInvalidSamples(
     } else if (t > maxTs) {
       drops.future_timestamp++;
     } else {
-      if (out !== i) {
-        ts[out] = t;
-        values[out] = v;
-        if (textStart && textLength) {
-          textStart[out] = textStart[i]!;
-          textLength[out] = textLength[i]!;
-        }
-      }
+      if (out !== i) moveSample(block.columns, i, out);
       out++;
     }
   }

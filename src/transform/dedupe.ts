@@ -1,4 +1,4 @@
-import type { DropCounts, SeriesBlock } from '../core/series.js';
+import { moveSample, type DropCounts, type SeriesBlock } from '../core/series.js';
 
 /**
  * What the de-duplicator knows of one series. Obtained once per series with
@@ -82,9 +82,7 @@ export class SeriesDeduper {
     }
     const before = state.newestBeforeChunk;
     const seen = state.emitted ? timestampsEmitted(state) : undefined;
-    const { timestampsMs: ts, values, valueText } = block.columns;
-    const textStart = valueText?.start;
-    const textLength = valueText?.length;
+    const ts = block.columns.timestampsMs;
     const first = block.offset;
     const end = first + block.length;
     let out = first;
@@ -96,14 +94,7 @@ export class SeriesDeduper {
         drops.duplicate++;
         continue;
       }
-      if (out !== i) {
-        ts[out] = t;
-        values[out] = values[i]!;
-        if (textStart && textLength) {
-          textStart[out] = textStart[i]!;
-          textLength[out] = textLength[i]!;
-        }
-      }
+      if (out !== i) moveSample(block.columns, i, out);
       seen?.add(t);
       previous = t;
       if (t > newest) newest = t;
