@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import pino, { type Logger } from 'pino';
 
 export type { Logger };
@@ -24,7 +25,7 @@ export const REDACT_PATHS = [
 
 export interface LoggerOptions {
   level: LogLevel;
-  /** Human-readable output; default: only when stdout is a TTY. */
+  /** Human-readable output when pino-pretty is installed; default: only when stderr is a TTY. */
   pretty?: boolean;
   /** Where JSON lines go (default stderr, keeping stdout for data and summaries); tests pass a stream. */
   destination?: pino.DestinationStream;
@@ -40,7 +41,7 @@ export function createLogger(opts: LoggerOptions): Logger {
   };
   if (opts.destination) return pino(base, opts.destination);
   const pretty = opts.pretty ?? process.stderr.isTTY === true;
-  if (pretty) {
+  if (pretty && prettyInstalled()) {
     return pino({
       ...base,
       transport: { target: 'pino-pretty', options: { colorize: true, destination: 2 } },
@@ -48,6 +49,21 @@ export function createLogger(opts: LoggerOptions): Logger {
   }
   // Synchronous: log lines are few (per query, per failure), and none may be lost at exit.
   return pino(base, pino.destination({ dest: 2, sync: true }));
+}
+
+/**
+ * pino-pretty is a devDependency: a checkout has it, an installed tree (`npm ci --omit=dev`, the
+ * image, the systemd install) does not, and there the logs stay JSON lines instead of pino failing
+ * with "unable to determine transport target". Resolved from here, as pino resolves the target
+ * from the module that creates the logger.
+ */
+function prettyInstalled(): boolean {
+  try {
+    createRequire(import.meta.url).resolve('pino-pretty');
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Maps the config's level names (`INFO`, `warning`) to pino's. */
