@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs the real servers used by integration tests, the quick start and the benchmark:
 # Debian packages prometheus (+ promtool), influxdb (1.x influxd) and victoria-metrics; with
-# --browser also chromium, the headless browser the status page test drives through playwright-core
-# (the test suite needs it, the quick start and the benchmark do not).
+# --browser also chromium, the headless browser the status page test drives through playwright-core;
+# with --test everything the test suite needs: chromium and systemd (systemd-analyze verifies the
+# unit files). The quick start and the benchmark need neither.
 # Idempotent: does nothing when all binaries are present. Our harness starts its own instances on
 # loopback with free ports, so any packaged service the install started is stopped again.
 set -euo pipefail
@@ -11,8 +12,9 @@ BINARIES=(/usr/bin/prometheus /usr/bin/promtool /usr/bin/influxd /usr/bin/victor
 PACKAGES=(prometheus influxdb victoria-metrics)
 case "${1:-}" in
   --browser) BINARIES+=(/usr/bin/chromium); PACKAGES+=(chromium) ;;
+  --test) BINARIES+=(/usr/bin/chromium /usr/bin/systemd-analyze); PACKAGES+=(chromium systemd) ;;
   "") ;;
-  *) echo "usage: $0 [--browser]" >&2; exit 2 ;;
+  *) echo "usage: $0 [--browser | --test]" >&2; exit 2 ;;
 esac
 # service name : user the packaged service runs as : binary
 SERVICES=("prometheus:prometheus:prometheus" "influxdb:influxdb:influxd" "victoria-metrics:_victoria-metrics:victoria-metrics")
