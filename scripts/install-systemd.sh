@@ -3,7 +3,7 @@
 #
 #   1. Checks Node >= the package.json engines minimum (the `node` on PATH; ExecStart uses that path)
 #      and that the checkout is built (dist/). It does not build: as root that would leave root-owned
-#      files in the checkout and needs the dev dependencies. Run `npm install && npm run build` first.
+#      files in the checkout and needs the dev dependencies. Run `npm ci && npm run build` first.
 #   2. Installs the app into the prefix (default /opt/promflux): what `npm pack` ships (bin, dist,
 #      config, systemd, README.md, package.json) plus the production dependencies copied from the
 #      checkout's node_modules (package-lock.json's non-dev entries), so no network is needed. The prefix is
@@ -183,9 +183,9 @@ case $NODE in
 esac
 
 for f in dist/cli/main.js bin/promflux.js systemd/promflux.service config/promflux.example.yaml; do
-  [ -f "$SRC/$f" ] || die 1 "$SRC/$f is missing: build the checkout first (npm install && npm run build)"
+  [ -f "$SRC/$f" ] || die 1 "$SRC/$f is missing: build the checkout first (npm ci && npm run build)"
 done
-[ -d "$SRC/node_modules" ] || die 1 "$SRC/node_modules is missing: run npm install && npm run build first"
+[ -d "$SRC/node_modules" ] || die 1 "$SRC/node_modules is missing: run npm ci && npm run build first"
 newer=$(find "$SRC/src" -name '*.ts' -newer "$SRC/dist/cli/main.js" -print -quit 2>/dev/null || true)
 [ -z "$newer" ] || warn "dist/ is older than ${newer#"$SRC/"}: run npm run build to install the current code"
 version=$(sed -n 's/^[[:space:]]*"version"[[:space:]]*:[[:space:]]*"\([^"]*\)".*/\1/p' "$SRC/package.json" | head -n1)
@@ -232,7 +232,7 @@ else
     # Optional packages for other platforms are in the lock file but not installed.
     if [ ! -d "$SRC/node_modules/$rel" ]; then
       [ "$need" = optional ] && continue
-      die 1 "$SRC/node_modules/$rel is missing; run npm install"
+      die 1 "$SRC/node_modules/$rel is missing; run npm ci"
     fi
     mkdir -p "$app/node_modules/$(dirname "$rel")"
     cp -R "$SRC/node_modules/$rel" "$app/node_modules/$rel"

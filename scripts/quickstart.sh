@@ -24,9 +24,9 @@ bash scripts/install-deps.sh
 # npm writes node_modules/.package-lock.json on every install: older than package-lock.json means
 # the lock file changed since.
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  # npm install, not npm ci: see scripts/test.sh.
-  say "installing npm dependencies (npm install)"
-  npm install --no-audit --no-fund
+  # npm ci: exactly package-lock.json's versions, and the lock file is never rewritten.
+  say "installing npm dependencies (npm ci)"
+  npm ci --no-audit --no-fund
 else
   say "npm dependencies up to date"
 fi
