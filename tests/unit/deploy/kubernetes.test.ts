@@ -334,13 +334,12 @@ describe('deploy/kubernetes/sidecar.yaml: promflux next to Prometheus', () => {
     ]!;
     expect(promConfig).toContain(`'localhost:${PORT}'`);
     const promtool = findBinary('promtool');
-    if (promtool) {
-      const file = join(scratch, 'prometheus.yml');
-      await writeFile(file, promConfig);
-      expect(execFileSync(promtool, ['check', 'config', file], { encoding: 'utf8' })).toMatch(
-        /SUCCESS/,
-      );
-    }
+    expect(promtool, 'promtool (Debian prometheus) must be installed').toBeDefined();
+    const file = join(scratch, 'prometheus.yml');
+    await writeFile(file, promConfig);
+    expect(execFileSync(promtool!, ['check', 'config', file], { encoding: 'utf8' })).toMatch(
+      /SUCCESS/,
+    );
   });
 });
 

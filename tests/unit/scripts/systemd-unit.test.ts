@@ -1,7 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { findBinary } from '../../../scripts/lib/servers.js';
+import { SYSTEMD_ANALYZE_MISSING } from '../../support/systemd-analyze.js';
 
 const UNIT = resolve(import.meta.dirname, '../../../systemd/promflux.service');
 
@@ -24,10 +26,10 @@ describe('systemd/promflux.service', () => {
     expect(Number.parseInt(directive('TimeoutStopSec')[0]!, 10)).toBeGreaterThan(30);
   });
 
-  const analyze = ['/usr/bin/systemd-analyze', '/bin/systemd-analyze'].find((p) => existsSync(p));
-  it(`passes systemd-analyze verify (${analyze ?? 'not installed: directives checked above'})`, () => {
-    if (!analyze) return;
-    const run = spawnSync(analyze, ['verify', '--man=no', join(UNIT)], { encoding: 'utf8' });
+  it('passes systemd-analyze verify', () => {
+    const analyze = findBinary('systemd-analyze');
+    expect(analyze, SYSTEMD_ANALYZE_MISSING).toBeDefined();
+    const run = spawnSync(analyze!, ['verify', '--man=no', UNIT], { encoding: 'utf8' });
     expect(run.stderr.trim()).toBe(''); // warnings such as unknown keys go here
     expect(run.status).toBe(0);
   });
