@@ -140,9 +140,6 @@ would() {
 
 [ "$DRY_RUN" -eq 1 ] && say "dry run: nothing will be changed"
 [ -n "$ROOT" ] && say "installing into the alternate root $ROOT"
-if [ "$DRY_RUN" -eq 0 ] && [ "$(id -u)" -ne 0 ]; then
-  die 1 "must run as root (to create the user, chown files and install the unit); try --dry-run"
-fi
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/install-systemd.XXXXXX")
 STAGE=""
@@ -189,6 +186,10 @@ done
 newer=$(find "$SRC/src" -name '*.ts' -newer "$SRC/dist/cli/main.js" -print -quit 2>/dev/null || true)
 [ -z "$newer" ] || warn "dist/ is older than ${newer#"$SRC/"}: run npm run build to install the current code"
 version=$(sed -n 's/^[[:space:]]*"version"[[:space:]]*:[[:space:]]*"\([^"]*\)".*/\1/p' "$SRC/package.json" | head -n1)
+# After the checks above, which need no root: a user without it learns about them first.
+if [ "$DRY_RUN" -eq 0 ] && [ "$(id -u)" -ne 0 ]; then
+  die 1 "must run as root (to create the user, chown files and install the unit); try --dry-run"
+fi
 
 # --- 2. The app ----------------------------------------------------------------------------------
 # Path list with modes: diff -r compares content only.
