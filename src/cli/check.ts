@@ -1,7 +1,7 @@
 import type { Writable } from 'node:stream';
 import type { PromfluxConfig } from '../config/types.js';
 import { describeError } from '../core/errors.js';
-import { redactUrl } from '../core/http.js';
+import { redactUrl } from '../core/redact.js';
 import type { Logger } from '../core/logger.js';
 import { createSink } from '../load/create-sink.js';
 import { DeadLetterFile } from '../load/dead-letter.js';

@@ -15,7 +15,7 @@ import {
 } from '../pipeline/pipeline.js';
 import type { TimeRange } from '../pipeline/run-query.js';
 import { join } from 'node:path';
-import { redactUrl } from '../core/http.js';
+import { redactedStream, redactUrl, type Redactor } from '../core/redact.js';
 import { runDaemon } from '../daemon/daemon.js';
 import { queryFingerprint, WatermarkStore } from '../state/watermark-store.js';
 import { runChecks } from './check.js';
@@ -30,6 +30,8 @@ export interface CliIo {
   stderr: Writable;
   env: NodeJS.ProcessEnv;
   now: () => number;
+  /** Set once a configuration is loaded: removes its secrets from what the CLI prints. */
+  redactor?: Redactor;
 }
 
 interface CommonOptions {
@@ -160,9 +162,9 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
     )
     .option('-c, --config <file>', 'config file')
     .action(async (opts: { config?: string }) => {
-      const { config } = await loadConfig(io, opts.config);
-      const logger = createLogger({ level: 'warn' });
-      const ok = await runChecks(config, logger, io.stdout);
+      const { config, redactor } = await loadConfig(io, opts.config);
+      const logger = createLogger({ level: 'warn', redactor });
+      const ok = await runChecks(config, logger, redactedStream(io.stdout, redactor));
       setExit(ok ? EXIT.OK : EXIT.FAILURE);
     });
 
@@ -176,11 +178,12 @@ function collect(value: string, previous: string[]): string[] {
 async function loadConfig(
   io: CliIo,
   cliPath: string | undefined,
-): Promise<{ config: PromfluxConfig; path: string; warnings: string[] }> {
+): Promise<{ config: PromfluxConfig; path: string; warnings: string[]; redactor: Redactor }> {
   const path = resolveConfigPath(cliPath, io.env);
   const loaded = await loadConfigFile(path, io.env, {
     fileOptional: !configPathNamed(cliPath, io.env),
   });
+  io.redactor = loaded.redactor;
   return { ...loaded, path: loaded.source };
 }
 
@@ -345,9 +348,9 @@ async function runPipeline(
   opts: CommonOptions,
   plan: (config: PromfluxConfig) => Promise<RunPlan> | RunPlan,
 ): Promise<number> {
-  const { config, warnings } = await loadConfig(io, opts.config);
+  const { config, warnings, redactor } = await loadConfig(io, opts.config);
   const { queries, rangeFor, onAck, finish, progress } = await plan(config);
-  const logger = runLogger(config, warnings);
+  const logger = runLogger(config, warnings, redactor);
   const dryRun: DryRun = opts.dryRun ? (opts.summary ? 'summary' : 'print') : 'off';
   // With line protocol on stdout, summaries go to stderr so the output stays pipeable.
   const report = dryRun === 'print' ? io.stderr : io.stdout;
@@ -362,7 +365,7 @@ async function runPipeline(
   };
   const offStop = onStopSignals(onSignal);
   try {
-    const pipeline = await openPipeline(config, logger, { dryRun, stdout: io.stdout });
+    const pipeline = await openPipeline(config, logger, { dryRun, stdout: io.stdout, redactor });
     const reporter =
       progress &&
       startProgressReporter({
@@ -381,7 +384,8 @@ async function runPipeline(
           progress?.tracker.finish(r.query);
           reporter?.clear();
           report.write(
-            (opts.json ? JSON.stringify(summaryRecord(r)) : formatQuerySummary(r)) + '\n',
+            redactor.redact(opts.json ? JSON.stringify(summaryRecord(r)) : formatQuerySummary(r)) +
+              '\n',
           );
         },
       });
@@ -396,7 +400,7 @@ async function runPipeline(
     if (err instanceof PromfluxError && (err.code === 'CONFIG_INVALID' || err.code === 'USAGE'))
       throw err;
     logger.error({ err: describeError(err) }, 'Run failed.');
-    io.stderr.write(`promflux: ${describeError(err)}\n`);
+    io.stderr.write(`promflux: ${redactor.redact(describeError(err))}\n`);
     return EXIT.FAILURE;
   } finally {
     offStop();
@@ -406,8 +410,8 @@ async function runPipeline(
 async function runDaemonCommand(io: CliIo, opts: CommonOptions): Promise<number> {
   if (opts.dryRun)
     throw new UsageError('`promflux run` writes; use --dry-run with --once or backfill.');
-  const { config, warnings } = await loadConfig(io, opts.config);
-  const logger = runLogger(config, warnings);
+  const { config, warnings, redactor } = await loadConfig(io, opts.config);
+  const logger = runLogger(config, warnings, redactor);
   const stop = new AbortController();
   const kill = new AbortController();
   let pendingReload: PromfluxConfig | undefined;
@@ -438,6 +442,7 @@ async function runDaemonCommand(io: CliIo, opts: CommonOptions): Promise<number>
     await runDaemon({
       config,
       logger,
+      redactor,
       stop: stop.signal,
       kill: kill.signal,
       takeReload: () => {
@@ -446,13 +451,15 @@ async function runDaemonCommand(io: CliIo, opts: CommonOptions): Promise<number>
         return next;
       },
       onResult: (r) =>
-        opts.json ? io.stdout.write(JSON.stringify(summaryRecord(r)) + '\n') : undefined,
+        opts.json
+          ? io.stdout.write(redactor.redact(JSON.stringify(summaryRecord(r))) + '\n')
+          : undefined,
     });
     logger.info('Stopped.');
     return EXIT.OK;
   } catch (err) {
     logger.error({ err: describeError(err) }, 'The daemon stopped on an error.');
-    io.stderr.write(`promflux: ${describeError(err)}\n`);
+    io.stderr.write(`promflux: ${redactor.redact(describeError(err))}\n`);
     return EXIT.FAILURE;
   } finally {
     offStop();
@@ -461,8 +468,12 @@ async function runDaemonCommand(io: CliIo, opts: CommonOptions): Promise<number>
 }
 
 /** The logger of a run, after logging the config's warnings. */
-function runLogger(config: PromfluxConfig, warnings: readonly string[]): Logger {
-  const logger = createLogger({ level: config.pipeline.logLevel });
+function runLogger(
+  config: PromfluxConfig,
+  warnings: readonly string[],
+  redactor: Redactor,
+): Logger {
+  const logger = createLogger({ level: config.pipeline.logLevel, redactor });
   for (const w of [...warnings, ...whitelistWarnings(config)]) logger.warn(w);
   return logger;
 }
@@ -486,6 +497,7 @@ function reportFatal(io: CliIo, err: unknown): number {
     io.stderr.write(`promflux: ${err.message}\n`);
     return EXIT.USAGE;
   }
-  io.stderr.write(`promflux: ${describeError(err)}\n`);
+  const text = describeError(err);
+  io.stderr.write(`promflux: ${io.redactor ? io.redactor.redact(text) : text}\n`);
   return EXIT.FAILURE;
 }

@@ -14,6 +14,7 @@ import { dirname, join, resolve } from 'node:path';
 import { load as parseYaml, YAMLException } from 'js-yaml';
 import { ConfigError, type ConfigIssue } from '../core/errors.js';
 import type { HttpEndpointOptions, TlsOptions } from '../core/http.js';
+import { Redactor } from '../core/redact.js';
 import type { RetryPolicy } from '../core/retry.js';
 import { defaultQueries } from './default-queries.js';
 import {
@@ -30,7 +31,13 @@ import {
   validateDocument,
   type ConfigDocument,
 } from './schema.js';
-import { describeFsError, resolveSecrets, TLS_FILE_KEYS, unreadableFileIssues } from './secrets.js';
+import {
+  describeFsError,
+  documentCredentials,
+  resolveSecrets,
+  TLS_FILE_KEYS,
+  unreadableFileIssues,
+} from './secrets.js';
 import type { LabelRules, PromfluxConfig, QueryConfig } from './types.js';
 
 /** The default config file, relative to the working directory. */
@@ -47,10 +54,10 @@ export interface LoadedConfig {
    */
   warnings: string[];
   /**
-   * Replaces every secret of this configuration (tokens, passwords, header values, URL
-   * passwords) found in `text` with `[REDACTED]`: for error text that may echo a request.
+   * Removes every secret of this configuration (tokens, passwords, header values, URL
+   * passwords), in every form promflux sends it, from text that leaves the process.
    */
-  redact: (text: string) => string;
+  redactor: Redactor;
 }
 
 export interface ParseConfigOptions {
@@ -166,7 +173,8 @@ async function validate(
     unreadableFileIssues(doc, opts.baseDir, TLS_FILE_KEYS),
   ]);
 
-  const redact = createRedactor([...secrets.values.values(), ...exposedSecrets(doc)]);
+  const redactor = Redactor.of(documentCredentials(doc, secrets.values));
+  const redact = (text: string): string => redactor.redact(text);
   const keyIssues = bySection(
     firstPerPath([
       ...schema.unknownKeys,
@@ -187,7 +195,7 @@ async function validate(
     config: toPromfluxConfig(schema.data, secrets.values, opts.baseDir),
     source: opts.source ?? 'config',
     warnings: [...cross.warnings, ...secrets.warnings].map(redact),
-    redact,
+    redactor,
   };
 }
 
@@ -227,38 +235,6 @@ function bySection(issues: readonly ConfigIssue[]): ConfigIssue[] {
     return index === -1 ? SECTIONS.length : index;
   };
   return [...issues].sort((a, b) => rank(a) - rank(b));
-}
-
-/** Secrets outside the secret keys: header values (API keys) and passwords inside URLs. */
-function exposedSecrets(doc: unknown): string[] {
-  const out: string[] = [];
-  const get = (node: unknown, key: string): unknown =>
-    typeof node === 'object' && node !== null ? (node as Record<string, unknown>)[key] : undefined;
-  const influx = get(get(doc, 'load'), 'influxdb');
-  for (const headers of [get(get(doc, 'extract'), 'headers'), get(influx, 'headers')]) {
-    if (typeof headers !== 'object' || headers === null) continue;
-    for (const value of Object.values(headers)) if (typeof value === 'string') out.push(value);
-  }
-  for (const url of [get(get(doc, 'extract'), 'prometheus_url'), get(influx, 'url')]) {
-    if (typeof url !== 'string') continue;
-    try {
-      const password = decodeURIComponent(new URL(url).password);
-      if (password) out.push(password);
-    } catch {
-      // Not a URL: the schema reports it.
-    }
-  }
-  return out;
-}
-
-/** Secrets shorter than this are not searched for: they would garble ordinary words. */
-const MIN_REDACTED_LENGTH = 4;
-
-function createRedactor(secrets: readonly string[]): (text: string) => string {
-  const values = [...new Set(secrets)]
-    .filter((s) => s.length >= MIN_REDACTED_LENGTH)
-    .sort((a, b) => b.length - a.length);
-  return (text) => values.reduce((out, secret) => out.split(secret).join('[REDACTED]'), text);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@
 import { access, constants, readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { ConfigIssue } from '../core/errors.js';
+import type { Credentials } from '../core/redact.js';
 import { formatPath } from './schema.js';
 
 /** Keys holding a secret; each may instead be given as `<key>_file`. */
@@ -150,4 +151,73 @@ export async function unreadableFileIssues(
     }),
   );
   return issues.filter((i): i is ConfigIssue => i !== undefined);
+}
+
+/**
+ * Every secret of the (interpolated, overridden) document in the forms promflux sends it: the
+ * resolved secret keys, Basic auth pairs, custom header values (and the credential after a
+ * `Bearer`/`Token`/`Basic` scheme in one), and passwords in URLs.
+ */
+export function documentCredentials(
+  doc: unknown,
+  resolved: ReadonlyMap<string, string>,
+): Credentials {
+  const secrets = [...resolved.values()];
+  const basic: { username: string; password: string }[] = [];
+  const text = (path: readonly string[]): string | undefined => {
+    const value = lookup(doc, path);
+    return typeof value === 'string' ? value : undefined;
+  };
+  for (const prefix of [
+    ['extract', 'basic_auth'],
+    ['load', 'influxdb'],
+  ]) {
+    const username = text([...prefix, 'username']);
+    const password = resolved.get(formatPath([...prefix, 'password']));
+    if (username) basic.push({ username, password: password ?? '' });
+  }
+  for (const path of [
+    ['extract', 'headers'],
+    ['load', 'influxdb', 'headers'],
+  ]) {
+    const headers = lookup(doc, path);
+    if (typeof headers !== 'object' || headers === null) continue;
+    for (const value of Object.values(headers)) {
+      if (typeof value !== 'string') continue;
+      secrets.push(value);
+      const credential = /^(?:bearer|token|basic)\s+(\S.*)$/i.exec(value.trim())?.[1];
+      if (credential) secrets.push(credential);
+    }
+  }
+  for (const path of [
+    ['extract', 'prometheus_url'],
+    ['load', 'influxdb', 'url'],
+  ]) {
+    const userinfo = urlUserinfo(text(path));
+    if (!userinfo) continue;
+    basic.push(userinfo);
+    secrets.push(userinfo.password || userinfo.username, userinfo.encodedPassword);
+  }
+  return { secrets, basic };
+}
+
+/**
+ * The decoded user and password of a URL (node sends them as Basic auth), and the password as the
+ * URL spells it, if it has any.
+ */
+function urlUserinfo(
+  url: string | undefined,
+): { username: string; password: string; encodedPassword: string } | undefined {
+  if (url === undefined) return undefined;
+  try {
+    const { username, password } = new URL(url);
+    if (!username && !password) return undefined;
+    return {
+      username: decodeURIComponent(username),
+      password: decodeURIComponent(password),
+      encodedPassword: password,
+    };
+  } catch {
+    return undefined; // not a URL: the schema reports it
+  }
 }

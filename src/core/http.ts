@@ -49,20 +49,6 @@ export function authorizationHeader(auth: AuthOptions): string | undefined {
   }
 }
 
-/** The URL without credentials, query string or fragment: safe for logs and errors. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    u.username = '';
-    u.password = '';
-    u.search = '';
-    u.hash = '';
-    return u.toString().replace(/\/$/, '');
-  } catch {
-    return '<invalid url>';
-  }
-}
-
 /** Joins a base URL (which may carry a path prefix, e.g. Mimir's /prometheus) and an API path. */
 export function joinUrl(base: string, path: string): string {
   return base.replace(/\/+$/, '') + '/' + path.replace(/^\/+/, '');

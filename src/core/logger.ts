@@ -1,27 +1,10 @@
 import { createRequire } from 'node:module';
 import pino, { type Logger } from 'pino';
+import { REDACTED, SECRET_LOG_KEYS, type Redactor } from './redact.js';
 
 export type { Logger };
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
-
-/** Keys that may hold secrets anywhere in a logged object. pino replaces their values. */
-export const REDACT_PATHS = [
-  'token',
-  'password',
-  'authorization',
-  'Authorization',
-  '*.token',
-  '*.password',
-  '*.authorization',
-  '*.Authorization',
-  '*.headers.authorization',
-  '*.headers.Authorization',
-  'headers.authorization',
-  'headers.Authorization',
-  'config.load.influxdb.token',
-  'config.load.influxdb.password',
-];
 
 export interface LoggerOptions {
   level: LogLevel;
@@ -29,13 +12,18 @@ export interface LoggerOptions {
   pretty?: boolean;
   /** Where JSON lines go (default stderr, keeping stdout for data and summaries); tests pass a stream. */
   destination?: pino.DestinationStream;
+  /** Removes the configuration's secrets from every line, whatever field or message holds them. */
+  redactor?: Redactor;
 }
 
 export function createLogger(opts: LoggerOptions): Logger {
+  const { redactor } = opts;
   const base: pino.LoggerOptions = {
     level: opts.level,
     base: { service: 'promflux' },
-    redact: { paths: REDACT_PATHS, censor: '[REDACTED]' },
+    redact: { paths: SECRET_LOG_KEYS, censor: REDACTED },
+    // streamWrite sees each finished line, before any destination or transport.
+    ...(redactor && { hooks: { streamWrite: (line) => redactor.redact(line) } }),
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label) => ({ level: label }) },
   };

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { PromfluxConfig, QueryConfig } from '../config/types.js';
 import { describeError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
+import type { Redactor } from '../core/redact.js';
 import { sleep } from '../core/retry.js';
 import { toRfc3339 } from '../core/time.js';
 import { openPipeline, runQueries, type Pipeline } from '../pipeline/pipeline.js';
@@ -18,6 +19,8 @@ import { ownsQuery } from './shard.js';
 export interface DaemonOptions {
   config: PromfluxConfig;
   logger: Logger;
+  /** The configuration's secrets, removed from the status endpoints and dead letters. */
+  redactor: Redactor;
   /** Aborted on SIGTERM/SIGINT: no new cycle starts; the running one gets `shutdownGrace`. */
   stop: AbortSignal;
   /** Aborted on a second signal: abandon the running cycle at once. */
@@ -71,6 +74,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
       registry: metrics.registry,
       status,
       logger,
+      redactor: opts.redactor,
     });
     logger.info({ url: server.url }, 'Serving /metrics, /healthz, /readyz, /status and /.');
   }
@@ -112,7 +116,10 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
       const nextStartMs = schedule.nextStartMs(startedMs);
       cycle++;
       try {
-        pipeline ??= await openPipeline(config, logger, { observer: metrics.requestObserver });
+        pipeline ??= await openPipeline(config, logger, {
+          observer: metrics.requestObserver,
+          redactor: opts.redactor,
+        });
         const ok = await runCycle(pipeline, store, {
           ...opts,
           config,

@@ -7,10 +7,10 @@ import {
   authorizationHeader,
   createAgent,
   joinUrl,
-  redactUrl,
   type HttpEndpointOptions,
 } from '../core/http.js';
 import type { Logger } from '../core/logger.js';
+import { redactUrl } from '../core/redact.js';
 import {
   parseRetryAfterMs,
   withRetry,

@@ -1,5 +1,5 @@
 import { describeError } from '../core/errors.js';
-import { redactUrl } from '../core/http.js';
+import { redactUrl } from '../core/redact.js';
 import type { InfluxSinkConfig } from '../config/types.js';
 import type { SinkDeps } from './batch-writer.js';
 import { detectInfluxApi, type InfluxWriteApi } from './detect-api.js';

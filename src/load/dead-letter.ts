@@ -1,6 +1,8 @@
 import { mkdir, open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
+import { Redactor } from '../core/redact.js';
+
 /** Lines one write refused as malformed, with the server's reason. */
 export interface DeadLetterGroup {
   sink: string;
@@ -14,20 +16,23 @@ export interface DeadLetterGroup {
 
 /**
  * The dead-letter file: JSON lines `{"time","sink","query","line","error","status"}`, one per
- * rejected line, so an operator can inspect and replay what InfluxDB refused. Each group is one
- * append followed by fsync; appends are serialised within the process. Failures reject: the caller
- * must then not acknowledge the lines (loss is never silent).
+ * rejected line, so an operator can inspect and replay what InfluxDB refused. The error text is
+ * redacted (a server may echo the request's credentials); the lines are data, kept as sent. Each
+ * group is one append followed by fsync; appends are serialised within the process. Failures
+ * reject: the caller must then not acknowledge the lines (loss is never silent).
  */
 export class DeadLetterFile {
   readonly path: string;
   private readonly now: () => Date;
+  private readonly redactor: Redactor;
   private linesWritten = 0;
   private dirReady = false;
   private tail: Promise<void> = Promise.resolve();
 
-  constructor(path: string, options: { now?: () => Date } = {}) {
+  constructor(path: string, options: { now?: () => Date; redactor?: Redactor } = {}) {
     this.path = path;
     this.now = options.now ?? (() => new Date());
+    this.redactor = options.redactor ?? Redactor.none();
   }
 
   /** Lines appended since this object was created. */
@@ -45,6 +50,7 @@ export class DeadLetterFile {
   private async write(group: DeadLetterGroup): Promise<void> {
     if (group.lines.length === 0) return;
     const time = this.now().toISOString();
+    const error = this.redactor.redact(group.error);
     let text = '';
     for (const line of group.lines) {
       text +=
@@ -53,7 +59,7 @@ export class DeadLetterFile {
           sink: group.sink,
           query: group.query,
           line,
-          error: group.error,
+          error,
           status: group.status ?? null,
         }) + '\n';
     }

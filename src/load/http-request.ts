@@ -1,7 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 
-import { redactUrl } from '../core/http.js';
+import { redactUrl } from '../core/redact.js';
 
 /*
  * Why not the transport of @influxdata/influxdb-client (checked against v1.35.0, NodeHttpTransport):

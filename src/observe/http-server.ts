@@ -5,6 +5,7 @@ import type { Registry } from 'prom-client';
 
 import { describeError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
+import type { Redactor } from '../core/redact.js';
 import { renderStatusPage } from './status-page.js';
 import type { DaemonStatus } from './status.js';
 
@@ -21,6 +22,14 @@ export function parseListen(listen: string): { host: string | undefined; port: n
   return { host: host === '' ? undefined : host, port: Number(listen.slice(colon + 1)) };
 }
 
+export interface StatusServerDeps {
+  registry: Registry;
+  status: DaemonStatus;
+  logger: Logger;
+  /** Applied to every response body: errors shown there may echo a request's credentials. */
+  redactor: Redactor;
+}
+
 /**
  * The daemon's HTTP endpoints: `/metrics` (Prometheus text), `/healthz` (the process answers),
  * `/readyz` (200 once the last cycle reached both ends, else 503 with the reason), `/status`
@@ -28,7 +37,7 @@ export function parseListen(listen: string): { host: string | undefined; port: n
  */
 export async function startStatusServer(
   listen: string,
-  deps: { registry: Registry; status: DaemonStatus; logger: Logger },
+  deps: StatusServerDeps,
 ): Promise<StatusServer> {
   const server = http.createServer((req, res) => {
     void respond(req, res, deps).catch((err: unknown) => {
@@ -60,7 +69,7 @@ export async function startStatusServer(
 async function respond(
   req: http.IncomingMessage,
   res: http.ServerResponse,
-  deps: { registry: Registry; status: DaemonStatus },
+  deps: StatusServerDeps,
 ): Promise<void> {
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     res.writeHead(405, { Allow: 'GET, HEAD', 'Content-Type': 'text/plain' });
@@ -70,7 +79,7 @@ async function respond(
   const path = new URL(req.url ?? '/', 'http://localhost').pathname;
   const send = (status: number, type: string, body: string): void => {
     res.writeHead(status, { 'Content-Type': type, 'Cache-Control': 'no-store' });
-    res.end(req.method === 'HEAD' ? undefined : body);
+    res.end(req.method === 'HEAD' ? undefined : deps.redactor.redact(body));
   };
   switch (path) {
     case '/metrics':

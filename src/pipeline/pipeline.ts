@@ -12,6 +12,7 @@ import { DeadLetterFile } from '../load/dead-letter.js';
 import type { Sink } from '../load/sink.js';
 import { StdoutSink } from '../load/stdout-sink.js';
 import { RateLimiter } from '../core/rate-limiter.js';
+import type { Redactor } from '../core/redact.js';
 import { runQuery, type QueryRunResult, type TimeRange } from './run-query.js';
 
 export type DryRun = 'off' | 'print' | 'summary';
@@ -42,19 +43,23 @@ export interface OpenOptions {
   stdout?: Writable;
   /** Told of every Prometheus and sink request as it happens (the daemon's metrics). */
   observer?: RequestObserver;
+  /** The configuration's redactor, for what the pipeline writes to files (dead letters). */
+  redactor: Redactor;
 }
 
 export async function openPipeline(
   config: PromfluxConfig,
   logger: Logger,
-  opts: OpenOptions = {},
+  opts: OpenOptions,
 ): Promise<Pipeline> {
   const dryRun = opts.dryRun ?? 'off';
   const sinks: Sink[] =
     dryRun === 'off'
       ? [
           await createSink(config.load.influxdb, {
-            deadLetter: new DeadLetterFile(config.load.deadLetterPath),
+            deadLetter: new DeadLetterFile(config.load.deadLetterPath, {
+              redactor: opts.redactor,
+            }),
             logger,
             name: 'influxdb',
             onRetry: opts.observer?.onSinkRetry,

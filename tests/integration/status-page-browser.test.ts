@@ -14,6 +14,7 @@ import { DaemonStatus } from '../../src/observe/status.js';
 import { queryRun } from '../support/query-run.js';
 import type { QueryRunResult } from '../../src/pipeline/run-query.js';
 import { launchChromium } from './chromium.js';
+import { Redactor } from '../../src/core/redact.js';
 
 const START_MS = Date.parse('2026-03-01T12:00:00.000Z');
 const QUERY_XSS = '<img src=x onerror=window.__pwned=1>';
@@ -97,6 +98,7 @@ describe('status page in headless Chromium', () => {
       registry: metrics.registry,
       status,
       logger: pino({ level: 'silent' }),
+      redactor: Redactor.none(),
     });
     const origin = server.url;
 

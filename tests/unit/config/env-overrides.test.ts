@@ -374,9 +374,9 @@ describe('secrets given by PROMFLUX__* variables', () => {
     });
     expect(loaded.config.load.influxdb.token).toBe('12345678');
     expect(loaded.config.extract.endpoint.headers).toEqual({ 'x-api-key': 'header-key-456' });
-    expect(loaded.redact('a 12345678 b url-pass-123 c header-key-456 d bearer-789 e')).toBe(
-      'a [REDACTED] b [REDACTED] c [REDACTED] d [REDACTED] e',
-    );
+    expect(
+      loaded.redactor.redact('a 12345678 b url-pass-123 c header-key-456 d bearer-789 e'),
+    ).toBe('a [REDACTED] b [REDACTED] c [REDACTED] d [REDACTED] e');
   });
 
   it('read from a token_file named by a variable, and redacted', async () => {
@@ -391,7 +391,7 @@ describe('secrets given by PROMFLUX__* variables', () => {
         },
       });
       expect(loaded.config.load.influxdb.token).toBe('file-token-abc');
-      expect(loaded.redact('got file-token-abc')).toBe('got [REDACTED]');
+      expect(loaded.redactor.redact('got file-token-abc')).toBe('got [REDACTED]');
       expect(loaded.warnings).toEqual([]);
     } finally {
       await tmp.cleanup();

@@ -232,7 +232,7 @@ describe('secrets never appear in errors or warnings', () => {
     expect((err as ConfigError).message).not.toContain(SECRETS.token);
   });
 
-  it('offers redact() for any text', async () => {
+  it('offers a redactor for any text', async () => {
     await tmp.file('pw', `${SECRETS.file}\n`, 0o600);
     const loaded = await parse(
       yamlWith({
@@ -242,9 +242,30 @@ describe('secrets never appear in errors or warnings', () => {
       { baseDir: tmp.dir },
     );
     const text = Object.values(SECRETS).join(' | ');
-    expect(loaded.redact(text)).toBe(
+    expect(loaded.redactor.redact(text)).toBe(
       `[REDACTED] | [REDACTED] | [REDACTED] | [REDACTED] | ${SECRETS.url} | ${SECRETS.env}`,
     );
-    expect(loaded.redact('nothing secret')).toBe('nothing secret');
+    expect(loaded.redactor.redact('nothing secret')).toBe('nothing secret');
+  });
+
+  it('redacts Basic auth pairs, URL userinfo and scheme credentials in headers', async () => {
+    const basic = (user: string, pw: string) => Buffer.from(`${user}:${pw}`).toString('base64');
+    const loaded = await parse(
+      yamlWith({
+        extract: {
+          prometheus_url: 'http://prom-user:url%40pass-1@prom:9090',
+          headers: { Authorization: 'Bearer hdr-cred-42' },
+        },
+        load: { influxdb: { username: 'writer', password: 'influx-pw-7' } },
+      }),
+      { baseDir: tmp.dir },
+    );
+    const r = loaded.redactor;
+    expect(r.redact(`Basic ${basic('writer', 'influx-pw-7')}`)).toBe('Basic [REDACTED]');
+    expect(r.redact(`Basic ${basic('prom-user', 'url@pass-1')}`)).toBe('Basic [REDACTED]');
+    expect(r.redact('http://prom-user:url%40pass-1@prom:9090 url@pass-1')).toBe(
+      'http://prom-user:[REDACTED]@prom:9090 [REDACTED]',
+    );
+    expect(r.redact('echo: Bearer hdr-cred-42; hdr-cred-42')).toBe('echo: [REDACTED]; [REDACTED]');
   });
 });

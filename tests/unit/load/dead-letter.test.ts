@@ -4,6 +4,7 @@ import { join } from 'node:path';
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
+import { Redactor } from '../../../src/core/redact.js';
 import { DeadLetterFile } from '../../../src/load/dead-letter.js';
 
 describe('DeadLetterFile', () => {
@@ -13,6 +14,29 @@ describe('DeadLetterFile', () => {
   });
   afterEach(async () => {
     await rm(dir, { recursive: true, force: true });
+  });
+
+  it('redacts the error text, never the lines', async () => {
+    const path = join(dir, 'dl.jsonl');
+    const token = 'dl-token-5e6f7a8b';
+    const file = new DeadLetterFile(path, {
+      redactor: Redactor.of({ secrets: [token], basic: [] }),
+    });
+    await file.append({
+      sink: 'influxdb',
+      query: 'up',
+      lines: [`m,t=${token} f=1 1`],
+      error: `partial write: echo {"Authorization":"Token ${token}"} dropped=1`,
+      status: 400,
+    });
+    const [row] = (await readFile(path, 'utf8'))
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(row).toMatchObject({
+      line: `m,t=${token} f=1 1`,
+      error: 'partial write: echo {"Authorization":"Token [REDACTED]"} dropped=1',
+    });
   });
 
   it('creates parent directories lazily and appends one JSON line per rejected line', async () => {

@@ -11,6 +11,7 @@ import { renderStatusPage } from '../../../src/observe/status-page.js';
 import { DaemonStatus } from '../../../src/observe/status.js';
 import { queryRun } from '../../support/query-run.js';
 import type { QueryRunResult } from '../../../src/pipeline/run-query.js';
+import { Redactor } from '../../../src/core/redact.js';
 
 const run = (query: string, written: number, error?: unknown): QueryRunResult =>
   queryRun(query, written, error, { nan: 2 });
@@ -62,6 +63,7 @@ describe('status server', () => {
       registry: metrics.registry,
       status,
       logger: pino({ level: 'silent' }),
+      redactor: Redactor.none(),
     });
     const get = (path: string, method = 'GET') => fetch(`${server!.url}${path}`, { method });
     expect((await get('/healthz')).status).toBe(200);
@@ -76,5 +78,27 @@ describe('status server', () => {
     expect(((await (await get('/status')).json()) as { cycles: number }).cycles).toBe(1);
     expect((await get('/nope')).status).toBe(404);
     expect((await get('/metrics', 'POST')).status).toBe(405);
+  });
+
+  it('redacts the secrets from every response body', async () => {
+    const token = 'status-token-0a1b2c';
+    const metrics = new DaemonMetrics();
+    const status = new DaemonStatus(['a']);
+    const error = new SinkError('SINK_WRITE_FAILED', `HTTP 503: authorization: Token ${token}`);
+    metrics.recordQueryRun(run('a', 0, error));
+    metrics.requestObserver.onQueryRequest({ query: 'a', durationMs: 1, errorType: token });
+    status.recordRun(run('a', 0, error));
+    status.recordCycle(false, error);
+    server = await startStatusServer('127.0.0.1:0', {
+      registry: metrics.registry,
+      status,
+      logger: pino({ level: 'silent' }),
+      redactor: Redactor.of({ secrets: [token], basic: [] }),
+    });
+    for (const path of ['/status', '/', '/readyz', '/metrics']) {
+      const body = await (await fetch(`${server.url}${path}`)).text();
+      expect(body, path).not.toContain(token);
+      expect(body, path).toContain('[REDACTED]');
+    }
   });
 });
