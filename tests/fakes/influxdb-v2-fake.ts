@@ -432,8 +432,11 @@ export interface InjectedFailure {
   status: number;
   /** Retry-After header value, in seconds (or an HTTP date). */
   retryAfter?: number | string;
-  /** Raw body; default: `{"code","message"}` for the status. */
-  body?: string;
+  /**
+   * Raw body, or a function of the request (a proxy that echoes the request headers, credentials
+   * included); default: `{"code","message"}` for the status.
+   */
+  body?: string | ((req: http.IncomingMessage) => string);
   headers?: Record<string, string>;
 }
 
@@ -618,8 +621,11 @@ export class InfluxDbV2Fake {
       injected.remaining--;
       const { status, retryAfter, headers: extra } = injected.failure;
       const code = ERROR_CODES[status] ?? 'internal error';
+      const { body: given } = injected.failure;
       const text =
-        injected.failure.body ?? JSON.stringify({ code, message: `injected failure ${status}` });
+        typeof given === 'function'
+          ? given(req)
+          : (given ?? JSON.stringify({ code, message: `injected failure ${status}` }));
       res.writeHead(status, {
         'Content-Type': 'application/json; charset=utf-8',
         'X-Platform-Error-Code': code,
