@@ -183,8 +183,10 @@ async function loadConfig(
   const loaded = await loadConfigFile(path, io.env, {
     fileOptional: !configPathNamed(cliPath, io.env),
   });
-  io.redactor = loaded.redactor;
-  return { ...loaded, path: loaded.source };
+  // One redactor per process: a reload (SIGHUP) adds its secrets, the old ones stay redacted.
+  if (io.redactor) io.redactor.include(loaded.redactor);
+  else io.redactor = loaded.redactor;
+  return { ...loaded, redactor: io.redactor, path: loaded.source };
 }
 
 function whitelistWarnings(config: PromfluxConfig): string[] {

@@ -49,17 +49,18 @@ export const SECRET_LOG_KEYS = [
   'config.load.influxdb.password',
 ];
 
-/** Replaces every known form of a configuration's secrets in a text. */
+/**
+ * Replaces every known form of a configuration's secrets in a text. It only ever learns more
+ * secrets ({@link include}): after a reload, the old ones may still be in errors being reported.
+ */
 export class Redactor {
-  private readonly pattern: RegExp | undefined;
+  private pattern: RegExp | undefined;
   /** Matched form → its replacement (a scheme or username stays readable). */
-  private readonly replacements: ReadonlyMap<string, string>;
+  private readonly replacements: Map<string, string>;
 
   private constructor(replacements: Map<string, string>) {
     this.replacements = replacements;
-    const forms = [...replacements.keys()].sort((a, b) => b.length - a.length);
-    // Longest first: at one position the whole `Token x` wins over `x`, `a\\b` over `a\`.
-    this.pattern = forms.length ? new RegExp(forms.map(escapeRegExp).join('|'), 'g') : undefined;
+    this.pattern = patternOf(replacements);
   }
 
   /** A redactor for `credentials`. */
@@ -102,6 +103,14 @@ export class Redactor {
     return new Redactor(new Map());
   }
 
+  /** From now on, also redacts what `other` does (the secrets of a reloaded configuration). */
+  include(other: Redactor): void {
+    for (const [form, replacement] of other.replacements) {
+      if (!this.replacements.has(form)) this.replacements.set(form, replacement);
+    }
+    this.pattern = patternOf(this.replacements);
+  }
+
   /** `text` with every form of every secret replaced (`Token [REDACTED]`, `[REDACTED]`). */
   redact(text: string): string {
     if (!this.pattern) return text;
@@ -121,6 +130,15 @@ export function redactUrl(url: string): string {
   } catch {
     return '<invalid url>';
   }
+}
+
+/**
+ * One expression for every form, longest first: at one position the whole `Token x` wins over
+ * `x`, and a JSON-escaped form over the raw prefix of it.
+ */
+function patternOf(replacements: ReadonlyMap<string, string>): RegExp | undefined {
+  const forms = [...replacements.keys()].sort((a, b) => b.length - a.length);
+  return forms.length ? new RegExp(forms.map(escapeRegExp).join('|'), 'g') : undefined;
 }
 
 function escapeRegExp(text: string): string {

@@ -64,6 +64,14 @@ describe('Redactor', () => {
     expect(JSON.parse(out)).toEqual({ msg: `got ${REDACTED}`, err: `Basic ${REDACTED}` });
   });
 
+  it('learns the secrets of a reloaded configuration and keeps the old ones', () => {
+    const r = Redactor.of({ secrets: ['old-token-1'], basic: [] });
+    r.include(Redactor.of({ secrets: ['new-token-2'], basic: [] }));
+    expect(r.redact('Token old-token-1, Token new-token-2')).toBe(
+      `Token ${REDACTED}, Token ${REDACTED}`,
+    );
+  });
+
   it('redacts short secrets only in their prefixed forms', () => {
     const short = Redactor.of({ secrets: ['ab1'], basic: [{ username: 'u', password: 'ab1' }] });
     expect(short.redact('Token ab1, Bearer ab1, tab1e')).toBe(
