@@ -11,6 +11,8 @@
 /** What a secret is replaced with. */
 import { Writable } from 'node:stream';
 
+import { escapeHtml } from './html.js';
+
 export const REDACTED = '[REDACTED]';
 
 /** The secrets of a configuration, as promflux sends them. */
@@ -89,7 +91,7 @@ export class Redactor {
     }
     // The same forms as they read inside JSON strings (log lines, --json) and HTML.
     const all = new Map<string, string>();
-    for (const escape of [(s: string) => s, jsonEscape, htmlEscape]) {
+    for (const escape of [(s: string) => s, jsonEscape, escapeHtml]) {
       for (const [form, replacement] of plain) {
         const escaped = escape(form);
         if (!all.has(escaped)) all.set(escaped, escape(replacement));
@@ -147,18 +149,6 @@ function escapeRegExp(text: string): string {
 
 function jsonEscape(text: string): string {
   return JSON.stringify(text).slice(1, -1);
-}
-
-const HTML_ESCAPES: Record<string, string> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-};
-
-function htmlEscape(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]!);
 }
 
 /**

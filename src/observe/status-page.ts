@@ -1,18 +1,7 @@
+import { escapeHtml } from '../core/html.js';
 import type { DaemonStatus } from './status.js';
 
 type Snapshot = ReturnType<DaemonStatus['snapshot']>;
-
-const ESCAPES: Record<string, string> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-};
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ESCAPES[c]!);
-}
 
 function lag(seconds: number | null): string {
   if (seconds === null) return '—';
