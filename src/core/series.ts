@@ -93,6 +93,7 @@ export const DROP_REASONS = [
   'future_timestamp',
   'not_whitelisted',
   'duplicate',
+  'label_collision',
 ] as const;
 export type DropReason = (typeof DROP_REASONS)[number];
 export type DropCounts = Record<DropReason, number>;
@@ -106,6 +107,7 @@ export function emptyDropCounts(): DropCounts {
     future_timestamp: 0,
     not_whitelisted: 0,
     duplicate: 0,
+    label_collision: 0,
   };
 }
 

@@ -21,6 +21,16 @@ export interface SeriesDedupeState {
 }
 
 /**
+ * What the de-duplicator knows of one label set (one Prometheus series), kept by the caller like
+ * {@link SeriesDedupeState}: with it, a point dropped because another label set with the same
+ * identity already wrote that timestamp is counted as `label_collision`, not `duplicate`.
+ */
+export interface LabelSetDedupeState {
+  /** Newest timestamp emitted for this label set. */
+  newestEmitted: number;
+}
+
+/**
  * De-duplicates points on (timestamp, series identity) within a run, across chunk edges.
  *
  * The identity is the encoded series prefix (measurement + sorted tags + field): exactly what
@@ -30,6 +40,10 @@ export interface SeriesDedupeState {
  * chunk, a series seen again (another Prometheus series with the same tags) is checked against the
  * exact timestamps already emitted in that chunk. Memory: one small record per series, plus a set
  * for the rare within-chunk collisions.
+ *
+ * Prometheus returns each series' samples in time order. When a block is not (a hand-made
+ * response, a proxy), the rest of it is checked against a set of its timestamps: the first point
+ * for a timestamp wins, whatever the order, so what is counted as kept is what lands.
  */
 export class SeriesDeduper {
   private readonly byIdentity = new Map<string, SeriesDedupeState>();
@@ -74,34 +88,60 @@ export class SeriesDeduper {
     this.chunk++;
   }
 
-  /** Drops duplicates from the block in place; returns the new length. */
-  dedupe(state: SeriesDedupeState, block: SeriesBlock, drops: DropCounts): number {
+  /**
+   * Drops duplicates from the block in place; returns the new length. Prometheus sends a label set
+   * once per chunk, so a timestamp another block of this chunk emitted is another label set's.
+   */
+  dedupe(
+    state: SeriesDedupeState,
+    labelSet: LabelSetDedupeState,
+    block: SeriesBlock,
+    drops: DropCounts,
+  ): number {
     if (state.chunk !== this.chunk) {
       state.chunk = this.chunk;
       this.touched[this.touchedCount++] = state;
     }
     const before = state.newestBeforeChunk;
+    const ownBefore = labelSet.newestEmitted;
     const seen = state.emitted ? timestampsEmitted(state) : undefined;
     const ts = block.columns.timestampsMs;
     const first = block.offset;
     const end = first + block.length;
     let out = first;
     let previous = -Infinity;
-    let newest = state.newestInChunk;
-    for (let i = first; i < end; i++) {
+    let i = first;
+    for (; i < end; i++) {
       const t = ts[i]!;
-      if (t <= before || t === previous || seen?.has(t)) {
-        drops.duplicate++;
+      if (t <= before) {
+        if (t <= ownBefore) drops.duplicate++;
+        else drops.label_collision++;
+        continue;
+      }
+      if (t <= previous) {
+        if (t === previous) {
+          drops.duplicate++;
+          continue;
+        }
+        break;
+      }
+      if (seen?.has(t)) {
+        drops.label_collision++;
         continue;
       }
       if (out !== i) moveSample(block.columns, i, out);
       seen?.add(t);
       previous = t;
-      if (t > newest) newest = t;
       out++;
     }
+    let blockNewest = previous;
+    if (i < end) {
+      out = dedupeUnsorted(block, i, out, before, ownBefore, seen, drops);
+      for (let k = first; k < out; k++) if (ts[k]! > blockNewest) blockNewest = ts[k]!;
+    }
     block.length = out - first;
-    state.newestInChunk = newest;
+    if (blockNewest > state.newestInChunk) state.newestInChunk = blockNewest;
+    if (blockNewest > labelSet.newestEmitted) labelSet.newestEmitted = blockNewest;
     if (!state.emitted) state.emitted = block;
     else (state.alsoEmitted ??= []).push(block);
     return block.length;
@@ -124,4 +164,38 @@ function timestampsEmitted(state: SeriesDedupeState): Set<number> {
     state.collisions = set;
   }
   return set;
+}
+
+/**
+ * The rest of a block from `from` on, once a timestamp came out of order: each one is checked
+ * against the set of those this block kept. Returns the new end of the kept samples.
+ */
+function dedupeUnsorted(
+  block: SeriesBlock,
+  from: number,
+  out: number,
+  before: number,
+  ownBefore: number,
+  seen: Set<number> | undefined,
+  drops: DropCounts,
+): number {
+  const ts = block.columns.timestampsMs;
+  const kept = new Set<number>();
+  for (let k = block.offset; k < out; k++) kept.add(ts[k]!);
+  const end = block.offset + block.length;
+  for (let i = from; i < end; i++) {
+    const t = ts[i]!;
+    if (t <= before) {
+      if (t <= ownBefore) drops.duplicate++;
+      else drops.label_collision++;
+    } else if (kept.has(t)) drops.duplicate++;
+    else if (seen?.has(t)) drops.label_collision++;
+    else {
+      if (out !== i) moveSample(block.columns, i, out);
+      kept.add(t);
+      seen?.add(t);
+      out++;
+    }
+  }
+  return out;
 }

@@ -1,15 +1,17 @@
 import type { QueryConfig, TransformConfig } from '../config/types.js';
 import type { DropCounts, Labels, SeriesBlock } from '../core/series.js';
 import { dropInvalidSamples, type CleanLimits } from './clean.js';
-import { SeriesDeduper, type SeriesDedupeState } from './dedupe.js';
+import { SeriesDeduper, type LabelSetDedupeState, type SeriesDedupeState } from './dedupe.js';
 import { createMetricFilter, type MetricFilter } from './filter.js';
 import type { LineBatcher } from './line-batcher.js';
 import { encodeSeriesPrefix } from './line-protocol.js';
-import { mapLabelsToTags, type TagMapping } from './schema-map.js';
+import { compileTagMapping, type TagMapper, type TagMapping } from './schema-map.js';
 
 interface EncodedSeries {
   prefix: Uint8Array;
   dedupe: SeriesDedupeState;
+  /** This label set's own part: tells its duplicates from another label set's points. */
+  labelSet: LabelSetDedupeState;
 }
 
 /**
@@ -19,7 +21,7 @@ interface EncodedSeries {
  */
 export class SeriesTransformer {
   private readonly filter: MetricFilter;
-  private readonly mapping: TagMapping;
+  private readonly mapTags: TagMapper;
   private readonly measurement: string;
   private readonly field: string;
   private readonly deduper = new SeriesDeduper();
@@ -41,11 +43,7 @@ export class SeriesTransformer {
     private readonly now: () => number = Date.now,
   ) {
     this.filter = createMetricFilter(transform.validMetrics, query.expr);
-    this.mapping = {
-      queryName: query.name,
-      rules: query.labels ? [transform.labels, query.labels] : [transform.labels],
-      staticTags: { ...transform.staticTags, ...query.tags },
-    };
+    this.mapTags = compileTagMapping(tagMappingOf(query, transform));
     this.measurement = query.measurement ?? transform.measurement;
     this.field = query.field ?? transform.field;
     this.maxFutureSkewMs = transform.maxFutureSkewMs;
@@ -70,7 +68,7 @@ export class SeriesTransformer {
     }
     if (dropInvalidSamples(block, this.limits, drops) === 0) return 0;
     const encoded = this.encode(block.labels);
-    const kept = this.deduper.dedupe(encoded.dedupe, block, drops);
+    const kept = this.deduper.dedupe(encoded.dedupe, encoded.labelSet, block, drops);
     batcher.append(encoded.prefix, block);
     return kept;
   }
@@ -88,18 +86,27 @@ export class SeriesTransformer {
     const labelSet = labelSetKey(labels);
     let encoded = this.encoded.get(labelSet);
     if (!encoded) {
-      const key = encodeSeriesPrefix(
-        this.measurement,
-        mapLabelsToTags(labels, this.mapping),
-        this.field,
-      );
+      const key = encodeSeriesPrefix(this.measurement, this.mapTags(labels), this.field);
       // A Uint8Array of its own, not a (pooled) Buffer: Uint8Array.prototype.set copies from a pooled
       // Buffer slice about twice as slowly, and the prefix is copied once per line.
-      encoded = { prefix: new Uint8Array(Buffer.from(key)), dedupe: this.deduper.series(key) };
+      encoded = {
+        prefix: new Uint8Array(Buffer.from(key)),
+        dedupe: this.deduper.series(key),
+        labelSet: { newestEmitted: -Infinity },
+      };
       this.encoded.set(labelSet, encoded);
     }
     return encoded;
   }
+}
+
+/** The label mapping of one query: global rules and static tags, then the query's. */
+export function tagMappingOf(query: QueryConfig, transform: TransformConfig): TagMapping {
+  return {
+    queryName: query.name,
+    rules: query.labels ? [transform.labels, query.labels] : [transform.labels],
+    staticTags: { ...transform.staticTags, ...query.tags },
+  };
 }
 
 /**

@@ -6,6 +6,11 @@ export interface FakeSeries {
   labels: Record<string, string>;
   /** Value at a grid time, or undefined for "no sample at this step". */
   valueAt: (tMs: number) => number | undefined;
+  /**
+   * Instead of the grid: these samples, as they are (order and repeats kept), those inside the
+   * request's range. For responses Prometheus itself would not send.
+   */
+  samples?: ReadonlyArray<readonly [number, number]>;
 }
 
 /**
@@ -27,7 +32,12 @@ export class FakePrometheusClient {
     for (const s of this.series) {
       const ts: number[] = [];
       const vs: number[] = [];
-      for (let t = req.startMs; t <= req.endMs; t += req.stepMs) {
+      for (const [t, v] of s.samples ?? []) {
+        if (t < req.startMs || t > req.endMs) continue;
+        ts.push(t);
+        vs.push(v);
+      }
+      for (let t = req.startMs; !s.samples && t <= req.endMs; t += req.stepMs) {
         const v = s.valueAt(t);
         if (v === undefined) continue;
         ts.push(t);

@@ -93,6 +93,48 @@ describe('runQuery', () => {
     expect(acks.at(-1)).toBe(T0 + 999 * STEP);
   });
 
+  it('writes the first of out-of-order duplicate timestamps and counts what lands', async () => {
+    const [t0, t1, t2] = [T0, T0 + STEP, T0 + 2 * STEP];
+    const samples = [
+      [t2, 2],
+      [t0, 0],
+      [t1, 1],
+      [t1, 1],
+      [t0, 9],
+    ] as const;
+    const client = new FakePrometheusClient([
+      { labels: { __name__: 'up', job: 'a' }, valueAt: () => undefined, samples },
+    ]);
+    const sink = new RecordingSink();
+    const result = await runQuery(client, [sink], options());
+
+    // What InfluxDB keeps: one point per timestamp, the last line written for it.
+    const landed = new Map(sink.lines.map((l) => [l.split(' ')[2], l.split(' ')[1]]));
+    expect(Object.fromEntries(landed)).toEqual({
+      [t0 / 1000]: 'value=0',
+      [t1 / 1000]: 'value=1',
+      [t2 / 1000]: 'value=2',
+    });
+    expect(result.points).toBe(landed.size);
+    expect(result.sinks.recording!.written).toBe(landed.size);
+    expect(result.drops).toMatchObject({ duplicate: 2, label_collision: 0 });
+  });
+
+  it('counts points of series that still map to one series key as label collisions', async () => {
+    // A newline and the two characters "\n" are written alike (the documented sanitising).
+    const client = new FakePrometheusClient([
+      { labels: { __name__: 'up', job: 'a', path: 'x\ny' }, valueAt: () => 1 },
+      { labels: { __name__: 'up', job: 'a', path: 'x\\ny' }, valueAt: () => 2 },
+    ]);
+    const sink = new RecordingSink();
+    const result = await runQuery(client, [sink], options());
+
+    expect(new Set(sink.lines.map((l) => l.split(' ')[0])).size).toBe(1);
+    expect(result.points).toBe(1000);
+    expect(result.drops).toMatchObject({ duplicate: 0, label_collision: 1000 });
+    expect(result.samples).toBe(2000);
+  });
+
   it('never has more writes in flight than the window allows', async () => {
     const sink = new RecordingSink();
     sink.delayMs = 2;

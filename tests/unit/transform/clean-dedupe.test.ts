@@ -82,13 +82,18 @@ describe('dropInvalidSamples', () => {
   });
 });
 
+/** A label set's own de-duplication state (one per Prometheus series). */
+const labelSet = () => ({ newestEmitted: -Infinity });
+
 describe('SeriesDeduper', () => {
   it('drops points a previous chunk already emitted for the same series', () => {
     const d = new SeriesDeduper();
     const drops = emptyDropCounts();
+    const a = labelSet();
     d.startChunk();
     d.dedupe(
       d.series('a'),
+      a,
       block([
         [1, 1],
         [2, 2],
@@ -101,19 +106,20 @@ describe('SeriesDeduper', () => {
       [3, 3],
       [4, 4],
     ]);
-    expect(d.dedupe(d.series('a'), overlap, drops)).toBe(1);
+    expect(d.dedupe(d.series('a'), a, overlap, drops)).toBe(1);
     expect(samplesOf(overlap)).toEqual([[4, 4]]);
     const other = block([[3, 30]]);
-    expect(d.dedupe(d.series('b'), other, drops)).toBe(1);
-    expect(drops.duplicate).toBe(1);
+    expect(d.dedupe(d.series('b'), labelSet(), other, drops)).toBe(1);
+    expect(drops).toMatchObject({ duplicate: 1, label_collision: 0 });
   });
 
-  it('merges two series that map to the same key within a chunk, by exact timestamp', () => {
+  it('merges two series that map to the same key within a chunk, counting collisions', () => {
     const d = new SeriesDeduper();
     const drops = emptyDropCounts();
     d.startChunk();
     d.dedupe(
       d.series('k'),
+      labelSet(),
       block([
         [10, 1],
         [30, 3],
@@ -126,7 +132,7 @@ describe('SeriesDeduper', () => {
       [30, 9],
       [40, 4],
     ]);
-    expect(d.dedupe(d.series('k'), second, drops)).toBe(2);
+    expect(d.dedupe(d.series('k'), labelSet(), second, drops)).toBe(2);
     expect(samplesOf(second)).toEqual([
       [20, 2],
       [40, 4],
@@ -135,8 +141,50 @@ describe('SeriesDeduper', () => {
       [20, 0],
       [50, 5],
     ]);
-    expect(d.dedupe(d.series('k'), third, drops)).toBe(1);
-    expect(drops.duplicate).toBe(3);
+    expect(d.dedupe(d.series('k'), labelSet(), third, drops)).toBe(1);
+    expect(drops).toMatchObject({ duplicate: 0, label_collision: 3 });
+  });
+
+  it('keeps the first point of each timestamp when a block is out of order', () => {
+    const d = new SeriesDeduper();
+    const drops = emptyDropCounts();
+    d.startChunk();
+    const b = block([
+      [2000, 2],
+      [0, 0],
+      [1000, 1],
+      [1000, 1],
+      [0, 9],
+    ]);
+    expect(d.dedupe(d.series('s'), labelSet(), b, drops)).toBe(3);
+    expect(samplesOf(b)).toEqual([
+      [2000, 2],
+      [0, 0],
+      [1000, 1],
+    ]);
+    expect(drops).toMatchObject({ duplicate: 2, label_collision: 0 });
+    outsideUntouched(b);
+  });
+
+  it('keeps the first point of each timestamp in any order (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 20 }), fc.integer()), { maxLength: 60 }),
+        (samples) => {
+          const d = new SeriesDeduper();
+          const drops = emptyDropCounts();
+          d.startChunk();
+          const b = block(samples);
+          const kept = d.dedupe(d.series('s'), labelSet(), b, drops);
+          const firsts = samples.filter(([t], i) => samples.findIndex(([u]) => u === t) === i);
+          expect(samplesOf(b)).toEqual(firsts);
+          expect(kept).toBe(firsts.length);
+          expect(drops.duplicate).toBe(samples.length - firsts.length);
+          outsideUntouched(b);
+        },
+      ),
+      { seed: 116, numRuns: 500 },
+    );
   });
 
   it('emits every (series, timestamp) exactly once however the range is chunked', () => {
@@ -151,11 +199,12 @@ describe('SeriesDeduper', () => {
           const edges = [...new Set([0, ...cuts, 51])].sort((x, y) => x - y);
           const d = new SeriesDeduper();
           const drops = emptyDropCounts();
+          const own = { a: labelSet(), b: labelSet(), c: labelSet() };
           const emitted: string[] = [];
           for (let c = 0; c + 1 < edges.length; c++) {
             d.startChunk();
             const from = Math.max(0, edges[c]! - 2);
-            for (const key of ['a', 'b', 'c']) {
+            for (const key of ['a', 'b', 'c'] as const) {
               const ts = [
                 ...new Set(
                   points
@@ -164,7 +213,7 @@ describe('SeriesDeduper', () => {
                 ),
               ].sort((x, y) => x - y);
               const b = block(ts.map((t) => [t, t]));
-              d.dedupe(d.series(key), b, drops);
+              d.dedupe(d.series(key), own[key], b, drops);
               for (const t of blockTimestamps(b)) emitted.push(`${key}@${t}`);
               outsideUntouched(b);
             }
@@ -213,7 +262,7 @@ describe('value spellings through cleaning, de-duplication and encoding', () => 
     dropInvalidSamples(b, { maxTimestampMs: Infinity }, drops);
     const deduper = new SeriesDeduper();
     deduper.startChunk();
-    deduper.dedupe(deduper.series('m'), b, drops);
+    deduper.dedupe(deduper.series('m'), labelSet(), b, drops);
     expect(drops).toMatchObject({ nan: 1, duplicate: 1 });
 
     const batches: LineBatch[] = [];
