@@ -6,7 +6,7 @@ import { ConfigError, PromfluxError, UsageError, describeError } from '../core/e
 import { createLogger, type Logger } from '../core/logger.js';
 import { VERSION } from '../core/version.js';
 import { parseDurationMs, parseTimeMs, toRfc3339 } from '../core/time.js';
-import { metricsRefusedByWhitelist } from '../transform/filter.js';
+import { transformWarnings } from '../transform/config-warnings.js';
 import {
   createPrometheusClient,
   openPipeline,
@@ -147,7 +147,7 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
     .action(async (opts: { config?: string }) => {
       const { config, path, warnings } = await loadConfig(io, opts.config);
       for (const w of warnings) io.stderr.write(`warning: ${w}\n`);
-      for (const w of whitelistWarnings(config)) io.stderr.write(`warning: ${w}\n`);
+      for (const w of transformWarnings(config)) io.stderr.write(`warning: ${w}\n`);
       io.stdout.write(
         `${path}: valid. ${config.extract.queries.length} queries: ` +
           `${config.extract.queries.map((q) => q.name).join(', ')}.\n`,
@@ -187,18 +187,6 @@ async function loadConfig(
   if (io.redactor) io.redactor.include(loaded.redactor);
   else io.redactor = loaded.redactor;
   return { ...loaded, redactor: io.redactor, path: loaded.source };
-}
-
-function whitelistWarnings(config: PromfluxConfig): string[] {
-  return config.extract.queries.flatMap((q) => {
-    const refused = metricsRefusedByWhitelist(config.transform.validMetrics, q.expr);
-    return refused.length === 0
-      ? []
-      : [
-          `query "${q.name}" selects ${refused.join(', ')}, which transform.valid_metrics does not list: ` +
-            'its series will be dropped.',
-        ];
-  });
 }
 
 async function runOnce(io: CliIo, opts: CommonOptions): Promise<number> {
@@ -476,7 +464,7 @@ function runLogger(
   redactor: Redactor,
 ): Logger {
   const logger = createLogger({ level: config.pipeline.logLevel, redactor });
-  for (const w of [...warnings, ...whitelistWarnings(config)]) logger.warn(w);
+  for (const w of [...warnings, ...transformWarnings(config)]) logger.warn(w);
   return logger;
 }
 

@@ -57,3 +57,13 @@ export function metricsRefusedByWhitelist(
   if (!matches) return [];
   return selectedMetrics(queryExpr).names.filter((name) => !matches(name));
 }
+
+/**
+ * Whether the whitelist drops every series of a query that selects no metric at all (`vector(1)`,
+ * `time()`, `1 + 1`): its series carry no `__name__` and derive from no metric that could be listed.
+ */
+export function dropsNamelessQuery(validMetrics: readonly string[], queryExpr: string): boolean {
+  if (validMetrics.length === 0) return false;
+  const selected = selectedMetrics(queryExpr);
+  return selected.names.length === 0 && !selected.hasDynamicNames;
+}

@@ -1,4 +1,4 @@
-import type { LabelRules } from '../config/types.js';
+import type { LabelRules, QueryConfig, TransformConfig } from '../config/types.js';
 import type { Labels } from '../core/series.js';
 
 /**
@@ -119,6 +119,15 @@ export function compileTagMapping(mapping: TagMapping): TagMapper {
     tags.set('metric_type', mapping.queryName);
     for (const [key, value] of staticTags) tags.set(key, value);
     return [...tags];
+  };
+}
+
+/** The label mapping of one query: global rules and static tags, then the query's. */
+export function tagMappingOf(query: QueryConfig, transform: TransformConfig): TagMapping {
+  return {
+    queryName: query.name,
+    rules: query.labels ? [transform.labels, query.labels] : [transform.labels],
+    staticTags: { ...transform.staticTags, ...query.tags },
   };
 }
 

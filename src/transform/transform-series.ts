@@ -5,7 +5,7 @@ import { SeriesDeduper, type LabelSetDedupeState, type SeriesDedupeState } from 
 import { createMetricFilter, type MetricFilter } from './filter.js';
 import type { LineBatcher } from './line-batcher.js';
 import { encodeSeriesPrefix } from './line-protocol.js';
-import { compileTagMapping, type TagMapper, type TagMapping } from './schema-map.js';
+import { compileTagMapping, tagMappingOf, type TagMapper } from './schema-map.js';
 
 interface EncodedSeries {
   prefix: Uint8Array;
@@ -98,15 +98,6 @@ export class SeriesTransformer {
     }
     return encoded;
   }
-}
-
-/** The label mapping of one query: global rules and static tags, then the query's. */
-export function tagMappingOf(query: QueryConfig, transform: TransformConfig): TagMapping {
-  return {
-    queryName: query.name,
-    rules: query.labels ? [transform.labels, query.labels] : [transform.labels],
-    staticTags: { ...transform.staticTags, ...query.tags },
-  };
 }
 
 /**
