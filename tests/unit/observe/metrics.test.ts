@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { DaemonMetrics } from '../../../src/observe/metrics.js';
+import { queryRun } from '../../support/query-run.js';
 
 async function sample(metrics: DaemonMetrics, series: string): Promise<number | undefined> {
   const text = await metrics.registry.metrics();
@@ -49,5 +50,16 @@ describe('DaemonMetrics.requestObserver', () => {
     const duration = 'promflux_prometheus_request_duration_seconds';
     expect(await sample(metrics, `${duration}_count{query="cpu"}`)).toBe(3);
     expect(await sample(metrics, `${duration}_sum{query="cpu"}`)).toBeCloseTo(0.3, 6);
+  });
+});
+
+describe('DaemonMetrics.recordQueryRun', () => {
+  it('counts label collisions apart from duplicates', async () => {
+    const metrics = new DaemonMetrics();
+    metrics.recordQueryRun(queryRun('ids', 10, undefined, { duplicate: 2, label_collision: 3 }));
+    const dropped = (reason: string) =>
+      sample(metrics, `promflux_samples_dropped_total{query="ids",reason="${reason}"}`);
+    expect(await dropped('duplicate')).toBe(2);
+    expect(await dropped('label_collision')).toBe(3);
   });
 });
