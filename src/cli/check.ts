@@ -30,17 +30,30 @@ export async function runChecks(
   try {
     const ready = await client.ready();
     line(ready.ready, `prometheus ${prometheusUrl}: ${ready.detail}`);
-    const info = await client.buildInfo();
-    line(
-      true,
-      `prometheus ${prometheusUrl}: version ${info?.version ?? 'unknown (no buildinfo API)'}`,
-    );
+    // Not ready says it all; asking for the build info would only repeat the failure.
+    if (ready.ready) {
+      const info = await client.buildInfo();
+      line(
+        true,
+        `prometheus ${prometheusUrl}: version ${info?.version ?? 'unknown (no buildinfo API)'}`,
+      );
+    }
   } catch (err) {
     line(false, `prometheus ${prometheusUrl}: ${describeError(err)}`);
   } finally {
     client.close();
   }
 
+  await checkInflux(config, logger, line);
+  return ok;
+}
+
+/** One line per InfluxDB check made; only the last one of a failed result failed. */
+async function checkInflux(
+  config: PromfluxConfig,
+  logger: Logger,
+  line: (passed: boolean, text: string) => void,
+): Promise<void> {
   const influxUrl = redactUrl(config.load.influxdb.endpoint.url);
   try {
     const sink = await createSink(config.load.influxdb, {
@@ -50,7 +63,9 @@ export async function runChecks(
     });
     try {
       const result = await sink.check();
-      for (const detail of result.details) line(result.ok, `influxdb ${influxUrl}: ${detail}`);
+      result.details.forEach((detail, i) =>
+        line(result.ok || i < result.details.length - 1, `influxdb ${influxUrl}: ${detail}`),
+      );
       if (result.details.length === 0) line(result.ok, `influxdb ${influxUrl}`);
     } finally {
       await sink.close();
@@ -58,5 +73,4 @@ export async function runChecks(
   } catch (err) {
     line(false, `influxdb ${influxUrl}: ${describeError(err)}`);
   }
-  return ok;
 }

@@ -32,7 +32,10 @@ export interface WriteReport {
 
 export interface SinkCheckResult {
   ok: boolean;
-  /** Short human sentences, one per check made (`reachable: InfluxDB 1.6.7 (v1 API)`). */
+  /**
+   * Short human sentences, one per check made (`reachable: InfluxDB 1.6.7 (v1 API)`), in order;
+   * the checks stop at the first that fails, so when `ok` is false only the last one failed.
+   */
   details: string[];
 }
 
