@@ -213,11 +213,32 @@ function parseDocument(yamlText: string, source: string | undefined): unknown {
   } catch (err) {
     // Only the reason and position: the snippet js-yaml prints could show a secret.
     if (err instanceof YAMLException) {
+      const open = err.mark && unterminatedQuoteLine(yamlText, err.mark.line);
+      if (open !== undefined) {
+        return fail(`YAML syntax error at line ${open + 1}: a quoted value is not closed`);
+      }
       const at = err.mark ? ` at line ${err.mark.line + 1}, column ${err.mark.column + 1}` : '';
       return fail(`YAML syntax error${at}: ${err.reason}`);
     }
     return fail('YAML could not be parsed');
   }
+}
+
+/**
+ * The line (0-based) before `errorLine` where a quoted value opens and does not close on it.
+ * js-yaml reads such a value on into the following lines and reports where it gave up there.
+ */
+export function unterminatedQuoteLine(text: string, errorLine: number): number | undefined {
+  const lines = text.split('\n');
+  for (let i = Math.min(errorLine, lines.length) - 1; i >= 0; i--) {
+    const value = /^\s*(?:-\s+)?(?:[^\s#"'][^#"']*?:\s+)?(["'])(.*)$/.exec(lines[i]!);
+    if (!value) continue;
+    const [, quote, rest] = value;
+    const closed =
+      quote === '"' ? /(^|[^\\])(\\\\)*"/.test(rest!) : /'(?!')/.test(rest!.replace(/''/g, ''));
+    return closed ? undefined : i;
+  }
+  return undefined;
 }
 
 /** Several checks may fault one key; the first message (the most basic one) is enough. */

@@ -337,6 +337,12 @@ describe('parseConfig', () => {
 
   it.each([
     ['a: [1,2\n', 'YAML syntax error at line 2, column 1: deficient indentation'],
+    // js-yaml reads an unclosed quote on into the next line and reports that line.
+    [
+      'extract:\n  prometheus_url: "http://x\n  concurrency: 2\n',
+      'YAML syntax error at line 2: a quoted value is not closed',
+    ],
+    ["a: 1\nb: 'it''s\n", 'YAML syntax error at line 2: a quoted value is not closed'],
     ['extract:\n  a: 1\n  a: 2\n', 'YAML syntax error at line 3, column 3: duplicated mapping key'],
     [
       'extract:\n  a: 1\n b: 2\n',
