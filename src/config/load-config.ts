@@ -294,6 +294,7 @@ function toPromfluxConfig(
       concurrency: extract.concurrency,
       maxSamplesPerRequest: extract.max_samples_per_request,
       maxPointsPerSeries: extract.max_points_per_series,
+      maxSeriesPerResponse: extract.max_series_per_response,
       retry: retryPolicy(extract.retry),
       queries: extract.queries?.map(toQueryConfig) ?? defaultQueries(),
     },

@@ -314,6 +314,7 @@ const extract = z
     concurrency: integer(1, 32).prefault(2),
     max_samples_per_request: integer(1000).prefault(DEFAULT_MAX_SAMPLES_PER_REQUEST),
     max_points_per_series: integer(1, 11_000).prefault(11_000),
+    max_series_per_response: integer(1).optional(),
     headers: headerMap(),
     basic_auth: z
       .strictObject({

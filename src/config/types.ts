@@ -31,6 +31,8 @@ export interface ExtractConfig {
   maxSamplesPerRequest: number;
   /** Points per series per request; Prometheus refuses more than 11,000. */
   maxPointsPerSeries: number;
+  /** A response with more series fails its query (a memory guard); undefined: no limit. */
+  maxSeriesPerResponse?: number;
   retry: RetryPolicy;
   /** `queries`, or the four default health queries when absent. Names are unique. */
   queries: QueryConfig[];

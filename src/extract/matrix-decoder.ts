@@ -984,7 +984,7 @@ export class MatrixDecoder {
         if (this.series.length >= this.maxSeries) {
           throw new PromfluxError(
             'QUERY_FAILED',
-            `The response has more than ${this.maxSeries} series; narrow the query.`,
+            `The response has more than ${this.maxSeries} series (extract.max_series_per_response); narrow the query.`,
           );
         }
         this.labels = NO_LABELS;

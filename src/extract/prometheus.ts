@@ -181,9 +181,10 @@ export class PrometheusClient {
             query: req.name,
             attempt,
             delayMs,
-            error: err instanceof Error ? err.message : String(err),
+            status: err instanceof PrometheusRequestError ? err.status : undefined,
+            reason: err instanceof Error ? err.message : String(err),
           },
-          'Retrying a Prometheus range query.',
+          `Range query attempt failed; retrying in ${delayMs} ms.`,
         ),
     });
   }

@@ -69,6 +69,7 @@ export async function openPipeline(
       : [new StdoutSink(opts.stdout ?? process.stdout, dryRun === 'print')];
   const client = createPrometheusClient(config.extract, config.extract.retry, {
     onRequest: opts.observer?.onQueryRequest,
+    logger,
   });
   const perSecond = config.load.maxPointsPerSecond;
   return {
@@ -88,12 +89,13 @@ export async function openPipeline(
 export function createPrometheusClient(
   extract: ExtractConfig,
   retry: ExtractConfig['retry'] = extract.retry,
-  hooks: Pick<PrometheusClientOptions, 'onRequest'> = {},
+  hooks: Pick<PrometheusClientOptions, 'onRequest' | 'logger'> = {},
 ): PrometheusClient {
   return new PrometheusClient({
     endpoint: extract.endpoint,
     params: extract.params,
     retry,
+    maxSeriesPerResponse: extract.maxSeriesPerResponse,
     ...hooks,
   });
 }

@@ -188,7 +188,8 @@ describe('PrometheusClient.queryRange', () => {
         query: 'cpu',
         attempt: 1,
         delayMs: 50,
-        error: expect.stringContaining('HTTP 503'),
+        status: 503,
+        reason: expect.stringContaining('HTTP 503'),
       }),
     ]);
   });
