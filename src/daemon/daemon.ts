@@ -143,7 +143,8 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
       }
       metrics.cycleDuration.observe((now() - startedMs) / 1000);
       const waitMs = nextStartMs - now();
-      if (waitMs < 0) {
+      // A cycle cut short by a stop has no next one to be late for.
+      if (waitMs < 0 && !opts.stop.aborted) {
         metrics.cycleOverruns.inc();
         logger.warn(
           { cycle, overrunSeconds: -waitMs / 1000 },
@@ -261,8 +262,9 @@ async function runCycle(
   const due = config.extract.queries.filter((q: QueryConfig) => ranges.has(q.name));
   if (due.length === 0) return true;
   let ok = true;
-  await runQueries(pipeline, due, (q) => ranges.get(q.name)!, {
+  const results = await runQueries(pipeline, due, (q) => ranges.get(q.name)!, {
     signal: ctx.signal,
+    noNewQueries: ctx.stop,
     onAck: (query, ackedThroughMs) => {
       store.set(query.name, {
         watermarkMs: ackedThroughMs,
@@ -297,5 +299,12 @@ async function runCycle(
       ctx.onResult?.(result);
     },
   });
+  if (results.length < due.length) {
+    ok = false;
+    logger.info(
+      { cycle: ctx.cycle, notStarted: due.slice(results.length).map((q) => q.name) },
+      'Stopping: the rest of the cycle was not started; it runs after the next start.',
+    );
+  }
   return ok;
 }

@@ -101,7 +101,10 @@ export function createPrometheusClient(
 }
 
 export interface RunOptions {
+  /** Abandons the running query (and starts no other). */
   signal?: AbortSignal;
+  /** Starts no further query once aborted; the running one goes on (a graceful stop). */
+  noNewQueries?: AbortSignal;
   deadlineMs?: number;
   onAck?: (query: QueryConfig, ackedThroughMs: number) => void;
   onSamples?: (query: QueryConfig, samples: number) => void;
@@ -118,7 +121,7 @@ export async function runQueries(
   const { config } = pipeline;
   const results: QueryRunResult[] = [];
   for (const query of queries) {
-    if (opts.signal?.aborted) break;
+    if (opts.signal?.aborted || opts.noNewQueries?.aborted) break;
     const result = await runQuery(pipeline.client, pipeline.sinks, {
       query,
       range: rangeFor(query),
