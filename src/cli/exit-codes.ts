@@ -6,6 +6,11 @@ export const EXIT = {
   FAILURE: 1,
   /** The configuration or the command line is invalid; nothing ran. */
   USAGE: 2,
+  /**
+   * Everything ran, but a sink refused some points as malformed: they are in the dead-letter file,
+   * not in the sink. (A failure, exit 1, takes precedence.)
+   */
+  REJECTED: 3,
   /** Stopped by SIGINT / SIGTERM before the run finished (128 + signal number). */
   SIGINT: 130,
   SIGTERM: 143,

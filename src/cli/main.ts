@@ -5,15 +5,16 @@ import type { PromfluxConfig, QueryConfig } from '../config/types.js';
 import { ConfigError, PromfluxError, UsageError, describeError } from '../core/errors.js';
 import { createLogger, type Logger } from '../core/logger.js';
 import { VERSION } from '../core/version.js';
-import { parseDurationMs, parseTimeMs, toRfc3339 } from '../core/time.js';
+import { formatDuration, parseDurationMs, parseTimeMs, toRfc3339 } from '../core/time.js';
 import { transformWarnings } from '../transform/config-warnings.js';
 import {
   createPrometheusClient,
   openPipeline,
   runQueries,
   type DryRun,
+  type Pipeline,
 } from '../pipeline/pipeline.js';
-import type { TimeRange } from '../pipeline/run-query.js';
+import type { QueryRunResult, TimeRange } from '../pipeline/run-query.js';
 import { join } from 'node:path';
 import { redactedStream, redactUrl, type Redactor } from '../core/redact.js';
 import { runDaemon } from '../daemon/daemon.js';
@@ -23,7 +24,8 @@ import { planBackfill } from '../pipeline/backfill-plan.js';
 import { BackfillProgress } from '../pipeline/backfill-progress.js';
 import { startProgressReporter } from './progress-display.js';
 import { EXIT } from './exit-codes.js';
-import { formatQuerySummary, summaryRecord } from './summary.js';
+import { closestMatch } from '../config/suggest.js';
+import { formatQuerySummary, rejectedPoints, summaryRecord } from './summary.js';
 
 export interface CliIo {
   stdout: Writable;
@@ -62,6 +64,11 @@ export async function main(argv: string[], io: Partial<CliIo> = {}): Promise<num
   };
   let exitCode: number = EXIT.OK;
   const program = buildProgram(ctx, (code) => (exitCode = code));
+  // A reader that stops early (`| head`) only ends the output; the run goes on.
+  const ignoreClosedOutput = (err: NodeJS.ErrnoException): void => {
+    if (err.code !== 'EPIPE') throw err;
+  };
+  ctx.stdout.on('error', ignoreClosedOutput);
   try {
     await program.parseAsync(argv);
     return exitCode;
@@ -70,6 +77,8 @@ export async function main(argv: string[], io: Partial<CliIo> = {}): Promise<num
       return err.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
     }
     return reportFatal(ctx, err);
+  } finally {
+    ctx.stdout.off('error', ignoreClosedOutput);
   }
 }
 
@@ -84,7 +93,11 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
       writeOut: (s) => io.stdout.write(s),
       writeErr: (s) => io.stderr.write(s),
     })
-    .showHelpAfterError('(run with --help for usage)');
+    .showHelpAfterError('(run with --help for usage)')
+    // `promflux help [command]`: the root's own action would otherwise hide commander's.
+    .helpCommand(true)
+    // Operands reach the root action only when they name no command: reported there as unknown.
+    .allowExcessArguments();
 
   const withCommon = (cmd: Command): Command =>
     cmd
@@ -99,6 +112,16 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
   withCommon(program)
     .option('--once', 'run one cycle over the last interval and exit (same as `run --once`)')
     .action(async (opts: CommonOptions & { once?: boolean }) => {
+      const [word] = program.args;
+      if (word !== undefined) {
+        const names = [...program.commands.map((c) => c.name()), 'help'];
+        const guess = closestMatch(word, names);
+        program.error(
+          `error: unknown command '${word}'${guess ? `, did you mean ${guess}?` : ''} ` +
+            `(commands: ${names.join(', ')})`,
+          { exitCode: EXIT.USAGE, code: 'commander.unknownCommand' },
+        );
+      }
       if (!opts.once) {
         program.outputHelp();
         setExit(EXIT.USAGE);
@@ -128,7 +151,12 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
     .addOption(
       new Option('--query <name>', 'only this query (repeatable)').argParser(collect).default([]),
     )
-    .option('--plan', 'print the chunks, estimated samples and requests per query; run nothing')
+    .addOption(
+      new Option(
+        '--plan',
+        'print the chunks, estimated samples and requests per query; run nothing',
+      ).conflicts('fresh'),
+    )
     .option('--fresh', 'ignore the progress of an earlier run over the same range; redo it all')
     .option('--no-progress', 'no progress bar (on a terminal) or progress log lines (otherwise)')
     .option(
@@ -197,6 +225,11 @@ async function runOnce(io: CliIo, opts: CommonOptions): Promise<number> {
       startMs: now - config.pipeline.intervalSeconds * 1000,
       endMs: now - config.pipeline.delayMs,
     }),
+    failureHint: (q, r) =>
+      '--once keeps no watermark, so nothing retries the rest: run ' +
+      `\`promflux backfill --query ${q.name} --from ${toRfc3339(r.startMs)} --to ${toRfc3339(r.endMs)}\`` +
+      ', or `promflux run`, which retries until it is written',
+    explainEmpty: true,
   }));
 }
 
@@ -220,7 +253,8 @@ async function runBackfill(io: CliIo, opts: BackfillOptions): Promise<number> {
   }
   return runPipeline(io, opts, async (config) => {
     const queries = selectQueries(config, opts.query);
-    if (opts.dryRun) return { queries, rangeFor: () => range };
+    if (opts.dryRun)
+      return { queries, rangeFor: () => range, failureHint: () => 'nothing was written' };
     const plan = await resumableBackfill(config, queries, range, opts.fresh === true, (line) =>
       io.stderr.write(`${line}\n`),
     );
@@ -258,7 +292,8 @@ async function printBackfillPlan(
       io.stdout.write(
         `  ${query.name}: ${plan.points} points a series, ` +
           `${series === undefined ? 'unknown number of' : series} series` +
-          ` → ${plan.samples === undefined ? '?' : plan.samples} samples in ${plan.chunks.length} requests\n`,
+          ` → ${plan.samples === undefined ? '?' : plan.samples} samples in ${plan.chunks.length} ` +
+          `request${plan.chunks.length === 1 ? '' : 's'}\n`,
       );
       for (const chunk of plan.chunks.slice(0, 3)) {
         io.stdout.write(`      ${toRfc3339(chunk.startMs)} .. ${toRfc3339(chunk.endMs)}\n`);
@@ -291,6 +326,10 @@ interface RunPlan {
   finish?: () => Promise<void>;
   /** Shown while the run goes on: a bar on a TTY, else log lines. */
   progress?: { tracker: BackfillProgress; logIntervalMs: number };
+  /** What the user can do about the unacknowledged range of a failed query (logged). */
+  failureHint: (q: QueryConfig, unacknowledged: TimeRange) => string;
+  /** Explain a query that found no samples at all (`--once`, where that puzzles). */
+  explainEmpty?: boolean;
 }
 
 /**
@@ -330,6 +369,8 @@ async function resumableBackfill(
     onAck: (q, ackedThroughMs) =>
       store.set(keyOf(q), { watermarkMs: ackedThroughMs, fingerprint: queryFingerprint(q) }),
     finish: () => store.flush(),
+    failureHint: (_q, r) =>
+      `run the same backfill again to resume from ${toRfc3339(r.startMs)}, after what was acknowledged`,
   };
 }
 
@@ -338,12 +379,15 @@ async function runPipeline(
   opts: CommonOptions,
   plan: (config: PromfluxConfig) => Promise<RunPlan> | RunPlan,
 ): Promise<number> {
+  rejectSummaryWithoutDryRun(opts);
   const { config, warnings, redactor } = await loadConfig(io, opts.config);
-  const { queries, rangeFor, onAck, finish, progress } = await plan(config);
+  const { queries, rangeFor, onAck, finish, progress, failureHint, explainEmpty } =
+    await plan(config);
   const logger = runLogger(config, warnings, redactor);
   const dryRun: DryRun = opts.dryRun ? (opts.summary ? 'summary' : 'print') : 'off';
   // With line protocol on stdout, summaries go to stderr so the output stays pipeable.
   const report = dryRun === 'print' ? io.stderr : io.stdout;
+  const summaryContext = { deadLetterPath: config.load.deadLetterPath };
 
   const abort = new AbortController();
   let signalled: NodeJS.Signals | undefined;
@@ -365,23 +409,42 @@ async function runPipeline(
         logIntervalMs: progress.logIntervalMs,
         now: io.now,
       });
+    const stopOnClosedOutput = (err: NodeJS.ErrnoException): void => {
+      // `--dry-run | head`: the reader has what it wanted, and a dry run has nothing else to do.
+      if (err.code === 'EPIPE') process.exit(EXIT.OK);
+    };
+    if (dryRun === 'print') io.stdout.on('error', stopOnClosedOutput);
     try {
       const results = await runQueries(pipeline, queries, rangeFor, {
         signal: abort.signal,
+        failureHint,
         onAck,
         onSamples: progress && ((q, n) => progress.tracker.addSamples(q.name, n)),
         onResult: (r) => {
           progress?.tracker.finish(r.query);
           reporter?.clear();
           report.write(
-            redactor.redact(opts.json ? JSON.stringify(summaryRecord(r)) : formatQuerySummary(r)) +
-              '\n',
+            redactor.redact(
+              opts.json
+                ? JSON.stringify(summaryRecord(r, summaryContext))
+                : formatQuerySummary(r, summaryContext),
+            ) + '\n',
           );
         },
       });
       if (signalled) return signalled === 'SIGINT' ? EXIT.SIGINT : EXIT.SIGTERM;
-      return results.every((r) => r.error === undefined) ? EXIT.OK : EXIT.FAILURE;
+      if (explainEmpty && !opts.json) await explainEmptyRuns(pipeline, results, config, report);
+      const rejected = rejectedPoints(results);
+      if (rejected > 0 && !opts.json) {
+        report.write(
+          `* ${rejected} point${rejected === 1 ? ' was' : 's were'} rejected by the sink as malformed ` +
+            `and saved to the dead-letter file ${config.load.deadLetterPath}.\n`,
+        );
+      }
+      if (results.some((r) => r.error !== undefined)) return EXIT.FAILURE;
+      return rejected > 0 ? EXIT.REJECTED : EXIT.OK;
     } finally {
+      io.stdout.off('error', stopOnClosedOutput);
       reporter?.stop();
       await pipeline.close();
       await finish?.();
@@ -397,7 +460,37 @@ async function runPipeline(
   }
 }
 
+/**
+ * For each query that found no samples, one line saying why, as far as Prometheus can tell: the
+ * series exist now but are younger than the range (its end is `delay` ago), or they exist not at all.
+ */
+async function explainEmptyRuns(
+  pipeline: Pipeline,
+  results: readonly QueryRunResult[],
+  config: PromfluxConfig,
+  out: Writable,
+): Promise<void> {
+  for (const r of results) {
+    if (r.error !== undefined || r.samples > 0) continue;
+    const query = config.extract.queries.find((q) => q.name === r.query);
+    if (!query) continue;
+    const nowMs = r.range.endMs + config.pipeline.delayMs;
+    const series = await pipeline.client.countSeries(query.expr, nowMs);
+    if (series === undefined) continue;
+    const delay = formatDuration(config.pipeline.delayMs);
+    out.write(
+      series > 0
+        ? `  note: ${r.query} has ${series} series now, but no sample before the range ended ` +
+            `(${toRfc3339(r.range.endMs)}, pipeline.delay ${delay} ago): the data is newer than ` +
+            'the range; run again later, or lower pipeline.delay.\n'
+        : `  note: ${r.query} selects no series, in the range or now: check the query and that ` +
+            'Prometheus scrapes its targets.\n',
+    );
+  }
+}
+
 async function runDaemonCommand(io: CliIo, opts: CommonOptions): Promise<number> {
+  rejectSummaryWithoutDryRun(opts);
   if (opts.dryRun)
     throw new UsageError('`promflux run` writes; use --dry-run with --once or backfill.');
   const { config, warnings, redactor } = await loadConfig(io, opts.config);
@@ -442,7 +535,11 @@ async function runDaemonCommand(io: CliIo, opts: CommonOptions): Promise<number>
       },
       onResult: (r) =>
         opts.json
-          ? io.stdout.write(redactor.redact(JSON.stringify(summaryRecord(r))) + '\n')
+          ? io.stdout.write(
+              redactor.redact(
+                JSON.stringify(summaryRecord(r, { deadLetterPath: config.load.deadLetterPath })),
+              ) + '\n',
+            )
           : undefined,
     });
     logger.info('Stopped.');
@@ -454,6 +551,12 @@ async function runDaemonCommand(io: CliIo, opts: CommonOptions): Promise<number>
   } finally {
     offStop();
     process.off('SIGHUP', onHangup);
+  }
+}
+
+function rejectSummaryWithoutDryRun(opts: CommonOptions): void {
+  if (opts.summary && !opts.dryRun) {
+    throw new UsageError('--summary only applies to --dry-run (a run always prints its summary).');
   }
 }
 

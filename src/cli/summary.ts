@@ -3,19 +3,28 @@ import { DROP_REASONS, totalDropped } from '../core/series.js';
 import { toRfc3339 } from '../core/time.js';
 import type { QueryRunResult } from '../pipeline/run-query.js';
 
-/** One line per query run, for people: `ok availability: 240 samples → 240 points ...`. */
-export function formatQuerySummary(r: QueryRunResult): string {
+/** Where rejected points went: the dead-letter file (`load.dead_letter_path`). */
+export interface SummaryContext {
+  deadLetterPath?: string;
+}
+
+/**
+ * One line per query run, for people: `ok availability: 240 samples → 240 points ...`.
+ * A run that finished with rejected points says `ok*` and where they are.
+ */
+export function formatQuerySummary(r: QueryRunResult, ctx: SummaryContext = {}): string {
+  const where = ctx.deadLetterPath ? ` to the dead-letter file ${ctx.deadLetterPath}` : '';
   const sinks = Object.entries(r.sinks)
     .map(
       ([name, t]) =>
-        `${t.written} written to ${name}${t.rejected ? ` (${t.rejected} rejected)` : ''}`,
+        `${t.written} written to ${name}${t.rejected ? ` (${t.rejected} rejected, saved${where})` : ''}`,
     )
     .join(', ');
   const dropped = totalDropped(r.drops);
   const reasons = DROP_REASONS.filter((k) => r.drops[k] > 0)
     .map((k) => `${k}=${r.drops[k]}`)
     .join(' ');
-  const status = r.error === undefined ? 'ok    ' : 'FAILED';
+  const status = r.error !== undefined ? 'FAILED' : rejectedPoints([r]) > 0 ? 'ok*   ' : 'ok    ';
   const range = `${toRfc3339(r.range.startMs)}..${toRfc3339(r.range.endMs)}`;
   let line =
     `${status} ${r.query}: ${r.samples} samples, ${r.series} series → ${r.points} points; ${sinks || 'no sink'}; ` +
@@ -25,8 +34,18 @@ export function formatQuerySummary(r: QueryRunResult): string {
   return line;
 }
 
+/** Points the sinks refused as malformed (dead-lettered), over these runs. */
+export function rejectedPoints(results: readonly QueryRunResult[]): number {
+  let n = 0;
+  for (const r of results) for (const t of Object.values(r.sinks)) n += t.rejected;
+  return n;
+}
+
 /** Machine-readable twin of the summary line (`--json`). */
-export function summaryRecord(r: QueryRunResult): Record<string, unknown> {
+export function summaryRecord(
+  r: QueryRunResult,
+  ctx: SummaryContext = {},
+): Record<string, unknown> {
   return {
     query: r.query,
     ok: r.error === undefined,
@@ -41,5 +60,6 @@ export function summaryRecord(r: QueryRunResult): Record<string, unknown> {
     duration_seconds: r.durationMs / 1000,
     acked_through: r.ackedThroughMs === undefined ? null : toRfc3339(r.ackedThroughMs),
     error: r.error === undefined ? null : describeError(r.error),
+    dead_letter_file: rejectedPoints([r]) > 0 ? (ctx.deadLetterPath ?? null) : null,
   };
 }

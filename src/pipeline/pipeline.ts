@@ -109,6 +109,8 @@ export interface RunOptions {
   onAck?: (query: QueryConfig, ackedThroughMs: number) => void;
   onSamples?: (query: QueryConfig, samples: number) => void;
   onResult?: (result: QueryRunResult) => void;
+  /** See QueryRunOptions.failureHint. */
+  failureHint?: (query: QueryConfig, unacknowledged: TimeRange) => string;
 }
 
 /** Runs each query over its range, one query at a time; a failing query does not stop the others. */
@@ -133,6 +135,7 @@ export async function runQueries(
       deadlineMs: opts.deadlineMs,
       onAck: opts.onAck ? (ms) => opts.onAck!(query, ms) : undefined,
       onSamples: opts.onSamples ? (n) => opts.onSamples!(query, n) : undefined,
+      failureHint: opts.failureHint && ((range) => opts.failureHint!(query, range)),
       limiter: pipeline.limiter,
       logger: pipeline.logger,
     });

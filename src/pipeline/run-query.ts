@@ -35,7 +35,14 @@ export interface QueryRunOptions {
   now?: () => number;
   /** Throttles writes (points per second) when set. */
   limiter?: Pick<RateLimiter, 'take'>;
+  /**
+   * What becomes of the unacknowledged part of a failed run, for the log line (the daemon's next
+   * cycle retries it; `--once` keeps no watermark, so it tells the user what to run).
+   */
+  failureHint?: (unacknowledged: TimeRange) => string;
 }
+
+const DEFAULT_FAILURE_HINT = (): string => 'its unacknowledged range is retried next cycle';
 
 export interface QueryRunResult {
   query: string;
@@ -155,10 +162,13 @@ export async function runQuery(
   await window.drain();
   if (error === undefined && window.hasFailed) error = window.failure;
   if (error !== undefined) {
-    log.error(
-      { err: describeError(error) },
-      'Query run failed; its unacknowledged range is retried next run.',
-    );
+    const acked = window.ackedThroughMs;
+    const unacknowledged = {
+      startMs: acked === undefined ? range.startMs : acked + query.stepMs,
+      endMs: range.endMs,
+    };
+    const hint = (opts.failureHint ?? DEFAULT_FAILURE_HINT)(unacknowledged);
+    log.error({ err: describeError(error) }, `Query run failed; ${hint}.`);
   }
   return {
     query: query.name,
