@@ -6,7 +6,8 @@
 import { z } from 'zod';
 import type { ConfigIssue } from '../core/errors.js';
 import { normalizeLogLevel, type LogLevel } from '../core/logger.js';
-import { parseDurationMs } from '../core/time.js';
+import { formatDuration, parseDurationMs } from '../core/time.js';
+import { RESERVED_TAG_KEYS } from '../transform/schema-map.js';
 import { isRecord, setOwn } from './plain-object.js';
 import { closestMatch } from './suggest.js';
 import { validateDetailed as validateCron } from 'node-cron';
@@ -97,7 +98,17 @@ function boolean() {
 
 const DURATION_EXAMPLES = 'such as 500ms, 15s, 5m or 1m30s, or a number of seconds';
 
-function duration(opts: { positive?: boolean; wholeMs?: boolean } = {}) {
+/**
+ * The longest wait a Node.js timer supports (2^31 - 1 ms, about 24.8 days): a longer one fires
+ * after 1 ms, so a `timeout: 25d` would fail every request at once. Durations that end up in a
+ * timer (timeouts, retry delays, shutdown_grace, start_jitter) are bounded by it; durations that
+ * only measure a range of time (delay, step, initial_lookback, max_catchup, max_future_skew) are not.
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+const TIMER_LIMIT = `${formatDuration(MAX_TIMER_MS)} (${MAX_TIMER_MS} ms, the longest wait a Node.js timer supports)`;
+
+function duration(opts: { positive?: boolean; wholeMs?: boolean; timer?: boolean } = {}) {
   const expected = `${opts.positive ? 'a positive' : 'a'} duration ${DURATION_EXAMPLES}`;
   return leaf<number>(expected, (input) => {
     if (typeof input !== 'string' && typeof input !== 'number')
@@ -105,6 +116,7 @@ function duration(opts: { positive?: boolean; wholeMs?: boolean } = {}) {
     const ms = parseDurationMs(input);
     if (ms === undefined) return { error: `must be ${expected}` };
     if (opts.positive && ms <= 0) return { error: 'must be greater than zero' };
+    if (opts.timer && ms > MAX_TIMER_MS) return { error: `must be at most ${TIMER_LIMIT}` };
     if (opts.wholeMs && (typeof input === 'number' || /^\s*[\d.]+\s*$/.test(input))) {
       const exact = Number(input) * 1000;
       if (Math.abs(exact - Math.round(exact)) > 1e-6) {
@@ -234,11 +246,21 @@ function headerMap() {
   });
 }
 
-function nonEmptyEntries(what: string) {
+function nonEmptyEntries(what: string, key?: (k: string) => string | undefined) {
   return stringMap(what, {
-    key: (k) => (k.trim() === '' ? 'names must not be empty' : undefined),
+    key: (k) => (k.trim() === '' ? 'names must not be empty' : key?.(k)),
     value: (v) => (v.trim() === '' ? 'must not be empty' : undefined),
   });
+}
+
+/** Tags set as written (static_tags, a query's tags), unlike labels: InfluxDB refuses reserved keys. */
+function tagMap() {
+  const reserved = [...RESERVED_TAG_KEYS].join(', ');
+  return nonEmptyEntries('tag names to values', (k) =>
+    RESERVED_TAG_KEYS.has(k)
+      ? `is a tag key InfluxDB reserves (${reserved}); choose another name`
+      : undefined,
+  );
 }
 
 function list<T extends z.ZodType>(item: T, expected: string) {
@@ -258,8 +280,8 @@ function retry(defaults: (typeof RETRY_DEFAULTS)[keyof typeof RETRY_DEFAULTS]) {
   return z
     .strictObject({
       max_attempts: integer(1, 100).prefault(defaults.max_attempts),
-      initial_delay: duration().prefault(defaults.initial_delay),
-      max_delay: duration({ positive: true }).prefault(defaults.max_delay),
+      initial_delay: duration({ timer: true }).prefault(defaults.initial_delay),
+      max_delay: duration({ positive: true, timer: true }).prefault(defaults.max_delay),
     })
     .prefault({});
 }
@@ -295,7 +317,7 @@ const query = z.strictObject({
   step: duration({ positive: true, wholeMs: true }).prefault('15s'),
   measurement: nonEmptyText('a measurement name').optional(),
   field: nonEmptyText('a field name').optional(),
-  tags: nonEmptyEntries('tag names to values'),
+  tags: tagMap(),
   labels: labelRules.optional(),
 });
 
@@ -310,7 +332,7 @@ export const DEFAULT_MAX_SAMPLES_PER_REQUEST = 250_000;
 const extract = z
   .strictObject({
     prometheus_url: httpUrl('http://localhost:9090'),
-    timeout: duration({ positive: true }).prefault('30s'),
+    timeout: duration({ positive: true, timer: true }).prefault('30s'),
     concurrency: integer(1, 32).prefault(2),
     max_samples_per_request: integer(1000).prefault(DEFAULT_MAX_SAMPLES_PER_REQUEST),
     max_points_per_series: integer(1, 11_000).prefault(11_000),
@@ -345,7 +367,7 @@ const transform = z
     measurement: nonEmptyText('a measurement name').prefault('health_metrics'),
     field: nonEmptyText('a field name').prefault('value'),
     labels: labelRules.prefault({}),
-    static_tags: nonEmptyEntries('tag names to values'),
+    static_tags: tagMap(),
     max_future_skew: duration().prefault('10m'),
   })
   .prefault({});
@@ -365,7 +387,7 @@ const influxdb = z
     username: text('a user name').optional(),
     password: text().optional(),
     password_file: nonEmptyText('a file path').optional(),
-    timeout: duration({ positive: true }).prefault('30s'),
+    timeout: duration({ positive: true, timer: true }).prefault('30s'),
     batch_size: integer(1, 1_000_000).prefault(5000),
     gzip: boolean().prefault(false),
     headers: headerMap(),
@@ -384,13 +406,14 @@ const load = z
 
 const pipeline = z
   .strictObject({
-    interval_seconds: integer(1).prefault(300),
+    // `run` waits for the next cycle in one timer.
+    interval_seconds: integer(1, Math.floor(MAX_TIMER_MS / 1000)).prefault(300),
     delay: duration().prefault('60s'),
     log_level: logLevel().prefault('INFO'),
     state_dir: nonEmptyText('a directory path').prefault('./promflux-state'),
     initial_lookback: duration({ positive: true }).optional(),
     max_catchup: duration({ positive: true }).prefault('24h'),
-    shutdown_grace: duration().prefault('30s'),
+    shutdown_grace: duration({ timer: true }).prefault('30s'),
     schedule: leaf<string>(
       'a cron expression (5 fields, or 6 with seconds first), e.g. "*/5 * * * *"',
       (input) => {
@@ -403,7 +426,7 @@ const pipeline = z
         return { value: input.trim() };
       },
     ).optional(),
-    start_jitter: duration().prefault('0s'),
+    start_jitter: duration({ timer: true }).prefault('0s'),
     shard: leaf<{ index: number; count: number }>(
       '"index/count" or {index, count} with 0 <= index < count, e.g. "0/4" (also settable as $PROMFLUX_SHARD)',
       (input) => {

@@ -334,7 +334,10 @@ describe('parseConfig with PROMFLUX__* variables', () => {
         message: 'duplicate query name "a" (also used by queries[0]); names must be unique',
       },
       { path: 'PROMFLUX__LOAD__INFLUXDB__API', message: 'must be one of auto, v2, v1' },
-      { path: 'PROMFLUX__PIPELINE__INTERVAL_SECONDS', message: 'must be an integer >= 1' },
+      {
+        path: 'PROMFLUX__PIPELINE__INTERVAL_SECONDS',
+        message: 'must be an integer from 1 to 2147483',
+      },
     ]);
   });
 

@@ -172,7 +172,7 @@ describe('loadConfigFile', () => {
     const file = await tmp.file('bad.yaml', yamlWith({ pipeline: { interval_seconds: 0 } }));
     const err = await loadConfigFile(file, {}).catch((e: unknown) => e);
     expect((err as ConfigError).message).toBe(
-      `Invalid configuration in ${file}:\n  pipeline.interval_seconds: must be an integer >= 1`,
+      `Invalid configuration in ${file}:\n  pipeline.interval_seconds: must be an integer from 1 to 2147483`,
     );
   });
 });

@@ -480,13 +480,13 @@ const SINGLE_ISSUE_CASES: [string, Doc, string, string][] = [
     'interval_seconds 0',
     { pipeline: { interval_seconds: 0 } },
     'pipeline.interval_seconds',
-    'must be an integer >= 1',
+    'must be an integer from 1 to 2147483',
   ],
   [
     'interval_seconds a duration',
     { pipeline: { interval_seconds: '5m' } },
     'pipeline.interval_seconds',
-    'must be an integer >= 1',
+    'must be an integer from 1 to 2147483',
   ],
   [
     'delay not a duration',
