@@ -22,7 +22,8 @@
  *
  * Pure: the environment is a parameter; nothing here reads files or `process.env`.
  */
-import { load as parseYaml, YAMLException } from 'js-yaml';
+import { YAMLException } from 'js-yaml';
+import { parseBoundedYaml, YamlTooLargeError } from './bounded-yaml.js';
 import type { ConfigIssue } from '../core/errors.js';
 import { isRecord, setOwn } from './plain-object.js';
 import { closestMatch } from './suggest.js';
@@ -81,11 +82,12 @@ export function parseEnvValue(raw: string): { value: unknown; yamlError?: string
   if (/^(true|false)$/i.test(text)) return { value: text.toLowerCase() === 'true' };
   if (!/^[[{]/.test(text) && !text.includes('\n')) return { value: raw };
   try {
-    const parsed: unknown = parseYaml(raw);
+    const parsed: unknown = parseBoundedYaml(raw);
     if (typeof parsed === 'object' && parsed !== null) return { value: parsed };
     return { value: raw };
   } catch (err) {
     // The reason and position only: js-yaml's snippet would echo the value, maybe a secret.
+    if (err instanceof YamlTooLargeError) return { value: raw, yamlError: err.message };
     if (!(err instanceof YAMLException)) return { value: raw, yamlError: 'cannot be parsed' };
     const at = err.mark ? ` at line ${err.mark.line + 1}, column ${err.mark.column + 1}` : '';
     return { value: raw, yamlError: `${err.reason}${at}` };

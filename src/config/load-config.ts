@@ -9,9 +9,10 @@
  * Precedence: PROMFLUX__* variable > file > schema default. Every step runs even when another
  * failed, so one `check-config` shows every problem; issues about keys a variable set name it.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { load as parseYaml, YAMLException } from 'js-yaml';
+import { YAMLException } from 'js-yaml';
+import { MAX_CONFIG_BYTES, parseBoundedYaml, YamlTooLargeError } from './bounded-yaml.js';
 import { ConfigError, type ConfigIssue } from '../core/errors.js';
 import type { HttpEndpointOptions, TlsOptions } from '../core/http.js';
 import { Redactor } from '../core/redact.js';
@@ -111,8 +112,22 @@ export async function loadConfigFile(
   const file = resolve(path);
   let text: string;
   try {
+    // Checked before reading: a huge file would be held in memory several times over.
+    const { size } = await stat(file);
+    if (size > MAX_CONFIG_BYTES) {
+      throw new ConfigError(
+        [
+          {
+            path: '',
+            message: `config file "${file}" is ${size} bytes; the limit is ${MAX_CONFIG_BYTES} bytes (1 MiB)`,
+          },
+        ],
+        path,
+      );
+    }
     text = await readFile(file, 'utf8');
   } catch (err) {
+    if (err instanceof ConfigError) throw err;
     const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
     const fileOptional =
       opts.fileOptional ?? (path === DEFAULT_CONFIG_PATH && !configPathNamed(undefined, env));
@@ -209,8 +224,9 @@ function parseDocument(yamlText: string, source: string | undefined): unknown {
     );
   }
   try {
-    return parseYaml(yamlText);
+    return parseBoundedYaml(yamlText);
   } catch (err) {
+    if (err instanceof YamlTooLargeError) return fail(err.message);
     // Only the reason and position: the snippet js-yaml prints could show a secret.
     if (err instanceof YAMLException) {
       const open = err.mark && unterminatedQuoteLine(yamlText, err.mark.line);
