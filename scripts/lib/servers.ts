@@ -204,7 +204,7 @@ export async function startPrometheus(
  * `/ping` answers 204.
  */
 export async function startInfluxV1(
-  opts: { auth?: { username: string; password: string } } = {},
+  opts: { auth?: { username: string; password: string }; httpPort?: number } = {},
 ): Promise<InfluxV1Server> {
   ensureServerBinaries(['influxd']);
   const dataDir = await mkdtemp(join(tmpdir(), 'promflux-influxdb-'));
@@ -216,6 +216,7 @@ export async function startInfluxV1(
       binary: findBinary('influxd')!,
       dataDir,
       ports: 2,
+      httpPort: opts.httpPort,
       beforeStart: ([httpPort, rpcPort]) =>
         writeFile(configPath, influxConfig(dataDir, httpPort!, rpcPort!, opts.auth !== undefined)),
       args: () => ['run', '-config', configPath],
@@ -374,6 +375,8 @@ interface LaunchSpec {
   dataDir: string;
   /** How many free ports to allocate; the first one serves HTTP. */
   ports: number;
+  /** The HTTP port to use instead of a free one (a test that starts a server where one was down). */
+  httpPort?: number;
   beforeStart?: (ports: number[]) => Promise<void>;
   args: (ports: number[]) => string[];
   ready: { path: string; status: number };
@@ -387,7 +390,9 @@ let exitHookInstalled = false;
 async function launch(spec: LaunchSpec): Promise<StartedServer> {
   for (let attempt = 1; ; attempt++) {
     const ports: number[] = [];
-    for (let i = 0; i < spec.ports; i++) ports.push(await freePort());
+    for (let i = 0; i < spec.ports; i++) {
+      ports.push(i === 0 && spec.httpPort !== undefined ? spec.httpPort : await freePort());
+    }
     await spec.beforeStart?.(ports);
     try {
       return await launchOnce(spec, ports);

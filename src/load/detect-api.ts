@@ -61,7 +61,7 @@ export function apiFromVersion(version: string | undefined): InfluxWriteApi | un
  * Asks the server which write API to use: `X-Influxdb-Version` on `/ping` says 1.x (→ `/write`)
  * or 2.x/3.x (→ `/api/v2/write`). Servers that send no version header on `/ping` (VictoriaMetrics
  * 1.79 answers a bare 204; it accepts both APIs) get `whenUnknown`, which `createSink` derives
- * from the credentials: v2 when a token or org is configured, else v1. Rejects with a
+ * from the credentials: v2 when a token and an org are configured, else v1. Rejects with a
  * `SinkError` when the server is unreachable.
  */
 export async function detectInfluxApi(
@@ -72,6 +72,33 @@ export async function detectInfluxApi(
   try {
     const ping = await pingInflux(endpoint, agent, options.signal);
     return apiFromVersion(ping.version) ?? options.whenUnknown ?? 'v1';
+  } finally {
+    if (!options.agent) agent.destroy();
+  }
+}
+
+/** What one `/ping` settled for `api: auto`: the API, or why the server did not say. */
+export type ApiDetection = { api: InfluxWriteApi } | { api?: undefined; reason: string };
+
+/**
+ * One `/ping`, read for `api: auto`: a version header decides; a 2xx without one (VictoriaMetrics)
+ * gets `whenUnknown`. Anything else (unreachable, an error page from a proxy in front of a server
+ * that is down) settles nothing: the caller should ask again rather than keep a guess.
+ */
+export async function detectWriteApi(
+  endpoint: HttpEndpointOptions,
+  whenUnknown: InfluxWriteApi,
+  options: { agent?: http.Agent; signal?: AbortSignal } = {},
+): Promise<ApiDetection> {
+  const agent = options.agent ?? createAgent(endpoint.url, endpoint.tls, 1);
+  try {
+    const ping = await pingInflux(endpoint, agent, options.signal);
+    const api = apiFromVersion(ping.version);
+    if (api) return { api };
+    if (ping.status >= 200 && ping.status < 300) return { api: whenUnknown };
+    return { reason: `/ping answered ${ping.status} without an X-Influxdb-Version header` };
+  } catch (err) {
+    return { reason: describeError(err) };
   } finally {
     if (!options.agent) agent.destroy();
   }

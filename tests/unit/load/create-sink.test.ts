@@ -16,19 +16,25 @@ import { InfluxDbV2Sink } from '../../../src/load/influxdb-v2.js';
 import { InfluxDbV2Fake } from '../../fakes/influxdb-v2-fake.js';
 
 /** A minimal server answering /ping with the given headers and recording write requests. */
-async function pingServer(pingHeaders: Record<string, string>): Promise<{
+async function pingServer(
+  pingHeaders: Record<string, string>,
+  opts: { port?: number; pingStatus?: number } = {},
+): Promise<{
   url: string;
   writes: http.IncomingHttpHeaders[];
   urls: string[];
+  readonly pings: number;
   close: () => Promise<void>;
 }> {
   const writes: http.IncomingHttpHeaders[] = [];
   const urls: string[] = [];
+  let pings = 0;
   const server = http.createServer((req, res) => {
     req.resume();
     req.on('end', () => {
       if (req.url === '/ping') {
-        res.writeHead(204, pingHeaders);
+        pings++;
+        res.writeHead(opts.pingStatus ?? 204, pingHeaders);
       } else {
         writes.push(req.headers);
         urls.push(req.url ?? '');
@@ -37,11 +43,14 @@ async function pingServer(pingHeaders: Record<string, string>): Promise<{
       res.end();
     });
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  await new Promise<void>((r) => server.listen(opts.port ?? 0, '127.0.0.1', r));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     writes,
     urls,
+    get pings() {
+      return pings;
+    },
     close: () => {
       server.closeAllConnections();
       return new Promise((r) => server.close(() => r()));
@@ -125,9 +134,10 @@ describe('detectInfluxApi', () => {
 });
 
 describe('createSink', () => {
-  it('fallback rule: v2 when a token or org is configured, else v1', () => {
-    expect(fallbackApi(config('http://x', { token: 't' }))).toBe('v2');
-    expect(fallbackApi(config('http://x', { org: 'o' }))).toBe('v2');
+  it('fallback rule: v2 when a token and an org are configured, else v1', () => {
+    expect(fallbackApi(config('http://x', { token: 't', org: 'o' }))).toBe('v2');
+    expect(fallbackApi(config('http://x', { token: 't' }))).toBe('v1');
+    expect(fallbackApi(config('http://x', { org: 'o' }))).toBe('v1');
     expect(fallbackApi(config('http://x', { username: 'u', password: 'p' }))).toBe('v1');
     expect(fallbackApi(config('http://x'))).toBe('v1');
   });
@@ -152,9 +162,32 @@ describe('createSink', () => {
       deps(logs),
     );
     cleanups.push(() => sink.close());
-    expect(sink).toBeInstanceOf(InfluxDbV2Sink);
-    expect(logs.join('')).toMatch(/assuming v2/);
+    expect(logs.join('')).toMatch(/Could not detect the InfluxDB API; writing with v2/);
     expect(logs.join('')).not.toContain('t0ken-abc');
+  });
+
+  it('detects again before each write until /ping answers, then keeps the answer', async () => {
+    const port = await unusedPort();
+    const sink = await createSink(
+      config(`http://127.0.0.1:${port}`, { token: 't', org: 'o', bucket: 'db' }),
+      deps(),
+    );
+    cleanups.push(() => sink.close());
+    // Down: the fallback (v2, token and org are set) tries and fails.
+    await expect(sink.write(lineBatch())).rejects.toBeInstanceOf(SinkError);
+
+    // A proxy's error page without a version settles nothing either.
+    const proxy = await pingServer({}, { port, pingStatus: 502 });
+    await sink.write(lineBatch());
+    await proxy.close();
+    expect(proxy.urls).toEqual(['/api/v2/write?org=o&bucket=db&precision=ms']);
+
+    const v1 = await pingServer({ 'X-Influxdb-Version': '1.6.7~rc0' }, { port });
+    cleanups.push(v1.close);
+    await sink.write(lineBatch());
+    await sink.write(lineBatch());
+    expect(v1.urls).toEqual(['/write?db=db&precision=ms', '/write?db=db&precision=ms']);
+    expect(v1.pings).toBe(1);
   });
 
   it('honours an explicit api without probing', async () => {
@@ -166,6 +199,19 @@ describe('createSink', () => {
     expect(sink).toBeInstanceOf(InfluxDbV1Sink);
   });
 });
+
+function lineBatch() {
+  return { body: Buffer.from('m f=1 1\n'), lines: 1, precision: 'ms' as const, query: 'q' };
+}
+
+/** A loopback port nothing listens on (yet). */
+async function unusedPort(): Promise<number> {
+  const server = http.createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((r) => server.close(r));
+  return port;
+}
 
 describe('InfluxDbV1Sink request shape', () => {
   it('parses db and db/rp targets', () => {
