@@ -8,8 +8,8 @@ import { once } from 'node:events';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateHealthFixture } from '../../scripts/lib/openmetrics-fixture.js';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { generateHealthFixture, mulberry32 } from '../../scripts/lib/openmetrics-fixture.js';
 import { execFile } from 'node:child_process';
 import {
   freePort,
@@ -39,14 +39,17 @@ interface Watermarks {
 describe('promflux run (daemon) → real Prometheus and InfluxDB 1.x', () => {
   let prometheus: StartedServer;
   let influx: InfluxV1Server;
+  // Each test has its own state directory, database and status port (beforeEach): none reads
+  // what another wrote, so any one of them can run alone.
   let dir: string;
+  let db: string;
+  let databases = 0;
   let config: string;
   let statusUrl: string;
   /** Where each query's first cycle started: everything from there on must be in InfluxDB. */
   const firstStarts = new Map<string, number>();
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'promflux-daemon-'));
     [prometheus, influx] = await Promise.all([
       startPrometheus({
         openMetrics: generateHealthFixture({
@@ -58,7 +61,12 @@ describe('promflux run (daemon) → real Prometheus and InfluxDB 1.x', () => {
       }),
       startInfluxV1(),
     ]);
-    await influx.createDatabase('daemon');
+  });
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'promflux-daemon-'));
+    db = `daemon${++databases}`;
+    await influx.createDatabase(db);
+    firstStarts.clear();
     config = join(dir, 'promflux.yaml');
     const port = await freePort();
     statusUrl = `http://127.0.0.1:${port}`;
@@ -77,7 +85,7 @@ load:
   influxdb:
     url: "${influx.url}"
     api: v1
-    bucket: "daemon/autogen"
+    bucket: "${db}/autogen"
     timeout: 1s
     retry: { max_attempts: 2, initial_delay: 100ms, max_delay: 200ms }
 pipeline:
@@ -92,9 +100,11 @@ server:
 `,
     );
   });
+  afterEach(async () => {
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
   afterAll(async () => {
     await Promise.allSettled([prometheus?.stop(), influx?.stop()]);
-    if (dir) await rm(dir, { recursive: true, force: true });
   });
 
   function start() {
@@ -125,6 +135,17 @@ server:
     }
   }
 
+  /** Notes where each query's first run of `run` started, unless an earlier run did. */
+  function recordFirstStarts(run: ReturnType<typeof start>): void {
+    for (const line of run.stdout().trim().split('\n')) {
+      if (!line.startsWith('{')) continue;
+      const r = JSON.parse(line) as { query: string; start: string };
+      if (r.query in QUERIES && !firstStarts.has(r.query)) {
+        firstStarts.set(r.query, Date.parse(r.start));
+      }
+    }
+  }
+
   async function exitOf(child: ChildProcess): Promise<number | null> {
     if (child.exitCode !== null) return child.exitCode;
     const [code] = (await once(child, 'exit')) as [number | null];
@@ -135,33 +156,24 @@ server:
     // First run: stopped with SIGTERM once it made progress.
     const first = start();
     await waitForWatermarks(0);
-    firstStarts.clear();
-    const records = (): Array<{ query: string; start: string }> =>
-      first
-        .stdout()
-        .trim()
-        .split('\n')
-        .filter((l) => l.startsWith('{'))
-        .map((l) => JSON.parse(l) as { query: string; start: string });
     const progressed = (await watermarks()).queries.availability!.watermarkMs;
     await waitForWatermarks(progressed + 2000);
     first.child.kill('SIGTERM');
     expect(await exitOf(first.child)).toBe(0);
-    for (const r of records()) {
-      if (!firstStarts.has(r.query)) firstStarts.set(r.query, Date.parse(r.start));
-    }
+    recordFirstStarts(first);
     expect([...firstStarts.keys()].sort()).toEqual(Object.keys(QUERIES).sort());
     const afterTerm = await watermarks();
 
-    // Down for a few seconds, then a run killed without warning mid-work, then three more killed
-    // at random moments (logged, so a failure can be replayed).
+    // Down for a few seconds (the outage under test, not a wait for an event), then a run killed
+    // without warning mid-work, then three more killed at seeded pseudo-random moments.
     await new Promise((r) => setTimeout(r, 3000));
+    const random = mulberry32(20_240_501);
     const second = start();
     await waitForWatermarks(afterTerm.queries.availability!.watermarkMs + 3000);
     second.child.kill('SIGKILL');
     await exitOf(second.child);
     for (let i = 0; i < 3; i++) {
-      const killAfterMs = 300 + Math.floor(Math.random() * 2000);
+      const killAfterMs = 300 + Math.floor(random() * 2000);
       console.log(`daemon test: SIGKILL ${i + 1} after ${killAfterMs} ms`);
       const run = start();
       await new Promise((r) => setTimeout(r, killAfterMs));
@@ -195,9 +207,11 @@ server:
       expect(metrics).toMatch(
         /^promflux_sink_write_failures_total\{sink="influxdb",status_class="network"\} [1-9]/m,
       );
-      // Nothing is acknowledged while InfluxDB does not answer: the watermarks stand still.
+      // Nothing is acknowledged while InfluxDB does not answer: the watermarks stand still over
+      // two more failed runs.
       const during = (await watermarks()).queries;
-      await new Promise((r) => setTimeout(r, 3000));
+      const failedRuns = await failedRunsOf('availability');
+      await waitFor(async () => (await failedRunsOf('availability')) >= failedRuns + 2);
       const later = (await watermarks()).queries;
       for (const q of Object.keys(QUERIES)) {
         expect(later[q]!.watermarkMs).toBe(during[q]!.watermarkMs);
@@ -211,6 +225,7 @@ server:
     expect(ready.status).toBe(200);
     daemon.child.kill('SIGTERM');
     expect(await exitOf(daemon.child)).toBe(0);
+    recordFirstStarts(daemon);
     await expectEverySampleOnce();
   });
 
@@ -231,6 +246,7 @@ server:
     expect((await fetch(`${statusUrl}/readyz`)).status).toBe(200);
     daemon.child.kill('SIGTERM');
     expect(await exitOf(daemon.child)).toBe(0);
+    recordFirstStarts(daemon);
     await expectEverySampleOnce();
   });
 
@@ -245,6 +261,8 @@ server:
         if (Date.now() > deadline) throw new Error('the daemon did not come up');
         await new Promise((r) => setTimeout(r, 100));
       }
+      // Every query has state of its own before one is removed.
+      await waitForWatermarks(0);
       // Adds a query, removes request_rate, and switches to a cron schedule (every second):
       // cycles must go on under it.
       const withoutRequestRate = original
@@ -311,8 +329,27 @@ server:
     }
     daemon.child.kill('SIGTERM');
     expect(await exitOf(daemon.child)).toBe(0);
+    recordFirstStarts(daemon);
     await expectEverySampleOnce();
   });
+
+  async function failedRunsOf(query: string): Promise<number> {
+    const metrics = await (await fetch(`${statusUrl}/metrics`)).text();
+    const line = new RegExp(
+      `^promflux_query_runs_total\\{query="${query}",result="error"\\} (\\d+)$`,
+      'm',
+    );
+    return Number(line.exec(metrics)?.[1] ?? 0);
+  }
+
+  /** Polls `condition` (a server's state, which sends no event) until it holds. */
+  async function waitFor(condition: () => Promise<boolean>): Promise<void> {
+    const deadline = Date.now() + 30_000;
+    while (!(await condition())) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${condition.toString()}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
 
   async function waitUntilNotReady(): Promise<void> {
     const deadline = Date.now() + 20_000;
@@ -338,7 +375,7 @@ server:
       expect(landed).toEqual(expected);
       const outside = await influx.query(
         `SELECT count(value) FROM health_metrics WHERE metric_type = '${name}' AND time < ${startMs}ms`,
-        'daemon',
+        db,
       );
       expect(outside.results[0]?.series).toBeUndefined();
     }
@@ -437,7 +474,7 @@ server:
     const res = await influx.query(
       `SELECT value, instance, "method", status FROM health_metrics WHERE metric_type = '${metricType}' ` +
         `AND time >= ${startMs}ms AND time <= ${endMs}ms`,
-      'daemon',
+      db,
       { epoch: 'ms' },
     );
     const series = res.results[0]?.series?.[0];

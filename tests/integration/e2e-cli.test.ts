@@ -322,7 +322,16 @@ ${extra}`;
   });
 
   it('lands a label set full of special characters intact in InfluxDB 1.x', async () => {
-    const landed = (await influxPoints('health')).filter((p) => p.tags.metric_type === 'special');
+    // Its own database and a short backfill: it must not depend on what another test wrote.
+    await influx.createDatabase('special');
+    const config = await writeConfig('special.yaml', configYaml(influxConfig('special')));
+    const run = await backfill(
+      config,
+      rfc3339(BACKFILL.endMs - 1_800_000),
+      rfc3339(BACKFILL.endMs),
+    );
+    expect(run.code).toBe(0);
+    const landed = (await influxPoints('special')).filter((p) => p.tags.metric_type === 'special');
     const byCase = new Map(landed.map((p) => [p.tags.case, p.tags]));
     for (const c of SPECIAL_LABEL_CASES) {
       const tags = byCase.get(c.case);

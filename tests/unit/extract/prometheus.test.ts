@@ -1,5 +1,5 @@
 import { gzipSync } from 'node:zlib';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { PromfluxError, QueryError } from '../../../src/core/errors.js';
 import type { HttpEndpointOptions } from '../../../src/core/http.js';
 import type { Logger } from '../../../src/core/logger.js';
@@ -85,13 +85,19 @@ async function setup(handler: Handler, opts: SetupOptions = {}) {
   return { server, client };
 }
 
-/** The first answer breaks off in the middle of the body; later ones are whole. */
-const cutFirstBodyMidway: Handler = (_req, res, i) => {
-  if (i === 0) {
-    res.writeHead(200, { 'Content-Type': 'application/json' });
-    res.write(BODY.slice(0, 40), () => res.destroy());
-  } else sendJson(res, 200, BODY);
-};
+/** The first answer breaks off in the middle of the body (then `onCut`); later ones are whole. */
+function cutFirstBodyMidwayThen(onCut: () => void): Handler {
+  return (_req, res, i) => {
+    if (i === 0) {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.write(BODY.slice(0, 40), () => {
+        res.destroy();
+        onCut();
+      });
+    } else sendJson(res, 200, BODY);
+  };
+}
+const cutFirstBodyMidway = cutFirstBodyMidwayThen(() => undefined);
 
 async function failure(p: Promise<unknown>): Promise<Error> {
   try {
@@ -401,11 +407,21 @@ describe('PrometheusClient.queryRange', () => {
 });
 
 describe('PrometheusClient.queryRange with a body gate', () => {
-  /** A gate and the function that opens it. */
-  function gate(): { bodyGate: Promise<void>; open: () => void } {
+  /**
+   * A gate, the function that opens it, and `reached`: resolves when the client starts waiting
+   * at the gate (it then holds the response headers and leaves the body in the socket).
+   */
+  function gate(): { bodyGate: Promise<void>; open: () => void; reached: Promise<void> } {
     let open!: () => void;
+    let reach!: () => void;
     const bodyGate = new Promise<void>((resolve) => (open = resolve));
-    return { bodyGate, open };
+    const reached = new Promise<void>((resolve) => (reach = resolve));
+    const then = bodyGate.then.bind(bodyGate);
+    bodyGate.then = ((...args: Parameters<typeof then>) => {
+      reach();
+      return then(...args);
+    }) as typeof bodyGate.then;
+    return { bodyGate, open, reached };
   }
 
   it('leaves the body in the socket until the gate opens, then decodes all of it', async () => {
@@ -420,8 +436,11 @@ describe('PrometheusClient.queryRange with a body gate', () => {
       res.writeHead(200, { 'Content-Type': 'application/json' });
       res.end(big, () => (finished = true));
     });
-    const { bodyGate, open } = gate();
+    const { bodyGate, open, reached } = gate();
     const result = client.queryRange(REQ, { bodyGate });
+    await reached;
+    // Proving that nothing reads the body takes time by nature: a client that read it would let
+    // the server finish within this pause. Correct code passes whatever its length.
     await new Promise((r) => setTimeout(r, 300));
     expect(finished).toBe(false);
     open();
@@ -435,13 +454,23 @@ describe('PrometheusClient.queryRange with a body gate', () => {
       endpoint: { timeoutMs: 150 },
       onRequest: (e) => events.push(e),
     });
-    const { bodyGate, open } = gate();
-    setTimeout(open, 400);
-    const result = await client.queryRange(REQ, { bodyGate });
-    expect(result.samples).toBe(3);
-    expect(server.requests).toHaveLength(1);
-    expect(events).toHaveLength(1);
-    expect(events[0]!.durationMs).toBeLessThan(150);
+    // Only the client's timers and clock are fake: the sockets run for real, and time passes
+    // only when the test advances it, while the body waits.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+    try {
+      const { bodyGate, open, reached } = gate();
+      const pending = client.queryRange(REQ, { bodyGate });
+      await reached;
+      vi.advanceTimersByTime(400); // far past the 150 ms timeout
+      open();
+      const result = await pending;
+      expect(result.samples).toBe(3);
+      expect(server.requests).toHaveLength(1);
+      expect(events).toHaveLength(1);
+      expect(events[0]!.durationMs).toBeLessThan(150);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('keeps a deadline running while the body waits', async () => {
@@ -480,10 +509,12 @@ describe('PrometheusClient.queryRange with a body gate', () => {
   });
 
   it('retries a body cut by the server while it waited its turn', async () => {
-    const { server, client } = await setup(cutFirstBodyMidway);
-    const { bodyGate, open } = gate();
+    let cut!: () => void;
+    const wasCut = new Promise<void>((resolve) => (cut = resolve));
+    const { server, client } = await setup(cutFirstBodyMidwayThen(cut));
+    const { bodyGate, open, reached } = gate();
     const result = client.queryRange(REQ, { bodyGate });
-    await new Promise((r) => setTimeout(r, 200));
+    await Promise.all([reached, wasCut]);
     open();
     expect((await result).samples).toBe(3);
     expect(server.requests).toHaveLength(2);
@@ -492,9 +523,11 @@ describe('PrometheusClient.queryRange with a body gate', () => {
   it('stops on abort while the body waits', async () => {
     const { server, client } = await setup((_req, res) => sendJson(res, 200, BODY));
     const controller = new AbortController();
-    const { bodyGate } = gate();
-    setTimeout(() => controller.abort(), 100);
-    const err = await failure(client.queryRange(REQ, { bodyGate, signal: controller.signal }));
+    const { bodyGate, reached } = gate();
+    const pending = failure(client.queryRange(REQ, { bodyGate, signal: controller.signal }));
+    await reached;
+    controller.abort();
+    const err = await pending;
     expect((err as PromfluxError).code).toBe('ABORTED');
     expect(server.requests).toHaveLength(1);
   });
