@@ -10,31 +10,41 @@
 #     -e PROMFLUX__LOAD__INFLUXDB__TOKEN_FILE=/run/secrets/influxdb-token \
 #     -v promflux-state:/var/lib/promflux promflux:0.1.0
 #
-# tests/unit/deploy/dockerfile.test.ts and tests/integration/container.test.ts check this file
-# (user, COPY sources, .dockerignore) and run its HEALTHCHECK against a real `promflux run`
-# started with exactly these ENV settings.
+# tests/unit/deploy/dockerfile.test.ts checks this file's text (user, COPY sources, .dockerignore,
+# ENV keys); tests/integration/container.test.ts builds it with podman (scripts/container-test.sh)
+# and runs the image against real Prometheus and InfluxDB. podman needs `--format docker` to keep
+# the HEALTHCHECK (the OCI image format has none).
 
+# The base as a build argument: the public image by default; scripts/container-test.sh builds the
+# same file from a local base (Debian bookworm plus the same Node 20), where no registry is reachable.
 # Debian slim rather than Alpine: glibc, the same Debian userland the test suite runs on, and
 # glibc's DNS resolver (musl's differs on search domains and large answers, which matters in
 # Kubernetes). The size difference (~25 MB) is not worth a second libc to test against.
-FROM node:20-bookworm-slim AS build
+ARG NODE_IMAGE=node:20-bookworm-slim
+
+FROM ${NODE_IMAGE} AS build
 WORKDIR /app
-# `npm install`, not `npm ci`: npm rejects this lock file over rollup's optional per-platform
-# packages (see scripts/test.sh); `npm install` installs exactly the locked versions.
+# Exactly the locked versions; no install scripts (nothing the build needs runs one).
 COPY package.json package-lock.json ./
-RUN npm install --no-audit --no-fund
+RUN npm ci --ignore-scripts --no-audit --no-fund --no-update-notifier
 COPY tsconfig.json ./
 COPY src ./src
-RUN npm run build && npm prune --omit=dev --no-audit --no-fund
+RUN npm run build
 
-FROM node:20-bookworm-slim
+# Production dependencies alone, installed afresh: what the runtime stage copies.
+FROM ${NODE_IMAGE} AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund --no-update-notifier
+
+FROM ${NODE_IMAGE}
 LABEL org.opencontainers.image.title="promflux" \
       org.opencontainers.image.description="Moves health metrics from Prometheus into InfluxDB" \
       org.opencontainers.image.licenses="Apache-2.0"
 ENV NODE_ENV=production
 WORKDIR /app
 # Owned by root and read-only to the runtime user: the process cannot modify its own code.
-COPY --from=build /app/node_modules ./node_modules
+COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY bin ./bin
 COPY package.json ./
@@ -61,8 +71,9 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=15s --retries=3 \
   CMD ["node", "-e", "const l=process.env.PROMFLUX__SERVER__LISTEN||'';const p=l.slice(l.lastIndexOf(':')+1)||'9469';fetch('http://127.0.0.1:'+p+'/healthz',{signal:AbortSignal.timeout(4000)}).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 
 # The daemon handles SIGTERM itself (finishes the running cycle within pipeline.shutdown_grace,
-# 30s by default: give `docker stop` a longer -t). Node as PID 1 is fine here: promflux starts no
-# child processes, so there are no zombies to reap; `docker run --init` adds tini if wanted.
+# 30s by default: give `docker stop` a longer -t). Node as PID 1 is fine here, and tested without
+# --init: promflux installs its own SIGTERM handler (PID 1 gets no default one) and starts no child
+# processes, so there are no zombies to reap; `docker run --init` adds tini if wanted.
 STOPSIGNAL SIGTERM
 ENTRYPOINT ["node", "/app/bin/promflux.js"]
 CMD ["run"]

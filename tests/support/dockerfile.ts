@@ -1,6 +1,7 @@
 /**
  * Just enough of a Dockerfile and .dockerignore reader to check ours without a Docker engine:
- * stages, instructions (continuation lines joined, comments dropped), ENV pairs, exec-form JSON,
+ * stages, instructions (continuation lines joined, comments dropped), the `ARG`s before the first
+ * `FROM` (usable in `FROM` lines only) with their defaults, ENV pairs, exec-form JSON,
  * and the .dockerignore matching rules (last matching pattern wins, a match on a parent
  * directory counts, `!` re-includes).
  */
@@ -13,7 +14,9 @@ export interface Instruction {
 }
 
 export interface Stage {
-  /** The `FROM` image. */
+  /** The `FROM` image as written, e.g. `${NODE_IMAGE}`. */
+  from: string;
+  /** The image with the defaults of the global `ARG`s substituted (what a plain build uses). */
   image: string;
   /** `AS name`, when given. */
   name?: string;
@@ -36,13 +39,25 @@ export function parseDockerfile(text: string): Stage[] {
   if (pending !== '') logical.push(pending.trim());
 
   const stages: Stage[] = [];
+  const globalArgs: Record<string, string> = {};
   for (const line of logical) {
     if (line === '') continue;
     const keyword = /^\S+/.exec(line)![0];
     const instruction = { keyword: keyword.toUpperCase(), args: line.slice(keyword.length).trim() };
+    if (instruction.keyword === 'ARG' && stages.length === 0) {
+      const [key = '', ...value] = instruction.args.split('=');
+      globalArgs[key] = value.join('=');
+      continue;
+    }
     if (instruction.keyword === 'FROM') {
-      const [image = '', as, name] = instruction.args.split(/\s+/);
+      const [from = '', as, name] = instruction.args.split(/\s+/);
+      const image = from.replace(/\$\{(\w+)\}|\$(\w+)/g, (ref, a?: string, b?: string) => {
+        const value = globalArgs[(a ?? b)!];
+        if (value === undefined) throw new Error(`FROM ${from}: ${ref} is not a global ARG`);
+        return value;
+      });
       stages.push({
+        from,
         image,
         ...(as?.toUpperCase() === 'AS' && name !== undefined && { name }),
         instructions: [],
