@@ -113,7 +113,8 @@ describe('the container image, run with podman against real Prometheus and Influ
 
   afterAll(async () => {
     if (podman) {
-      for (const c of containers) await podman.run(['rm', '--force', '--time', '0', c]);
+      for (const c of containers)
+        await podman.run(['rm', '--force', '--volumes', '--time', '0', c]);
       for (const v of volumes) await podman.run(['volume', 'rm', '--force', v]);
     }
     await Promise.allSettled([prometheus?.stop(), influx?.stop()]);
