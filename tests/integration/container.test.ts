@@ -20,7 +20,6 @@ import {
   type InfluxV1Server,
   type StartedServer,
 } from '../../scripts/lib/servers.js';
-import { blockTimestamps, blockValues } from '../../src/core/series.js';
 import {
   envOf,
   execForm,
@@ -29,7 +28,7 @@ import {
   splitFlags,
 } from '../support/dockerfile.js';
 import { preparePodman, type Podman } from '../support/podman.js';
-import { prometheusRange } from '../support/prometheus-range.js';
+import { finiteSamples, prometheusRange } from '../support/prometheus-range.js';
 
 const REPO = resolve(import.meta.dirname, '../..');
 const runtime = parseDockerfile(readFileSync(join(REPO, 'Dockerfile'), 'utf8')).at(-1)!;
@@ -39,8 +38,15 @@ const sidecar = sidecarContainer();
 
 const STEP_MS = 1000;
 const FIXTURE_STEP_MS = 15_000;
-// Ten minutes into the future: every query has data at every moment of the test.
+// From 20 minutes ago to 10 minutes ahead: every query (rate() over 1m too) has data at every
+// moment of the test.
 const FIXTURE_END = Math.floor(Date.now() / FIXTURE_STEP_MS) * FIXTURE_STEP_MS + 600_000;
+const FIXTURE = {
+  startMs: FIXTURE_END - 1_800_000,
+  endMs: FIXTURE_END,
+  intervalMs: FIXTURE_STEP_MS,
+  instances: 2,
+};
 const QUERIES: Record<string, string> = {
   availability: 'up',
   request_rate: 'rate(http_requests_total[1m])',
@@ -89,14 +95,7 @@ describe('the container image, run with podman against real Prometheus and Influ
     console.log(`container test: podman ready, image built in ${seconds(Date.now() - started)}`);
     dir = await mkdtemp(join(tmpdir(), 'promflux-container-'));
     [prometheus, influx] = await Promise.all([
-      startPrometheus({
-        openMetrics: generateHealthFixture({
-          startMs: FIXTURE_END - 3_600_000,
-          endMs: FIXTURE_END,
-          intervalMs: FIXTURE_STEP_MS,
-          instances: 2,
-        }),
-      }),
+      startPrometheus({ openMetrics: generateHealthFixture(FIXTURE) }),
       startInfluxV1({ auth: { username: USERNAME, password: PASSWORD } }),
     ]);
     await influx.createDatabase('sidecar');
@@ -215,8 +214,8 @@ describe('the container image, run with podman against real Prometheus and Influ
   /** Waits until each query's watermark is past `afterMs`. */
   async function waitForWatermarks(
     volume: string,
-    queries: string[],
     afterMs: number,
+    queries = Object.keys(QUERIES),
   ): Promise<Watermarks> {
     let w: Watermarks | undefined;
     await waitFor(`watermarks past ${new Date(afterMs).toISOString()}`, async () => {
@@ -267,7 +266,7 @@ describe('the container image, run with podman against real Prometheus and Influ
       expect(write.status).not.toBe(0);
       expect(write.stderr).toContain('Read-only file system');
 
-      const w1 = await waitForWatermarks(volume, Object.keys(QUERIES), Date.now() - 1000);
+      const w1 = await waitForWatermarks(volume, Date.now() - 1000);
       expect((await stat(join(await volumePath(volume), 'watermarks.json'))).uid).toBe(uid);
       const ready = await fetch(`${base}/readyz`);
       expect(`${ready.status} ${await ready.text()}`).toMatch(/^200 /);
@@ -275,11 +274,7 @@ describe('the container image, run with podman against real Prometheus and Influ
       expect(metrics).toMatch(
         /^promflux_points_written_total\{query="availability",sink="influxdb"\} [1-9]/m,
       );
-      await waitForWatermarks(
-        volume,
-        Object.keys(QUERIES),
-        w1.queries.availability!.watermarkMs + 2000,
-      );
+      await waitForWatermarks(volume, w1.queries.availability!.watermarkMs + 2000);
 
       // SIGTERM: a clean exit within the grace period (SIGKILL would be 137), state saved.
       expect(await stop(first)).toBe(0);
@@ -295,11 +290,7 @@ describe('the container image, run with podman against real Prometheus and Influ
       // A new container on the same volume starts right after the saved watermark.
       const second = name('sidecar-2');
       await start(second, { env, volume });
-      await waitForWatermarks(
-        volume,
-        Object.keys(QUERIES),
-        saved.queries.availability!.watermarkMs + 3000,
-      );
+      await waitForWatermarks(volume, saved.queries.availability!.watermarkMs + 3000);
       expect(await stop(second)).toBe(0);
       const secondLogs = await logs(second);
       const secondRuns = runRecords(secondLogs);
@@ -350,7 +341,7 @@ describe('the container image, run with podman against real Prometheus and Influ
         ],
         tty: true,
       });
-      const final = await waitForWatermarks(volume, ['tty_availability'], Date.now() + 1000);
+      const final = await waitForWatermarks(volume, Date.now() + 1000, ['tty_availability']);
       expect(Object.keys(final.queries)).toEqual(['tty_availability']);
       expect(await stop(container)).toBe(0);
       const out = await logs(container);
@@ -403,25 +394,23 @@ describe('the container image, run with podman against real Prometheus and Influ
     startMs: number,
     endMs: number,
   ): Promise<string[]> {
-    const rows: string[] = [];
-    for (const s of await prometheusRange(prometheus.url, query, {
+    const series = await prometheusRange(prometheus.url, query, {
       startMs,
       endMs,
       stepMs: STEP_MS,
-    })) {
-      // README "Data model": `__name__` becomes the tag metric_name, `job` the tag service.
-      const { __name__: metricName, job, ...rest } = s.labels;
-      const labels = {
-        ...rest,
-        ...(job !== undefined && { service: job }),
-        ...(metricName !== undefined && { metric_name: metricName }),
-      };
-      const [ts, values] = [blockTimestamps(s), blockValues(s)];
-      for (let i = 0; i < s.length; i++) {
-        if (Number.isFinite(values[i]!)) rows.push(`${labelKey(labels)}|${values[i]}@${ts[i]}`);
-      }
-    }
-    return rows.sort();
+    });
+    return series
+      .flatMap((s) => {
+        // README "Data model": `__name__` becomes the tag metric_name, `job` the tag service.
+        const { __name__: metricName, job, ...rest } = s.labels;
+        const key = labelKey({
+          ...rest,
+          ...(job !== undefined && { service: job }),
+          ...(metricName !== undefined && { metric_name: metricName }),
+        });
+        return finiteSamples(s).map(({ timestampMs, value }) => `${key}|${value}@${timestampMs}`);
+      })
+      .sort();
   }
 
   /** The same rows for every point of one query in one database. */

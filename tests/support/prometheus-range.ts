@@ -1,4 +1,4 @@
-import type { SeriesBlock } from '../../src/core/series.js';
+import { blockTimestamps, blockValues, type SeriesBlock } from '../../src/core/series.js';
 import { decodeMatrixReference } from '../../src/extract/matrix-reference.js';
 
 /**
@@ -20,4 +20,15 @@ export async function prometheusRange(
   const decoded = decodeMatrixReference(await res.text());
   if (decoded.status !== 'success') throw new Error(`Prometheus: ${decoded.error}`);
   return decoded.result.series;
+}
+
+/** A block's samples with a finite value (what promflux writes), in time order. */
+export function finiteSamples(block: SeriesBlock): Array<{ timestampMs: number; value: number }> {
+  const [timestamps, values] = [blockTimestamps(block), blockValues(block)];
+  const samples: Array<{ timestampMs: number; value: number }> = [];
+  for (let i = 0; i < block.length; i++) {
+    if (Number.isFinite(values[i]!))
+      samples.push({ timestampMs: timestamps[i]!, value: values[i]! });
+  }
+  return samples;
 }
