@@ -1,0 +1,194 @@
+import type { SeriesBlock } from '../core/series.js';
+
+export type MetricKind = 'gauge' | 'counter';
+
+/**
+ * One closed window of one series, as handed to `emit`. Gauges use count, sum, min, max, last
+ * (mean = sum / count); counters use increase, resets, first, last, count.
+ */
+export interface WindowAggregate {
+  readonly startMs: number;
+  readonly count: number;
+  readonly sum: number;
+  readonly min: number;
+  readonly max: number;
+  readonly first: number;
+  readonly last: number;
+  readonly increase: number;
+  readonly resets: number;
+}
+
+/**
+ * A series' open window in one tier: the only state a tier keeps per series. Its aggregate fields
+ * are valid while `emit` runs; the accumulator reuses the object for the next window.
+ */
+export class RollupSeries<K> implements WindowAggregate {
+  startMs: number;
+  endMs: number;
+  count = 0;
+  sum = 0;
+  min = Infinity;
+  max = -Infinity;
+  first = NaN;
+  last = NaN;
+  increase = 0;
+  resets = 0;
+  /** The last point seen, a counter's predecessor. */
+  prevMs = -Infinity;
+  prevValue = NaN;
+
+  constructor(
+    readonly key: K,
+    firstWindowMs: number,
+    resolutionMs: number,
+  ) {
+    // A window before the first one: it takes the predecessor points and is never emitted.
+    this.startMs = firstWindowMs - resolutionMs;
+    this.endMs = firstWindowMs;
+  }
+}
+
+export interface RollupOptions {
+  kind: MetricKind;
+  stepMs: number;
+  /** The window length R, a multiple of the step. */
+  resolutionMs: number;
+  /** Start of the first window this run may emit (a multiple of R); extraction starts a step before. */
+  fromMs: number;
+}
+
+/**
+ * Rolls one query's extracted step-grid points up into windows of one tier, streaming: series
+ * blocks arrive chunk by chunk in range order (a series' points may be split across chunks) and
+ * each series keeps only its open window. A window closes when its series moves past it or when
+ * `closeThrough` says the data up to its end is in; then `emit` gets its aggregate (a window with
+ * no point emits nothing).
+ *
+ * A window's output depends only on its own points and, for a counter, the point one step before
+ * each of them: a point adds its reset-aware change from the point at `t - step` (a drop means a
+ * restart, and the new value is the increase since it), and adds 0 when there is no point there
+ * (the series' first point, or the first after a gap). So however a range is cut into chunks,
+ * cycles or restarts, and whatever the resolution, each window's increase is the same and
+ * windows' increases add up to the range's.
+ *
+ * Blocks must be cleaned (no NaN / Inf) and start at `fromMs - step` or later, and no block may
+ * hold a point later than the next `closeThrough` bound: points of a window whose end is past the
+ * cutoff must not be extracted yet. Points not after the series' previous point are ignored.
+ */
+export class RollupAccumulator<K> {
+  private readonly open = new Set<RollupSeries<K>>();
+  private readonly isCounter: boolean;
+
+  constructor(
+    private readonly opts: RollupOptions,
+    private readonly emit: (window: RollupSeries<K>) => void,
+  ) {
+    this.isCounter = opts.kind === 'counter';
+  }
+
+  /** A new series' state, for the whole run: pass it with each of its blocks. */
+  series(key: K): RollupSeries<K> {
+    return new RollupSeries(key, this.opts.fromMs, this.opts.resolutionMs);
+  }
+
+  /** Adds a block of the series' points (ascending timestamps). */
+  add(series: RollupSeries<K>, block: SeriesBlock): void {
+    if (block.length === 0) return;
+    if (this.isCounter) this.addCounter(series, block);
+    else this.addGauge(series, block);
+    this.open.add(series);
+  }
+
+  /** Closes and emits every open window that ends at or before `boundMs`. */
+  closeThrough(boundMs: number): void {
+    for (const series of this.open) {
+      if (series.endMs <= boundMs) {
+        this.seal(series);
+        series.count = 0;
+        this.open.delete(series);
+      }
+    }
+  }
+
+  /** Series with an open window (a bound on the state held between chunks). */
+  get openSeries(): number {
+    return this.open.size;
+  }
+
+  private addGauge(s: RollupSeries<K>, block: SeriesBlock): void {
+    const { timestampsMs: ts, values } = block.columns;
+    const end = block.offset + block.length;
+    let prevMs = s.prevMs;
+    let endMs = s.endMs;
+    for (let i = block.offset; i < end; i++) {
+      const t = ts[i]!;
+      if (!(t > prevMs)) continue;
+      const v = values[i]!;
+      prevMs = t;
+      if (t >= endMs) {
+        this.seal(s);
+        this.restart(s, t);
+        endMs = s.endMs;
+      }
+      if (s.count === 0) s.first = v;
+      s.count++;
+      s.sum += v;
+      if (v < s.min) s.min = v;
+      if (v > s.max) s.max = v;
+      s.last = v;
+    }
+    s.prevMs = prevMs;
+  }
+
+  private addCounter(s: RollupSeries<K>, block: SeriesBlock): void {
+    const { timestampsMs: ts, values } = block.columns;
+    const end = block.offset + block.length;
+    const stepMs = this.opts.stepMs;
+    let prevMs = s.prevMs;
+    let prevValue = s.prevValue;
+    let endMs = s.endMs;
+    for (let i = block.offset; i < end; i++) {
+      const t = ts[i]!;
+      if (!(t > prevMs)) continue;
+      const v = values[i]!;
+      if (t >= endMs) {
+        this.seal(s);
+        this.restart(s, t);
+        endMs = s.endMs;
+      }
+      if (t - prevMs === stepMs) {
+        if (v >= prevValue) {
+          s.increase += v - prevValue;
+        } else {
+          s.increase += v;
+          s.resets++;
+        }
+      }
+      if (s.count === 0) s.first = v;
+      s.count++;
+      s.last = v;
+      prevMs = t;
+      prevValue = v;
+    }
+    s.prevMs = prevMs;
+    s.prevValue = prevValue;
+  }
+
+  private seal(s: RollupSeries<K>): void {
+    if (s.count > 0 && s.startMs >= this.opts.fromMs) this.emit(s);
+  }
+
+  private restart(s: RollupSeries<K>, t: number): void {
+    const r = this.opts.resolutionMs;
+    s.startMs = Math.floor(t / r) * r;
+    s.endMs = s.startMs + r;
+    s.count = 0;
+    s.sum = 0;
+    s.min = Infinity;
+    s.max = -Infinity;
+    s.first = NaN;
+    s.last = NaN;
+    s.increase = 0;
+    s.resets = 0;
+  }
+}

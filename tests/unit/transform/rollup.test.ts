@@ -1,0 +1,482 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { emptyDropCounts, type SeriesBlock } from '../../../src/core/series.js';
+import { dropInvalidSamples } from '../../../src/transform/clean.js';
+import {
+  RollupAccumulator,
+  type MetricKind,
+  type WindowAggregate,
+} from '../../../src/transform/rollup.js';
+
+const SEED = { seed: 4242, numRuns: 200 };
+const HOUR = 3_600_000;
+const T0 = 1_700_000_000_000 - (1_700_000_000_000 % HOUR);
+
+interface Point {
+  t: number;
+  /** NaN stands for a point the transform stage drops (a gap after cleaning). */
+  v: number;
+}
+
+interface Window {
+  series: number;
+  startMs: number;
+  count: number;
+  sum?: number;
+  min?: number;
+  max?: number;
+  first?: number;
+  last: number;
+  increase?: number;
+  resets?: number;
+}
+
+function snapshot(kind: MetricKind, series: number, w: WindowAggregate): Window {
+  return kind === 'gauge'
+    ? {
+        series,
+        startMs: w.startMs,
+        count: w.count,
+        sum: w.sum,
+        min: w.min,
+        max: w.max,
+        last: w.last,
+      }
+    : {
+        series,
+        startMs: w.startMs,
+        count: w.count,
+        first: w.first,
+        last: w.last,
+        increase: w.increase,
+        resets: w.resets,
+      };
+}
+
+function byStart(a: Window, b: Window): number {
+  return a.series - b.series || a.startMs - b.startMs;
+}
+
+/** The definition, point by point: what every window of `[fromMs, toMs)` must hold. */
+function reference(
+  kind: MetricKind,
+  stepMs: number,
+  resolutionMs: number,
+  fromMs: number,
+  toMs: number,
+  series: Point[][],
+): Window[] {
+  const out: Window[] = [];
+  series.forEach((raw, index) => {
+    const points = raw.filter((p) => !Number.isNaN(p.v));
+    const at = new Map(points.map((p) => [p.t, p.v]));
+    for (let s = fromMs; s < toMs; s += resolutionMs) {
+      const inside = points.filter((p) => p.t >= s && p.t < s + resolutionMs);
+      if (inside.length === 0) continue;
+      const values = inside.map((p) => p.v);
+      if (kind === 'gauge') {
+        out.push({
+          series: index,
+          startMs: s,
+          count: values.length,
+          sum: values.reduce((a, b) => a + b, 0),
+          min: Math.min(...values),
+          max: Math.max(...values),
+          last: values[values.length - 1]!,
+        });
+        continue;
+      }
+      let increase = 0;
+      let resets = 0;
+      for (const p of inside) {
+        const before = at.get(p.t - stepMs);
+        if (before === undefined) continue;
+        if (p.v >= before) increase += p.v - before;
+        else {
+          increase += p.v;
+          resets++;
+        }
+      }
+      out.push({
+        series: index,
+        startMs: s,
+        count: values.length,
+        first: values[0]!,
+        last: values[values.length - 1]!,
+        increase,
+        resets,
+      });
+    }
+  });
+  return out.sort(byStart);
+}
+
+/** One chunk's blocks as the decoder hands them out: series sharing one set of columns. */
+function chunkBlocks(series: Point[][], fromMs: number, toMs: number): (SeriesBlock | undefined)[] {
+  const parts = series.map((points) => points.filter((p) => p.t >= fromMs && p.t < toMs));
+  const total = parts.reduce((n, p) => n + p.length, 0);
+  const columns = { timestampsMs: new Float64Array(total), values: new Float64Array(total) };
+  let offset = 0;
+  return parts.map((part, index) => {
+    // A series absent from a chunk sends no block (or, sometimes, an empty one).
+    if (part.length === 0) return index % 2 === 0 ? undefined : emptyBlock();
+    const block: SeriesBlock = {
+      labels: { series: String(index) },
+      columns,
+      offset,
+      length: part.length,
+      nullValues: 0,
+    };
+    for (const p of part) {
+      columns.timestampsMs[offset] = p.t;
+      columns.values[offset++] = p.v;
+    }
+    return block;
+  });
+}
+
+function emptyBlock(): SeriesBlock {
+  const columns = { timestampsMs: new Float64Array(0), values: new Float64Array(0) };
+  return { labels: {}, columns, offset: 0, length: 0, nullValues: 0 };
+}
+
+interface Run {
+  kind: MetricKind;
+  stepMs: number;
+  resolutionMs: number;
+  /** First window emitted; extraction starts at `extractFromMs` (default a step before). */
+  fromMs: number;
+  toMs: number;
+  extractFromMs?: number;
+  /** Chunk boundaries strictly inside the extracted range. */
+  cuts: number[];
+}
+
+/** Streams the series through one accumulator in chunks, as a run feeds it. */
+function rollUp(run: Run, series: Point[][]): Window[] {
+  const out: Window[] = [];
+  const acc = new RollupAccumulator<number>(run, (w) => out.push(snapshot(run.kind, w.key, w)));
+  const states = series.map((_, i) => acc.series(i));
+  const start = run.extractFromMs ?? run.fromMs - run.stepMs;
+  const bounds = [start, ...run.cuts.filter((c) => c > start && c < run.toMs), run.toMs];
+  for (let c = 1; c < bounds.length; c++) {
+    const blocks = chunkBlocks(series, bounds[c - 1]!, bounds[c]!);
+    blocks.forEach((block, i) => {
+      if (!block) return;
+      dropInvalidSamples(block, { maxTimestampMs: Infinity }, emptyDropCounts());
+      acc.add(states[i]!, block);
+    });
+    acc.closeThrough(bounds[c]!);
+    expect(acc.openSeries).toBeLessThanOrEqual(series.length);
+  }
+  expect(acc.openSeries).toBe(0);
+  return out.sort(byStart);
+}
+
+/** Values of one series on the grid: gaps, NaN (cleaned away), resets, spikes. */
+function seriesArb(
+  kind: MetricKind,
+  integers: boolean,
+  points: number,
+  stepMs: number,
+  startMs: number,
+) {
+  const magnitude = integers
+    ? fc.integer({ min: 0, max: 1000 })
+    : fc.double({ min: 0, max: 1e6, noNaN: true, noDefaultInfinity: true });
+  return fc
+    .tuple(
+      fc.double({ min: 0, max: 1e9, noNaN: true, noDefaultInfinity: true }),
+      fc.array(fc.tuple(fc.integer({ min: 0, max: 19 }), magnitude), {
+        minLength: points,
+        maxLength: points,
+      }),
+    )
+    .map(([initial, ops]) => {
+      const out: Point[] = [];
+      let counter = integers ? Math.round(initial) : initial;
+      ops.forEach(([op, m], i) => {
+        const t = startMs + i * stepMs;
+        if (op < 3) return; // no point: a gap
+        if (op === 3) {
+          out.push({ t, v: NaN });
+          return;
+        }
+        if (kind === 'gauge') {
+          out.push({ t, v: op % 2 === 0 ? m : -m });
+          return;
+        }
+        counter = op === 4 ? m / 2 : counter + m; // op 4: the target restarted
+        if (integers) counter = Math.round(counter);
+        out.push({ t, v: counter });
+      });
+      return out;
+    });
+}
+
+/** A case: a range of whole windows, the series over it (from a few steps before), and cuts. */
+function caseArb(kind: MetricKind, integers = false) {
+  return fc
+    .record({
+      stepMs: fc.constantFrom(15_000, 60_000),
+      factor: fc.constantFrom(1, 5, 20),
+      windows: fc.integer({ min: 1, max: 6 }),
+      firstWindow: fc.integer({ min: 0, max: 3 }),
+      seriesCount: fc.integer({ min: 1, max: 4 }),
+    })
+    .chain(({ stepMs, factor, windows, firstWindow, seriesCount }) => {
+      const resolutionMs = stepMs * factor;
+      const fromMs = T0 + firstWindow * resolutionMs;
+      const toMs = fromMs + windows * resolutionMs;
+      const dataFromMs = fromMs - 3 * stepMs;
+      const points = (toMs - dataFromMs) / stepMs;
+      const cut = fc.integer({ min: 1, max: points - 1 }).map((k) => dataFromMs + k * stepMs);
+      return fc.record({
+        run: fc.constant({ kind, stepMs, resolutionMs, fromMs, toMs }),
+        series: fc.array(seriesArb(kind, integers, points, stepMs, dataFromMs), {
+          minLength: seriesCount,
+          maxLength: seriesCount,
+        }),
+        cuts: fc.uniqueArray(cut, { maxLength: 12 }).map((c) => c.sort((a, b) => a - b)),
+        otherCuts: fc.uniqueArray(cut, { maxLength: 12 }).map((c) => c.sort((a, b) => a - b)),
+        extractEarlier: fc.integer({ min: 0, max: 2 }),
+      });
+    });
+}
+
+describe('RollupAccumulator', () => {
+  for (const kind of ['gauge', 'counter'] as const) {
+    it(`${kind}: every window equals the reference, however the range is cut into chunks`, () => {
+      fc.assert(
+        fc.property(caseArb(kind), ({ run, series, cuts, otherCuts, extractEarlier }) => {
+          const expected = reference(
+            kind,
+            run.stepMs,
+            run.resolutionMs,
+            run.fromMs,
+            run.toMs,
+            series,
+          );
+          const whole = rollUp({ ...run, cuts: [] }, series);
+          expect(whole).toEqual(expected);
+          expect(rollUp({ ...run, cuts }, series)).toEqual(expected);
+          // Points extracted before the first window's predecessor change nothing.
+          const extractFromMs = run.fromMs - (1 + extractEarlier) * run.stepMs;
+          expect(rollUp({ ...run, cuts: otherCuts, extractFromMs }, series)).toEqual(expected);
+        }),
+        SEED,
+      );
+    });
+
+    it(`${kind}: cycles and restarts at any window, rewriting windows, give the same windows`, () => {
+      fc.assert(
+        fc.property(
+          caseArb(kind),
+          fc.array(fc.integer({ min: 0, max: 6 }), { maxLength: 4 }),
+          fc.integer({ min: 0, max: 2 }),
+          ({ run, series, cuts }, restartAt, rewrite) => {
+            const whole = rollUp({ ...run, cuts: [] }, series);
+            const r = run.resolutionMs;
+            const marks = [
+              ...new Set([run.fromMs, ...restartAt.map((k) => run.fromMs + k * r), run.toMs]),
+            ]
+              .filter((m) => m <= run.toMs)
+              .sort((a, b) => a - b);
+            const seen = new Map<string, Window>();
+            for (let i = 1; i < marks.length; i++) {
+              // Each cycle starts afresh from its watermark, rewriting up to `rewrite` windows.
+              const fromMs = Math.max(run.fromMs, marks[i - 1]! - rewrite * r);
+              for (const w of rollUp({ ...run, fromMs, toMs: marks[i]!, cuts }, series)) {
+                const key = `${w.series}@${w.startMs}`;
+                const before = seen.get(key);
+                if (before) expect(w).toEqual(before); // a rewritten window is identical
+                seen.set(key, w);
+              }
+            }
+            expect([...seen.values()].sort(byStart)).toEqual(whole);
+          },
+        ),
+        SEED,
+      );
+    });
+  }
+
+  it('counter: consecutive windows add up to the increase of the range', () => {
+    fc.assert(
+      fc.property(caseArb('counter', true), ({ run, series, cuts }) => {
+        const windows = rollUp({ ...run, cuts }, series);
+        // The range's increase from the points alone: one window spanning it.
+        const range = reference(
+          'counter',
+          run.stepMs,
+          run.toMs - run.fromMs,
+          run.fromMs,
+          run.toMs,
+          series,
+        );
+        for (const whole of range) {
+          const parts = windows.filter((w) => w.series === whole.series);
+          const sum = parts.reduce((a, w) => a + w.increase!, 0);
+          expect(sum).toBe(whole.increase); // integer values: sums are exact
+          expect(parts.reduce((a, w) => a + w.resets!, 0)).toBe(whole.resets);
+          expect(parts.reduce((a, w) => a + w.count, 0)).toBe(whole.count);
+        }
+      }),
+      SEED,
+    );
+  });
+
+  /** Warm (5m) and cold (1h) tiers fed by the same chunks. */
+  function warmAndCold(kind: MetricKind, integers: boolean) {
+    return fc
+      .record({
+        stepMs: fc.constantFrom(15_000, 60_000),
+        hours: fc.integer({ min: 1, max: 2 }),
+        seriesCount: fc.integer({ min: 1, max: 3 }),
+      })
+      .chain(({ stepMs, hours, seriesCount }) => {
+        const points = (hours * HOUR) / stepMs + 2;
+        const cut = fc
+          .integer({ min: 1, max: points - 1 })
+          .map((k) => T0 - 2 * stepMs + k * stepMs);
+        return fc.record({
+          stepMs: fc.constant(stepMs),
+          toMs: fc.constant(T0 + hours * HOUR),
+          series: fc.array(seriesArb(kind, integers, points, stepMs, T0 - 2 * stepMs), {
+            minLength: seriesCount,
+            maxLength: seriesCount,
+          }),
+          cuts: fc.uniqueArray(cut, { maxLength: 10 }).map((c) => c.sort((a, b) => a - b)),
+        });
+      });
+  }
+
+  for (const integers of [true, false]) {
+    const values = integers ? 'integer values' : 'float values';
+    it(`counter (${values}): a cold window's increase is the sum of its twelve warm windows'`, () => {
+      fc.assert(
+        fc.property(warmAndCold('counter', integers), ({ stepMs, toMs, series, cuts }) => {
+          const base = { kind: 'counter' as const, stepMs, fromMs: T0, toMs, cuts };
+          const warm = rollUp({ ...base, resolutionMs: 300_000 }, series);
+          const cold = rollUp({ ...base, resolutionMs: HOUR }, series);
+          for (const c of cold) {
+            const parts = warm.filter(
+              (w) =>
+                w.series === c.series && w.startMs >= c.startMs && w.startMs < c.startMs + HOUR,
+            );
+            expect(parts.length).toBeLessThanOrEqual(12);
+            const increase = parts.reduce((a, w) => a + w.increase!, 0);
+            if (integers) expect(c.increase).toBe(increase);
+            else expect(c.increase).toBeCloseTo(increase, 6);
+            expect(c.resets).toBe(parts.reduce((a, w) => a + w.resets!, 0));
+            expect(c.count).toBe(parts.reduce((a, w) => a + w.count, 0));
+            expect(c.first).toBe(parts[0]!.first);
+            expect(c.last).toBe(parts[parts.length - 1]!.last);
+          }
+          // No warm window without its cold one.
+          expect(new Set(warm.map((w) => `${w.series}@${w.startMs - (w.startMs % HOUR)}`))).toEqual(
+            new Set(cold.map((c) => `${c.series}@${c.startMs}`)),
+          );
+        }),
+        SEED,
+      );
+    });
+
+    it(`gauge (${values}): a cold window's count, sum, min, max are those of its warm windows' points`, () => {
+      fc.assert(
+        fc.property(warmAndCold('gauge', integers), ({ stepMs, toMs, series, cuts }) => {
+          const base = { kind: 'gauge' as const, stepMs, fromMs: T0, toMs, cuts };
+          const warm = rollUp({ ...base, resolutionMs: 300_000 }, series);
+          const cold = rollUp({ ...base, resolutionMs: HOUR }, series);
+          for (const c of cold) {
+            const parts = warm.filter(
+              (w) =>
+                w.series === c.series && w.startMs >= c.startMs && w.startMs < c.startMs + HOUR,
+            );
+            const points = series[c.series]!.filter(
+              (p) => p.t >= c.startMs && p.t < c.startMs + HOUR && !Number.isNaN(p.v),
+            );
+            expect(c.count).toBe(parts.reduce((a, w) => a + w.count, 0));
+            expect(c.count).toBe(points.length);
+            expect(c.sum).toBe(points.reduce((a, p) => a + p.v, 0));
+            const partSums = parts.reduce((a, w) => a + w.sum!, 0);
+            if (integers) expect(c.sum).toBe(partSums);
+            else expect(c.sum).toBeCloseTo(partSums, 3);
+            expect(c.min).toBe(Math.min(...parts.map((w) => w.min!)));
+            expect(c.max).toBe(Math.max(...parts.map((w) => w.max!)));
+            expect(c.last).toBe(parts[parts.length - 1]!.last);
+          }
+        }),
+        SEED,
+      );
+    });
+  }
+
+  it('gauge: the mean of an hour is sum / count of its points, not an average of averages', () => {
+    const stepMs = 60_000;
+    // 5 points of 10 in the first 5m window, one point of 100 in the second.
+    const points: Point[] = [0, 1, 2, 3, 4].map((k) => ({ t: T0 + k * stepMs, v: 10 }));
+    points.push({ t: T0 + 300_000, v: 100 });
+    const base = { kind: 'gauge' as const, stepMs, fromMs: T0, toMs: T0 + HOUR, cuts: [] };
+    const [cold] = rollUp({ ...base, resolutionMs: HOUR }, [points]);
+    expect(cold!.sum! / cold!.count).toBe(25);
+    const warm = rollUp({ ...base, resolutionMs: 300_000 }, [points]);
+    expect(warm.map((w) => w.sum! / w.count)).toEqual([10, 100]); // averaging those: 55
+  });
+
+  it('counter: a drop is a restart whose new value is the increase since it', () => {
+    const stepMs = 15_000;
+    const values = [5, 7, 10, 2, 4, 1];
+    const points = values.map((v, k) => ({ t: T0 - stepMs + k * stepMs, v }));
+    const base = { kind: 'counter' as const, stepMs, resolutionMs: 60_000, cuts: [] };
+    const [w] = rollUp({ ...base, fromMs: T0, toMs: T0 + 60_000 }, [points]);
+    // From the point at s - step (5): +2, +3, reset to 2 (+2), +2. The point at s + R is not in.
+    expect(w).toEqual({
+      series: 0,
+      startMs: T0,
+      count: 4,
+      first: 7,
+      last: 4,
+      increase: 9,
+      resets: 1,
+    });
+  });
+
+  it("counter: a series' first point, and the first after a gap, add nothing", () => {
+    const stepMs = 15_000;
+    const points: Point[] = [
+      { t: T0, v: 100 },
+      { t: T0 + stepMs, v: 110 },
+      { t: T0 + 3 * stepMs, v: 150 }, // T0 + 2 steps missing
+    ];
+    const base = { kind: 'counter' as const, stepMs, resolutionMs: 60_000, cuts: [] };
+    const [w] = rollUp({ ...base, fromMs: T0, toMs: T0 + 60_000 }, [points]);
+    expect(w!.increase).toBe(10);
+    expect(w!.count).toBe(3);
+  });
+
+  it('ignores a point sent again (chunks that overlap by a point)', () => {
+    const stepMs = 15_000;
+    const points = [0, 1, 2, 3].map((k) => ({ t: T0 + k * stepMs, v: 10 * k }));
+    const base = { kind: 'counter' as const, stepMs, resolutionMs: 60_000, fromMs: T0 };
+    const out: Window[] = [];
+    const acc = new RollupAccumulator<number>(base, (w) => out.push(snapshot('counter', 0, w)));
+    const series = acc.series(0);
+    acc.add(series, chunkBlocks([points], T0, T0 + 2 * stepMs)[0]!);
+    acc.add(series, chunkBlocks([points], T0 + stepMs, T0 + 4 * stepMs)[0]!);
+    acc.closeThrough(T0 + 60_000);
+    expect(out).toEqual(rollUp({ ...base, toMs: T0 + 60_000, cuts: [] }, [points]));
+    expect(out[0]).toMatchObject({ count: 4, increase: 30 });
+  });
+
+  it('emits nothing for a window without points, and nothing before fromMs', () => {
+    const stepMs = 15_000;
+    const points: Point[] = [
+      { t: T0 - stepMs, v: 1 },
+      { t: T0 + 120_000, v: 3 },
+    ];
+    const base = { kind: 'gauge' as const, stepMs, resolutionMs: 60_000, cuts: [] };
+    const out = rollUp({ ...base, fromMs: T0, toMs: T0 + 180_000 }, [points]);
+    expect(out.map((w) => [w.startMs - T0, w.count])).toEqual([[120_000, 1]]);
+  });
+});
