@@ -91,6 +91,31 @@ export class LineBatcher {
     }
   }
 
+  /**
+   * Appends one line that is not a sample of a block (a rollup window): `write(buf, offset, arg)`
+   * writes it up to the timestamp, at most `maxBytes` bytes, and returns the offset after it; the
+   * batcher adds ` <timestamp>\n`.
+   */
+  appendLine<A>(
+    maxBytes: number,
+    timestampMs: number,
+    write: (buf: Buffer, offset: number, arg: A) => number,
+    arg: A,
+  ): void {
+    const precision = Math.floor(timestampMs / 1000) * 1000 === timestampMs ? 's' : 'ms';
+    if (precision !== this.precision && this.lines > 0) this.flush();
+    this.precision = precision;
+    const maxLine = maxBytes + 18;
+    if (this.length + maxLine > this.buf.length) this.grow(maxLine);
+    const out = this.buf;
+    let off = write(out, this.length, arg);
+    out[off++] = 0x20;
+    off = this.timestamps.write(out, off, precision === 's' ? timestampMs / 1000 : timestampMs);
+    out[off++] = 0x0a;
+    this.length = off;
+    if (++this.lines >= this.batchSize) this.flush();
+  }
+
   /** Emits the pending lines, if any, as a batch. */
   flush(): void {
     if (this.lines === 0) return;

@@ -82,6 +82,14 @@ export function encodeSeriesPrefix(
   tags: ReadonlyArray<readonly [string, string]>,
   field: string,
 ): string {
+  return `${encodeSeriesKey(measurement, tags)} ${escapeTag(field)}=`;
+}
+
+/** The measurement and tags of a line, before the space: `measurement,k1=v1,k2=v2`. */
+export function encodeSeriesKey(
+  measurement: string,
+  tags: ReadonlyArray<readonly [string, string]>,
+): string {
   const encoded: [string, string][] = [];
   for (const [key, value] of tags) {
     const k = escapeTag(key);
@@ -91,7 +99,7 @@ export function encodeSeriesPrefix(
   encoded.sort((a, b) => compareUtf8(a[0], b[0]));
   let out = escapeMeasurement(measurement);
   for (const [k, v] of encoded) out += `,${k}=${v}`;
-  return `${out} ${escapeTag(field)}=`;
+  return out;
 }
 
 /** ASCII of 00..99, two bytes each: integers are written two digits per division. */

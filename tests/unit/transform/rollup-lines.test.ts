@@ -1,0 +1,109 @@
+import { describe, expect, it } from 'vitest';
+import type { LineBatch } from '../../../src/load/sink.js';
+import { LineBatcher } from '../../../src/transform/line-batcher.js';
+import { encodeSeriesKey, encodeSeriesPrefix } from '../../../src/transform/line-protocol.js';
+import type { WindowAggregate } from '../../../src/transform/rollup.js';
+import { RollupLineWriter } from '../../../src/transform/rollup-lines.js';
+import { parseLine } from '../../support/line-protocol-parser.js';
+
+const START = 1_700_000_100_000;
+
+function window(fields: Partial<WindowAggregate>): WindowAggregate {
+  return {
+    startMs: START,
+    count: 0,
+    sum: 0,
+    min: 0,
+    max: 0,
+    first: 0,
+    last: 0,
+    increase: 0,
+    resets: 0,
+    ...fields,
+  };
+}
+
+function encode(
+  writer: RollupLineWriter,
+  key: string,
+  windows: WindowAggregate[],
+  batchSize = 100,
+): LineBatch[] {
+  const batches: LineBatch[] = [];
+  const batcher = new LineBatcher({ batchSize, query: 'q', emit: (b) => batches.push(b) });
+  for (const w of windows) writer.append(batcher, new Uint8Array(Buffer.from(key)), w);
+  batcher.flush();
+  return batches;
+}
+
+const KEY = encodeSeriesKey('up', [
+  ['job', 'node'],
+  ['instance', 'a:9100'],
+]);
+
+describe('RollupLineWriter', () => {
+  it('writes a gauge window: integer count, float sum/min/max/last/mean, stamped at its start', () => {
+    const w = window({ count: 3, sum: 6.5, min: 1, max: 3.5, last: 2 });
+    const [batch] = encode(new RollupLineWriter('gauge', 'value'), KEY, [w]);
+    expect(batch!.precision).toBe('s');
+    expect(batch!.body.toString()).toBe(
+      'up,instance=a:9100,job=node value_count=3i,value_sum=6.5,value_min=1,value_max=3.5,' +
+        'value_last=2,value_mean=2.1666666666666665 1700000100\n',
+    );
+  });
+
+  it("writes a counter window under the query's field: float increase, integer resets and count", () => {
+    const w = window({ count: 20, increase: 1234.5, resets: 1, first: 100, last: -0 });
+    const [batch] = encode(new RollupLineWriter('counter', 'requests'), KEY, [w]);
+    expect(batch!.body.toString()).toBe(
+      'up,instance=a:9100,job=node requests_increase=1234.5,requests_resets=1i,' +
+        'requests_first=100,requests_last=0,requests_count=20i 1700000100\n',
+    );
+  });
+
+  it('keeps the raw tier’s measurement and tags, and escapes the field key', () => {
+    const tags: [string, string][] = [['path', '/a b,c']];
+    const key = encodeSeriesKey('http requests', tags);
+    expect(encodeSeriesPrefix('http requests', tags, 'my value')).toBe(`${key} my\\ value=`);
+    const [batch] = encode(new RollupLineWriter('gauge', 'my value'), key, [
+      window({ count: 1, sum: 2, min: 2, max: 2, last: 2 }),
+    ]);
+    const line = batch!.body.toString();
+    const raw = parseLine(`${encodeSeriesPrefix('http requests', tags, 'my value')}2 1`);
+    const rollup = parseLine(line.trimEnd());
+    expect([rollup.measurement, rollup.tags]).toEqual([raw.measurement, raw.tags]);
+    expect(rollup.fieldKey).toBe('my value_count');
+    expect(line).toContain(' my\\ value_count=1i,my\\ value_sum=2,');
+  });
+
+  it('cuts batches at batch_size and stamps a window that is not on a whole second in ms', () => {
+    const windows = [0, 1, 2].map((k) =>
+      window({ startMs: START + k * 500, count: 1, sum: k, min: k, max: k, last: k }),
+    );
+    const batches = encode(new RollupLineWriter('gauge', 'value'), KEY, windows, 2);
+    expect(batches.map((b) => [b.lines, b.precision])).toEqual([
+      [1, 's'],
+      [1, 'ms'],
+      [1, 's'],
+    ]);
+    expect(batches[1]!.body.toString()).toMatch(/ 1700000100500\n$/);
+    const sameSecond = [0, 1, 2].map((k) =>
+      window({ startMs: START + k * 60_000, count: 1, sum: k, min: k, max: k, last: k }),
+    );
+    const cut = encode(new RollupLineWriter('gauge', 'value'), KEY, sameSecond, 2);
+    expect(cut.map((b) => b.lines)).toEqual([2, 1]);
+  });
+
+  it('grows its buffer for series keys longer than the running line estimate', () => {
+    const key = encodeSeriesKey('m', [['k', 'x'.repeat(5000)]]);
+    const windows = [0, 1, 2].map((k) =>
+      window({ startMs: START + k * 60_000, count: 2, sum: 3, min: 1, max: 2, last: 2 }),
+    );
+    const [batch] = encode(new RollupLineWriter('gauge', 'value'), key, windows);
+    const lines = batch!.body.toString().split('\n');
+    expect(lines).toHaveLength(4);
+    expect(lines[2]).toBe(
+      `${key} value_count=2i,value_sum=3,value_min=1,value_max=2,value_last=2,value_mean=1.5 1700000220`,
+    );
+  });
+});
