@@ -2,9 +2,28 @@ import type { LineBatcher } from './line-batcher.js';
 import { escapeTag, writeFloat, writeUint } from './line-protocol.js';
 import type { MetricKind, WindowAggregate } from './rollup.js';
 
-/** Field suffixes in the order they are written; `i` marks the integer fields. */
-const GAUGE_FIELDS = ['count:i', 'sum', 'min', 'max', 'last', 'mean'] as const;
-const COUNTER_FIELDS = ['increase', 'resets:i', 'first', 'last', 'count:i'] as const;
+interface FieldSpec {
+  aggregate: string;
+  integer: boolean;
+  of: (w: WindowAggregate) => number;
+}
+
+const GAUGE_FIELDS: readonly FieldSpec[] = [
+  { aggregate: 'count', integer: true, of: (w) => w.count },
+  { aggregate: 'sum', integer: false, of: (w) => w.sum },
+  { aggregate: 'min', integer: false, of: (w) => w.min },
+  { aggregate: 'max', integer: false, of: (w) => w.max },
+  { aggregate: 'last', integer: false, of: (w) => w.last },
+  { aggregate: 'mean', integer: false, of: (w) => w.sum / w.count },
+];
+
+const COUNTER_FIELDS: readonly FieldSpec[] = [
+  { aggregate: 'increase', integer: false, of: (w) => w.increase },
+  { aggregate: 'resets', integer: true, of: (w) => w.resets },
+  { aggregate: 'first', integer: false, of: (w) => w.first },
+  { aggregate: 'last', integer: false, of: (w) => w.last },
+  { aggregate: 'count', integer: true, of: (w) => w.count },
+];
 
 /** The longest number writeFloat or writeUint produces (`-1.2345678901234567e-300`). */
 const MAX_NUMBER_BYTES = 24;
@@ -19,6 +38,7 @@ export class RollupLineWriter {
   /** `[" value_count=", "i,value_sum=", ...]`: the bytes between the numbers. */
   private readonly separators: Uint8Array[];
   private readonly separatorBytes: number;
+  private readonly maxNumbers: number;
   private readonly write: (buf: Buffer, offset: number, arg: WindowLine) => number;
   private readonly line: WindowLine = { key: new Uint8Array(0), window: undefined };
 
@@ -26,16 +46,16 @@ export class RollupLineWriter {
     const fields = kind === 'counter' ? COUNTER_FIELDS : GAUGE_FIELDS;
     const escaped = escapeTag(field);
     const texts: string[] = [];
-    let pendingSuffix = ' ';
+    let before = ' ';
     for (const f of fields) {
-      const [name, type] = f.split(':');
-      texts.push(`${pendingSuffix}${escaped}_${name}=`);
-      pendingSuffix = type === 'i' ? 'i,' : ',';
+      texts.push(`${before}${escaped}_${f.aggregate}=`);
+      before = f.integer ? 'i,' : ',';
     }
-    texts.push(pendingSuffix.slice(0, -1));
+    texts.push(before.slice(0, -1));
     this.separators = texts.map((t) => new Uint8Array(Buffer.from(t)));
     this.separatorBytes = this.separators.reduce((n, s) => n + s.length, 0);
-    this.write = kind === 'counter' ? writeCounter(this.separators) : writeGauge(this.separators);
+    this.maxNumbers = fields.length;
+    this.write = writeFields(fields, this.separators);
   }
 
   /** Appends the window's line for the series whose encoded measurement and tags are `key`. */
@@ -43,7 +63,7 @@ export class RollupLineWriter {
     const line = this.line;
     line.key = key;
     line.window = window;
-    const maxBytes = key.length + this.separatorBytes + MAX_NUMBER_BYTES * 6;
+    const maxBytes = key.length + this.separatorBytes + MAX_NUMBER_BYTES * this.maxNumbers;
     batcher.appendLine(maxBytes, window.startMs, this.write, line);
     line.window = undefined;
   }
@@ -59,29 +79,15 @@ function copy(buf: Buffer, offset: number, bytes: Uint8Array): number {
   return offset + bytes.length;
 }
 
-function writeGauge(sep: Uint8Array[]) {
+function writeFields(fields: readonly FieldSpec[], separators: Uint8Array[]) {
   return (buf: Buffer, offset: number, { key, window }: WindowLine): number => {
-    const w = window!;
     let off = copy(buf, offset, key);
-    off = writeUint(buf, copy(buf, off, sep[0]!), w.count);
-    off = writeFloat(buf, copy(buf, off, sep[1]!), w.sum);
-    off = writeFloat(buf, copy(buf, off, sep[2]!), w.min);
-    off = writeFloat(buf, copy(buf, off, sep[3]!), w.max);
-    off = writeFloat(buf, copy(buf, off, sep[4]!), w.last);
-    off = writeFloat(buf, copy(buf, off, sep[5]!), w.sum / w.count);
-    return copy(buf, off, sep[6]!);
-  };
-}
-
-function writeCounter(sep: Uint8Array[]) {
-  return (buf: Buffer, offset: number, { key, window }: WindowLine): number => {
-    const w = window!;
-    let off = copy(buf, offset, key);
-    off = writeFloat(buf, copy(buf, off, sep[0]!), w.increase);
-    off = writeUint(buf, copy(buf, off, sep[1]!), w.resets);
-    off = writeFloat(buf, copy(buf, off, sep[2]!), w.first);
-    off = writeFloat(buf, copy(buf, off, sep[3]!), w.last);
-    off = writeUint(buf, copy(buf, off, sep[4]!), w.count);
-    return copy(buf, off, sep[5]!);
+    for (let f = 0; f < fields.length; f++) {
+      const field = fields[f]!;
+      off = copy(buf, off, separators[f]!);
+      const value = field.of(window!);
+      off = field.integer ? writeUint(buf, off, value) : writeFloat(buf, off, value);
+    }
+    return copy(buf, off, separators[fields.length]!);
   };
 }

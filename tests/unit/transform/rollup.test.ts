@@ -326,6 +326,14 @@ describe('RollupAccumulator', () => {
     );
   });
 
+  /** The warm windows inside a cold one. */
+  function windowsInside(warm: Window[], cold: Window): Window[] {
+    return warm.filter(
+      (w) =>
+        w.series === cold.series && w.startMs >= cold.startMs && w.startMs < cold.startMs + HOUR,
+    );
+  }
+
   /** Warm (5m) and cold (1h) tiers fed by the same chunks. */
   function warmAndCold(kind: MetricKind, integers: boolean) {
     return fc
@@ -360,10 +368,7 @@ describe('RollupAccumulator', () => {
           const warm = rollUp({ ...base, resolutionMs: 300_000 }, series);
           const cold = rollUp({ ...base, resolutionMs: HOUR }, series);
           for (const c of cold) {
-            const parts = warm.filter(
-              (w) =>
-                w.series === c.series && w.startMs >= c.startMs && w.startMs < c.startMs + HOUR,
-            );
+            const parts = windowsInside(warm, c);
             expect(parts.length).toBeLessThanOrEqual(12);
             const increase = parts.reduce((a, w) => a + w.increase!, 0);
             if (integers) expect(c.increase).toBe(increase);
@@ -389,10 +394,7 @@ describe('RollupAccumulator', () => {
           const warm = rollUp({ ...base, resolutionMs: 300_000 }, series);
           const cold = rollUp({ ...base, resolutionMs: HOUR }, series);
           for (const c of cold) {
-            const parts = warm.filter(
-              (w) =>
-                w.series === c.series && w.startMs >= c.startMs && w.startMs < c.startMs + HOUR,
-            );
+            const parts = windowsInside(warm, c);
             const points = series[c.series]!.filter(
               (p) => p.t >= c.startMs && p.t < c.startMs + HOUR && !Number.isNaN(p.v),
             );
