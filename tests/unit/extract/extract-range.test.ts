@@ -56,18 +56,20 @@ class FakeClient {
         reject(new PromfluxError('ABORTED', 'Operation aborted.'));
       };
       o.signal?.addEventListener('abort', onAbort, { once: true });
+      const settle = (): void => {
+        if (call.settled) return;
+        done();
+        const points = chunkPoints(call.chunk, req.stepMs);
+        const error = this.opts.fail?.(call.chunk, points);
+        if (error) reject(error);
+        else resolve(result(req, this.opts.seriesCount ?? 1));
+      };
       const answer = (): void => {
         if (call.settled || this.opts.never?.(index)) return;
-        timer = setTimeout(
-          () => {
-            done();
-            const points = chunkPoints(call.chunk, req.stepMs);
-            const error = this.opts.fail?.(call.chunk, points);
-            if (error) reject(error);
-            else resolve(result(req, this.opts.seriesCount ?? 1));
-          },
-          this.opts.latency?.(index) ?? 0,
-        );
+        const latency = this.opts.latency?.(index) ?? 0;
+        // No latency: answer on the microtask queue, so that `settled()` below sees it.
+        if (latency === 0) queueMicrotask(settle);
+        else timer = setTimeout(settle, latency);
       };
       if (this.opts.gated && o.bodyGate) void o.bodyGate.then(answer);
       else answer();
@@ -104,7 +106,12 @@ function gridOf(startMs: number, endMs: number, stepMs: number): number[] {
   return out;
 }
 
-const tick = (ms = 5) => new Promise((r) => setTimeout(r, ms));
+/**
+ * Resolves once every microtask queued so far, and every one they queue, has run: a macrotask runs
+ * only after the microtask queue is empty. The fake answers without latency on that queue, so all
+ * the work a step of extractRange starts is done by then, with no guess at how long it takes.
+ */
+const settled = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 describe('extractRange', () => {
   it('yields every grid point once, in range order, under random latencies, within the concurrency bound', async () => {
@@ -155,7 +162,7 @@ describe('extractRange', () => {
       maxSamplesPerRequest: 1e6,
     })) {
       expect(x.chunk.startMs).toBe(consumed * 5 * 15_000);
-      await tick(10);
+      await settled();
       const sent = client.calls.length;
       // The `concurrency` chunks behind this one are requested (evaluated meanwhile)...
       expect(sent).toBe(Math.min(6, consumed + 1 + 3));
@@ -176,7 +183,7 @@ describe('extractRange', () => {
     });
     const first = await gen.next();
     expect(first.done).toBe(false);
-    await tick(20);
+    await settled();
     // One result with the consumer, at most `concurrency` fetched or in flight behind it.
     expect(client.calls.length).toBeLessThanOrEqual(1 + 3);
     await gen.return(undefined);
