@@ -4,6 +4,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['tests/**/*.test.ts'],
+    setupFiles: ['tests/support/fast-check-seed.ts'],
     testTimeout: 60_000,
     hookTimeout: 180_000,
     pool: 'forks',
