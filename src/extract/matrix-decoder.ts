@@ -1,5 +1,5 @@
 import { PromfluxError } from '../core/errors.js';
-import type { Labels, SampleColumns, SeriesBlock } from '../core/series.js';
+import type { Labels, SeriesBlock } from '../core/series.js';
 import { decimalToDouble, parsePromValue } from './prom-value.js';
 import type { DecodedResponse, MatrixResult } from './types.js';
 import { LabelSetCache, LabelStringCache, NO_LABELS, setLabel } from './label-caches.js';
@@ -14,6 +14,7 @@ import {
   startsWith,
 } from './json-scanner.js';
 import type { SlabPool } from '../core/slab-pool.js';
+import { SampleColumnWriter } from './sample-columns.js';
 
 export type { DecodedResponse };
 // The caches are part of the decoder's options: its callers import them from here.
@@ -101,9 +102,6 @@ const POW10 = Array.from({ length: 23 }, (_, k) => Number(`1e${k}`));
 const MAX_FAST_INT_DIGITS = 15;
 const JSON_NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
 
-/** Samples go into shared slabs; each series is a window. Slabs double up to this many entries. */
-const SLAB_MIN = 1024;
-const SLAB_MAX = 1 << 18;
 /** Bytes of a new chunk appended at a time to complete a token cut by the previous one. */
 const PENDING_STEP = 512;
 
@@ -150,21 +148,7 @@ export class MatrixDecoder {
   private nullValues = 0;
   private samples = 0;
   private histogramSamples = 0;
-  private readonly slabPool: SlabPool | undefined;
-  /** Pooled buffers behind this response's columns, returned by the result's `release`. */
-  private owned: ArrayBuffer[] = [];
-  private tsSlab: Float64Array;
-  private valSlab: Float64Array;
-  private slabLen = 0;
-  private seriesStart = 0;
-  /** Value spellings (see SeriesBlock.valueText): bytes, and per sample their start and length. */
-  private textSlab: Uint8Array;
-  private textUsed = 0;
-  private seriesTextStart = 0;
-  private textStartSlab: Uint32Array;
-  private textLenSlab: Uint8Array;
-  /** The slabs above as the blocks see them; a new object whenever one of them is replaced. */
-  private columns: SampleColumns | undefined;
+  private readonly cols: SampleColumnWriter;
 
   /** The state after the value being skipped. */
   private skipReturn = S_OBJ_NEXT;
@@ -182,26 +166,7 @@ export class MatrixDecoder {
     this.maxSeries = opts.maxSeries ?? Infinity;
     this.labelCache = opts.labelCache ?? new LabelStringCache();
     this.labelSetCache = opts.labelSetCache ?? new LabelSetCache();
-    this.slabPool = opts.slabPool;
-    this.tsSlab = new Float64Array(this.slab(SLAB_MIN * 8));
-    this.valSlab = new Float64Array(this.slab(SLAB_MIN * 8));
-    this.textStartSlab = new Uint32Array(this.slab(SLAB_MIN * 4));
-    this.textLenSlab = new Uint8Array(this.slab(SLAB_MIN));
-    this.textSlab = new Uint8Array(this.slab(SLAB_MIN * 16));
-  }
-
-  /** A buffer of `bytes` bytes (a power of two), from the pool when there is one. */
-  private slab(bytes: number): ArrayBuffer {
-    if (!this.slabPool) return new ArrayBuffer(bytes);
-    const buffer = this.slabPool.acquire(bytes);
-    this.owned.push(buffer);
-    return buffer;
-  }
-
-  private releaseSlabs(): void {
-    const owned = this.owned;
-    this.owned = [];
-    for (const buffer of owned) this.slabPool?.release(buffer);
+    this.cols = new SampleColumnWriter(opts.slabPool);
   }
 
   /** Parses the next bytes of the body. Throws {@link DecodeError} as soon as they cannot be right. */
@@ -282,7 +247,7 @@ export class MatrixDecoder {
       infos: this.infos,
       samples: this.samples,
       histogramSamples: this.histogramSamples,
-      ...(this.slabPool && { release: () => this.releaseSlabs() }),
+      ...(this.cols.pooled && { release: () => this.cols.release() }),
     };
     return { status: 'success', result };
   }
@@ -380,10 +345,11 @@ export class MatrixDecoder {
    * the end of the buffer, the start of a sample cut by it, or just past the closing `]`.
    */
   private runValues(buf: Buffer, pos: number, end: number): number {
+    const cols = this.cols;
     let st = this.st;
-    let ts = this.tsSlab;
-    let vs = this.valSlab;
-    let n = this.slabLen;
+    let ts = cols.tsSlab;
+    let vs = cols.valSlab;
+    let n = cols.slabLen;
     let nulls = this.nullValues;
     while (pos < end) {
       let c = buf[pos]!;
@@ -573,28 +539,28 @@ export class MatrixDecoder {
         nulls++;
       } else {
         if (n === ts.length) {
-          this.slabLen = n;
-          this.growSlabs();
-          ts = this.tsSlab;
-          vs = this.valSlab;
-          n = this.slabLen;
+          cols.slabLen = n;
+          cols.grow();
+          ts = cols.tsSlab;
+          vs = cols.valSlab;
+          n = cols.slabLen;
         }
         ts[n] = tsMs;
         vs[n] = value;
         const textLength = textTo - textFrom;
         if (textOk && textLength > 0 && textLength < 256) {
-          if (this.textUsed + textLength > this.textSlab.length) {
-            this.slabLen = n;
-            this.growText(textLength);
+          if (cols.textUsed + textLength > cols.textSlab.length) {
+            cols.slabLen = n;
+            cols.growText(textLength);
           }
-          const text = this.textSlab;
-          let t = this.textUsed;
-          this.textStartSlab[n] = t;
+          const text = cols.textSlab;
+          let t = cols.textUsed;
+          cols.textStartSlab[n] = t;
           for (let k = textFrom; k < textTo; k++) text[t++] = buf[k]!;
-          this.textUsed = t;
-          this.textLenSlab[n] = textLength;
+          cols.textUsed = t;
+          cols.textLenSlab[n] = textLength;
         } else {
-          this.textLenSlab[n] = 0;
+          cols.textLenSlab[n] = 0;
         }
         n++;
       }
@@ -602,7 +568,7 @@ export class MatrixDecoder {
       st = S_ARR_NEXT;
     }
     this.st = st;
-    this.slabLen = n;
+    cols.slabLen = n;
     this.nullValues = nulls;
     return pos;
   }
@@ -619,46 +585,6 @@ export class MatrixDecoder {
     } catch (err) {
       return this.fail((err as Error).message.replace(/\.$/, ''), pos);
     }
-  }
-
-  private growSlabs(): void {
-    const used = this.slabLen - this.seriesStart;
-    const size = nextPowerOfTwo(
-      Math.max(Math.min(this.tsSlab.length * 2, SLAB_MAX), used * 2, SLAB_MIN),
-    );
-    const ts = new Float64Array(this.slab(size * 8));
-    const vs = new Float64Array(this.slab(size * 8));
-    ts.set(this.tsSlab.subarray(this.seriesStart, this.slabLen));
-    vs.set(this.valSlab.subarray(this.seriesStart, this.slabLen));
-    const starts = new Uint32Array(this.slab(size * 4));
-    const lengths = new Uint8Array(this.slab(size));
-    starts.set(this.textStartSlab.subarray(this.seriesStart, this.slabLen));
-    lengths.set(this.textLenSlab.subarray(this.seriesStart, this.slabLen));
-    this.tsSlab = ts;
-    this.valSlab = vs;
-    this.textStartSlab = starts;
-    this.textLenSlab = lengths;
-    this.columns = undefined;
-    this.seriesStart = 0;
-    this.slabLen = used;
-  }
-
-  /** A new text slab with room for `need` more bytes; the current series' text moves along. */
-  private growText(need: number): void {
-    const used = this.textUsed - this.seriesTextStart;
-    const size = nextPowerOfTwo(
-      Math.max(Math.min(this.textSlab.length * 2, SLAB_MAX * 16), (used + need) * 2, SLAB_MIN * 16),
-    );
-    const text = new Uint8Array(this.slab(size));
-    text.set(this.textSlab.subarray(this.seriesTextStart, this.textUsed));
-    const shift = this.seriesTextStart;
-    for (let i = this.seriesStart; i < this.slabLen; i++) {
-      if (this.textLenSlab[i] !== 0) this.textStartSlab[i]! -= shift;
-    }
-    this.textSlab = text;
-    this.columns = undefined;
-    this.seriesTextStart = 0;
-    this.textUsed = used;
   }
 
   /** Reads a structural key and sets `this.key` without making a string (unless escaped). */
@@ -954,23 +880,16 @@ export class MatrixDecoder {
   }
 
   private finishSeries(): void {
-    const start = this.seriesStart;
-    const end = this.slabLen;
-    this.columns ??= {
-      timestampsMs: this.tsSlab,
-      values: this.valSlab,
-      valueText: { bytes: this.textSlab, start: this.textStartSlab, length: this.textLenSlab },
-    };
+    const start = this.cols.seriesStart;
+    const length = this.cols.slabLen - start;
     this.series.push({
       labels: this.labels,
-      columns: this.columns,
+      columns: this.cols.endSeries(),
       offset: start,
-      length: end - start,
+      length,
       nullValues: this.nullValues,
     });
-    this.seriesTextStart = this.textUsed;
-    this.samples += end - start;
-    this.seriesStart = end;
+    this.samples += length;
     this.labels = NO_LABELS;
     this.nullValues = 0;
   }
@@ -1045,7 +964,3 @@ function keyId(ctx: number, name: string): number {
 
 const METRIC_KEY = Buffer.from('"metric"', 'latin1');
 const VALUES_KEY = Buffer.from('"values"', 'latin1');
-
-function nextPowerOfTwo(n: number): number {
-  return 2 ** Math.ceil(Math.log2(n));
-}
