@@ -11,14 +11,6 @@ export interface RetryPolicy {
   jitter: number;
 }
 
-export const DEFAULT_RETRY_POLICY: RetryPolicy = {
-  maxAttempts: 5,
-  initialDelayMs: 500,
-  maxDelayMs: 30_000,
-  multiplier: 2,
-  jitter: 0.5,
-};
-
 /** What the caller says about a failed attempt. */
 export type RetryDecision =
   | { retry: false }

@@ -111,10 +111,6 @@ export function emptyDropCounts(): DropCounts {
   };
 }
 
-export function addDropCounts(into: DropCounts, from: Readonly<DropCounts>): void {
-  for (const reason of DROP_REASONS) into[reason] += from[reason];
-}
-
 export function totalDropped(counts: Readonly<DropCounts>): number {
   let total = 0;
   for (const reason of DROP_REASONS) total += counts[reason];
