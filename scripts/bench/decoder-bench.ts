@@ -1,6 +1,7 @@
 /**
  * (4) Decoder throughput: promflux's streaming MatrixDecoder (compiled, from dist/) against
- * `JSON.parse` on the very same query_range bodies, fetched from the bench Prometheus with the
+ * `JSON.parse` and the reference decoder (the test oracle, tests/support/, loaded through tsx
+ * like this script) on the very same query_range bodies, fetched from the bench Prometheus with the
  * chunk size promflux asks for. Also measures how fast Prometheus serves those bodies (the
  * source ceiling), so a slow end-to-end run can be told apart from a slow Prometheus.
  */
@@ -8,10 +9,10 @@ import http from 'node:http';
 import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
+import { decodeMatrixReference } from '../../tests/support/matrix-reference.js';
 import { BENCH_METRIC, STEP_MS, chunkPointsFor, type BenchRange } from './fixture.js';
 
 type DecoderModule = typeof import('../../src/extract/matrix-decoder.js');
-type ReferenceModule = typeof import('../../src/extract/matrix-reference.js');
 type SlabPoolModule = typeof import('../../src/core/slab-pool.js');
 
 const DIST = resolve(import.meta.dirname, '../../dist/extract');
@@ -143,7 +144,7 @@ export interface DecoderResult {
   json_parse_samples_per_second: number;
   /** `JSON.parse` of a string decoded beforehand (the string decoding not timed). */
   json_parse_string_only_samples_per_second: number;
-  /** The JSON.parse reference decoder (matrix-reference.ts): JSON.parse + conversion to columns. */
+  /** The JSON.parse reference decoder (tests/support/matrix-reference.ts): JSON.parse + columns. */
   reference_decoder_samples_per_second: number;
   /** decoder ÷ JSON.parse from bytes: the headline ratio (target ≥ 3). */
   ratio_vs_json_parse: number;
@@ -165,9 +166,6 @@ export async function benchDecoder(bodies: Buffer[], rounds: number): Promise<De
   const { COLUMN_POOL_BYTES, SlabPool } = (await import(
     pathToFileURL(resolve(DIST, '../core/slab-pool.js')).href
   )) as SlabPoolModule;
-  const { decodeMatrixReference } = (await import(
-    pathToFileURL(resolve(DIST, 'matrix-reference.js')).href
-  )) as ReferenceModule;
 
   // Shared by the decoders of all bodies, as PrometheusClient shares them between its responses.
   const labelCache = new LabelStringCache();

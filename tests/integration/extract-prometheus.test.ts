@@ -3,7 +3,7 @@ import { generateHealthFixture } from '../../scripts/lib/openmetrics-fixture.js'
 import { startPrometheus, type StartedServer } from '../../scripts/lib/servers.js';
 import { QueryError } from '../../src/core/errors.js';
 import { extractRange } from '../../src/extract/extract-range.js';
-import { decodeMatrixReference } from '../../src/extract/matrix-reference.js';
+import { decodeMatrixReference } from '../support/matrix-reference.js';
 import {
   formatPromSeconds,
   formatPromStep,

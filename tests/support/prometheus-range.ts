@@ -1,5 +1,5 @@
 import { blockTimestamps, blockValues, type SeriesBlock } from '../../src/core/series.js';
-import { decodeMatrixReference } from '../../src/extract/matrix-reference.js';
+import { decodeMatrixReference } from './matrix-reference.js';
 
 /**
  * What a real Prometheus answers to a range query, decoded by the reference decoder: the

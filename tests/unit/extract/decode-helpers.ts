@@ -1,5 +1,5 @@
 import { MatrixDecoder } from '../../../src/extract/matrix-decoder.js';
-import { decodeMatrixReference } from '../../../src/extract/matrix-reference.js';
+import { decodeMatrixReference } from '../../support/matrix-reference.js';
 import type { DecodedResponse } from '../../../src/extract/types.js';
 import { blockTimestamps, blockValues } from '../../../src/core/series.js';
 

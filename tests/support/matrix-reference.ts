@@ -1,7 +1,7 @@
-import { seriesBlock, type Labels, type SeriesBlock } from '../core/series.js';
-import { DecodeError } from './matrix-decoder.js';
-import { parsePromValue } from './prom-value.js';
-import type { DecodedResponse, MatrixResult } from './types.js';
+import { seriesBlock, type Labels, type SeriesBlock } from '../../src/core/series.js';
+import { DecodeError } from '../../src/extract/matrix-decoder.js';
+import { parsePromValue } from '../../src/extract/prom-value.js';
+import type { DecodedResponse, MatrixResult } from '../../src/extract/types.js';
 
 /**
  * The reference decoder: `JSON.parse` and plain checks. Slow and obviously correct; the streaming
