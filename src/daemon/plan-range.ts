@@ -1,4 +1,4 @@
-import { firstGridPoint, lastGridPoint } from '../extract/chunk-plan.js';
+import { firstGridPoint, lastGridPoint } from '../core/step-grid.js';
 import type { TimeRange } from '../pipeline/run-query.js';
 
 export interface RangePlanInput {

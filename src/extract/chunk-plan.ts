@@ -1,3 +1,4 @@
+import { firstGridPoint, lastGridPoint } from '../core/step-grid.js';
 import type { Chunk, RangeRequest } from './types.js';
 
 /**
@@ -19,17 +20,6 @@ export interface ChunkLimits {
   maxSamplesPerRequest: number;
   /** Series the query is expected to return (from the previous response). */
   expectedSeries: number;
-}
-
-/** The first grid point at or after `startMs`. */
-export function firstGridPoint(startMs: number, stepMs: number): number {
-  const r = mod(startMs, stepMs);
-  return r === 0 ? startMs : startMs - r + stepMs;
-}
-
-/** The last grid point at or before `endMs`. */
-export function lastGridPoint(endMs: number, stepMs: number): number {
-  return endMs - mod(endMs, stepMs);
 }
 
 /** Grid points in the inclusive chunk. */
@@ -87,8 +77,4 @@ export function splitChunk(chunk: Chunk, stepMs: number): [Chunk, Chunk] | undef
     { startMs: chunk.startMs, endMs: leftEnd },
     { startMs: leftEnd + stepMs, endMs: chunk.endMs },
   ];
-}
-
-function mod(a: number, b: number): number {
-  return ((a % b) + b) % b;
 }

@@ -2,8 +2,6 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   chunkPoints,
-  firstGridPoint,
-  lastGridPoint,
   planChunk,
   planChunks,
   pointsPerChunk,
@@ -11,6 +9,7 @@ import {
   splitChunk,
 } from '../../../src/extract/chunk-plan.js';
 import type { Chunk } from '../../../src/extract/types.js';
+import { firstGridPoint, lastGridPoint } from '../../../src/core/step-grid.js';
 
 const step = fc.oneof(
   fc.constantFrom(1, 7, 1000, 15_000, 60_000, 86_400_000),

@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { PromfluxError, QueryError } from '../../../src/core/errors.js';
-import { chunkPoints, firstGridPoint } from '../../../src/extract/chunk-plan.js';
+import { chunkPoints } from '../../../src/extract/chunk-plan.js';
+import { firstGridPoint } from '../../../src/core/step-grid.js';
 import { extractRange, type ExtractedChunk } from '../../../src/extract/extract-range.js';
 import type { QueryRangeOptions } from '../../../src/extract/prometheus.js';
 import type { Chunk, MatrixResult, RangeRequest } from '../../../src/extract/types.js';
