@@ -4,7 +4,8 @@ import type { SinkDeps } from './batch-writer.js';
 import { detectWriteApi, type InfluxWriteApi } from './detect-api.js';
 import { InfluxDbV1Sink } from './influxdb-v1.js';
 import { InfluxDbV2Sink } from './influxdb-v2.js';
-import type { LineBatch, Sink, SinkCheckResult, WriteReport } from './sink.js';
+import type { Sink, SinkCheckResult, WriteReport } from './sink.js';
+import type { LineBatch } from '../core/line-batch.js';
 
 /** The sink for a known API. */
 export function influxSink(api: InfluxWriteApi, config: InfluxSinkConfig, deps: SinkDeps): Sink {

@@ -5,7 +5,8 @@ import { describeError, isAbortError, SinkError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { parseRetryAfterMs, withRetry, type RetryPolicy } from '../core/retry.js';
 import type { DeadLetterFile } from './dead-letter.js';
-import type { LineBatch, Precision, WriteReport } from './sink.js';
+import type { WriteReport } from './sink.js';
+import type { LineBatch, Precision } from '../core/line-batch.js';
 import { classifyWriteOutcome, type WriteOutcome } from './write-outcome.js';
 
 const gzipAsync = promisify(gzip);

@@ -5,7 +5,8 @@ import { createAgent } from '../core/http.js';
 import type { InfluxSinkConfig } from '../config/types.js';
 import { BatchWriter, type PostFn, type SinkDeps } from './batch-writer.js';
 import { httpRequest, type HttpResponse } from './http-request.js';
-import type { LineBatch, Precision, Sink, SinkCheckResult, WriteReport } from './sink.js';
+import type { Sink, SinkCheckResult, WriteReport } from './sink.js';
+import type { LineBatch, Precision } from '../core/line-batch.js';
 
 /**
  * What the InfluxDB 1.x and 2.x sinks share: a keep-alive agent, line protocol POSTed to a write

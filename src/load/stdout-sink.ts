@@ -1,5 +1,6 @@
 import type { Writable } from 'node:stream';
-import type { LineBatch, Sink, SinkCheckResult, WriteReport } from './sink.js';
+import type { Sink, SinkCheckResult, WriteReport } from './sink.js';
+import type { LineBatch } from '../core/line-batch.js';
 
 /**
  * `--dry-run`: the pipeline runs unchanged up to the sink, which prints the line protocol (or,

@@ -1,4 +1,5 @@
-import type { LineBatch, Sink, WriteReport } from '../load/sink.js';
+import type { Sink, WriteReport } from '../load/sink.js';
+import type { LineBatch } from '../core/line-batch.js';
 
 export interface SinkTotals {
   written: number;

@@ -1,6 +1,6 @@
 import type { BufferPool } from '../core/buffer-pool.js';
 import type { SeriesBlock } from '../core/series.js';
-import type { LineBatch, Precision } from '../load/sink.js';
+import type { LineBatch, Precision } from '../core/line-batch.js';
 import { IntegerWriter, writeFloat } from './line-protocol.js';
 
 /**

@@ -11,7 +11,8 @@ import { SinkError } from '../../src/core/errors.js';
 import { createSink } from '../../src/load/create-sink.js';
 import { DeadLetterFile } from '../../src/load/dead-letter.js';
 import { InfluxDbV1Sink } from '../../src/load/influxdb-v1.js';
-import type { LineBatch, Precision, Sink } from '../../src/load/sink.js';
+import type { Sink } from '../../src/load/sink.js';
+import type { LineBatch, Precision } from '../../src/core/line-batch.js';
 
 const ADMIN = { username: 'promflux-admin', password: 'adm1n-pa55word' };
 const NOW_S = Math.floor(Date.now() / 1000) - 3600;

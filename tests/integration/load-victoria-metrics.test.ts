@@ -11,7 +11,8 @@ import { createSink } from '../../src/load/create-sink.js';
 import { DeadLetterFile } from '../../src/load/dead-letter.js';
 import { InfluxDbV1Sink } from '../../src/load/influxdb-v1.js';
 import { InfluxDbV2Sink } from '../../src/load/influxdb-v2.js';
-import type { LineBatch, Sink } from '../../src/load/sink.js';
+import type { Sink } from '../../src/load/sink.js';
+import type { LineBatch } from '../../src/core/line-batch.js';
 
 const T0_MS = Date.now() - 3_600_000 - ((Date.now() - 3_600_000) % 1000);
 

@@ -1,5 +1,6 @@
 import { SinkError } from '../../src/core/errors.js';
-import type { LineBatch, Sink, SinkCheckResult, WriteReport } from '../../src/load/sink.js';
+import type { Sink, SinkCheckResult, WriteReport } from '../../src/load/sink.js';
+import type { LineBatch } from '../../src/core/line-batch.js';
 
 /** A Sink that keeps every acknowledged line, can fail chosen writes, and measures concurrency. */
 export class RecordingSink implements Sink {

@@ -12,7 +12,7 @@ import type { RetryPolicy } from '../../../src/core/retry.js';
 import type { RequestEvent, RetryEvent } from '../../../src/load/batch-writer.js';
 import { DeadLetterFile } from '../../../src/load/dead-letter.js';
 import { InfluxDbV2Sink } from '../../../src/load/influxdb-v2.js';
-import type { LineBatch } from '../../../src/load/sink.js';
+import type { LineBatch } from '../../../src/core/line-batch.js';
 import { InfluxDbV2Fake } from '../../fakes/influxdb-v2-fake.js';
 
 const FAST_RETRY: RetryPolicy = {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SinkError } from '../../../src/core/errors.js';
-import type { LineBatch, Sink, WriteReport } from '../../../src/load/sink.js';
+import type { Sink, WriteReport } from '../../../src/load/sink.js';
+import type { LineBatch } from '../../../src/core/line-batch.js';
 import { WriteWindow } from '../../../src/pipeline/write-window.js';
 
 /** A sink whose writes settle when the test says so, recording what it saw. */

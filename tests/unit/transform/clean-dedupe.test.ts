@@ -8,7 +8,7 @@ import {
   type ValueText,
 } from '../../../src/core/series.js';
 import { dropInvalidSamples } from '../../../src/transform/clean.js';
-import type { LineBatch } from '../../../src/load/sink.js';
+import type { LineBatch } from '../../../src/core/line-batch.js';
 import { SeriesDeduper } from '../../../src/transform/dedupe.js';
 import { LineBatcher } from '../../../src/transform/line-batcher.js';
 import { labelSetKey } from '../../../src/transform/transform-series.js';

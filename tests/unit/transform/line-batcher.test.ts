@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { seriesBlock } from '../../../src/core/series.js';
-import type { LineBatch } from '../../../src/load/sink.js';
+import type { LineBatch } from '../../../src/core/line-batch.js';
 import { LineBatcher, coarsestPrecision } from '../../../src/transform/line-batcher.js';
 
 function collect(batchSize: number) {

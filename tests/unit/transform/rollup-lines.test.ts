@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { LineBatch } from '../../../src/load/sink.js';
+import type { LineBatch } from '../../../src/core/line-batch.js';
 import { LineBatcher } from '../../../src/transform/line-batcher.js';
 import { encodeSeriesKey, encodeSeriesPrefix } from '../../../src/transform/line-protocol.js';
 import type { WindowAggregate } from '../../../src/transform/rollup.js';
