@@ -1,10 +1,9 @@
 import type { InfluxSinkConfig } from '../config/types.js';
 import { redactUrl } from '../core/redact.js';
-import type { SinkDeps } from './batch-writer.js';
 import { detectWriteApi, type InfluxWriteApi } from './detect-api.js';
 import { InfluxDbV1Sink } from './influxdb-v1.js';
 import { InfluxDbV2Sink } from './influxdb-v2.js';
-import type { Sink, SinkCheckResult, WriteReport } from './sink.js';
+import type { Sink, SinkCheckResult, SinkDeps, WriteReport } from './sink.js';
 import type { LineBatch } from '../core/line-batch.js';
 
 /** The sink for a known API. */

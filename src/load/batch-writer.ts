@@ -5,7 +5,7 @@ import { describeError, isAbortError, SinkError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { parseRetryAfterMs, withRetry, type RetryPolicy } from '../core/retry.js';
 import type { DeadLetterFile } from './dead-letter.js';
-import type { WriteReport } from './sink.js';
+import type { RequestEvent, RetryEvent, WriteReport } from './sink.js';
 import type { LineBatch, Precision } from '../core/line-batch.js';
 import { classifyWriteOutcome, type WriteOutcome } from './write-outcome.js';
 
@@ -30,26 +30,6 @@ export type PostFn = (
   contentEncoding: 'gzip' | undefined,
 ) => Promise<RawResponse>;
 
-/** Reported before each retry wait (for logs, metrics and tests). */
-export interface RetryEvent {
-  sink: string;
-  query: string;
-  /** The attempt that failed, 1-based. */
-  attempt: number;
-  delayMs: number;
-  status?: number;
-  reason: string;
-}
-
-/** Reported after each write request that got an answer or failed on the network (not on abort). */
-export interface RequestEvent {
-  sink: string;
-  query: string;
-  /** HTTP status; undefined when no response arrived (connection error, timeout). */
-  status?: number;
-  durationMs: number;
-}
-
 export interface BatchWriterOptions {
   /** The sink's secret-free name, for messages, logs and dead letters. */
   name: string;
@@ -66,18 +46,6 @@ export interface BatchWriterOptions {
   /** Injected for tests: jitter source and clock of the retry policy. */
   random?: () => number;
   now?: () => number;
-}
-
-/** What every InfluxDB sink needs from its creator. */
-export interface SinkDeps {
-  deadLetter: DeadLetterFile;
-  logger: Logger;
-  /** Secret-free sink name for logs, metrics and dead letters (default `influxdb`). */
-  name?: string;
-  /** Observer called before each retry wait (metrics, tests). */
-  onRetry?: (event: RetryEvent) => void;
-  /** Observer called after each write request (metrics: duration, status class). */
-  onRequest?: (event: RequestEvent) => void;
 }
 
 /** A retryable outcome, thrown inside `withRetry` so that it waits and tries again. */

@@ -1,9 +1,8 @@
 import { redactUrl } from '../core/redact.js';
 import type { InfluxSinkConfig } from '../config/types.js';
 import { AutoApiSink, influxSink } from './auto-api-sink.js';
-import type { SinkDeps } from './batch-writer.js';
 import { detectWriteApi, type InfluxWriteApi } from './detect-api.js';
-import type { Sink } from './sink.js';
+import type { Sink, SinkDeps } from './sink.js';
 
 /**
  * The API `auto` falls back to when the server does not say (no `X-Influxdb-Version` on `/ping`,

@@ -3,9 +3,9 @@ import type http from 'node:http';
 import { SinkError } from '../core/errors.js';
 import { createAgent } from '../core/http.js';
 import type { InfluxSinkConfig } from '../config/types.js';
-import { BatchWriter, type PostFn, type SinkDeps } from './batch-writer.js';
+import { BatchWriter, type PostFn } from './batch-writer.js';
 import { httpRequest, type HttpResponse } from './http-request.js';
-import type { Sink, SinkCheckResult, WriteReport } from './sink.js';
+import type { Sink, SinkCheckResult, SinkDeps, WriteReport } from './sink.js';
 import type { LineBatch, Precision } from '../core/line-batch.js';
 
 /**

@@ -1,7 +1,7 @@
 import { ConfigError, describeError } from '../core/errors.js';
 import { authorizationHeader, joinUrl } from '../core/http.js';
 import type { InfluxSinkConfig } from '../config/types.js';
-import type { SinkDeps } from './batch-writer.js';
+import type { SinkDeps } from './sink.js';
 import { describePing, pingInflux } from './detect-api.js';
 import { httpRequest } from './http-request.js';
 import { HttpLineSink } from './http-line-sink.js';

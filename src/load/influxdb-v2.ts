@@ -4,7 +4,7 @@ import { describeError } from '../core/errors.js';
 import { authorizationHeader, joinUrl } from '../core/http.js';
 import { formatDuration } from '../core/time.js';
 import type { InfluxSinkConfig } from '../config/types.js';
-import type { SinkDeps } from './batch-writer.js';
+import type { SinkDeps } from './sink.js';
 import { describePing, pingInflux } from './detect-api.js';
 import { HttpLineSink } from './http-line-sink.js';
 import type { SinkCheckResult } from './sink.js';

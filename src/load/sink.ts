@@ -1,4 +1,6 @@
 import type { LineBatch } from '../core/line-batch.js';
+import type { Logger } from '../core/logger.js';
+import type { DeadLetterFile } from './dead-letter.js';
 
 /**
  * The load stage's contract. A sink owns its HTTP transport, batching limits, retries, 413 splitting,
@@ -42,4 +44,36 @@ export interface Sink {
   check(): Promise<SinkCheckResult>;
   /** Releases sockets and files. Pending writes are not abandoned silently: call after awaiting them. */
   close(): Promise<void>;
+}
+
+/** What every InfluxDB sink needs from its creator. */
+export interface SinkDeps {
+  deadLetter: DeadLetterFile;
+  logger: Logger;
+  /** Secret-free sink name for logs, metrics and dead letters (default `influxdb`). */
+  name?: string;
+  /** Observer called before each retry wait (metrics, tests). */
+  onRetry?: (event: RetryEvent) => void;
+  /** Observer called after each write request (metrics: duration, status class). */
+  onRequest?: (event: RequestEvent) => void;
+}
+
+/** Reported before each retry wait (for logs, metrics and tests). */
+export interface RetryEvent {
+  sink: string;
+  query: string;
+  /** The attempt that failed, 1-based. */
+  attempt: number;
+  delayMs: number;
+  status?: number;
+  reason: string;
+}
+
+/** Reported after each write request that got an answer or failed on the network (not on abort). */
+export interface RequestEvent {
+  sink: string;
+  query: string;
+  /** HTTP status; undefined when no response arrived (connection error, timeout). */
+  status?: number;
+  durationMs: number;
 }

@@ -6,7 +6,7 @@ import {
   type PrometheusClientOptions,
   type QueryRequestEvent,
 } from '../extract/prometheus.js';
-import type { RequestEvent, RetryEvent } from '../load/batch-writer.js';
+import type { RequestEvent, RetryEvent } from '../load/sink.js';
 import { createSink } from '../load/create-sink.js';
 import { DeadLetterFile } from '../load/dead-letter.js';
 import type { Sink } from '../load/sink.js';

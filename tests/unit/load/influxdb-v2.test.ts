@@ -9,7 +9,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { InfluxSinkConfig } from '../../../src/config/types.js';
 import { SinkError } from '../../../src/core/errors.js';
 import type { RetryPolicy } from '../../../src/core/retry.js';
-import type { RequestEvent, RetryEvent } from '../../../src/load/batch-writer.js';
+import type { RequestEvent, RetryEvent } from '../../../src/load/sink.js';
 import { DeadLetterFile } from '../../../src/load/dead-letter.js';
 import { InfluxDbV2Sink } from '../../../src/load/influxdb-v2.js';
 import type { LineBatch } from '../../../src/core/line-batch.js';
