@@ -7,7 +7,7 @@ import { z } from 'zod';
 import type { ConfigIssue } from '../core/errors.js';
 import { normalizeLogLevel, type LogLevel } from '../core/logger.js';
 import { formatDuration, parseDurationMs } from '../core/time.js';
-import { RESERVED_TAG_KEYS } from '../transform/schema-map.js';
+import { RESERVED_TAG_KEYS } from '../core/reserved-tag-keys.js';
 import { isRecord, setOwn } from './plain-object.js';
 import { closestMatch } from './suggest.js';
 import { validateDetailed as validateCron } from 'node-cron';

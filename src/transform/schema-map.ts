@@ -1,4 +1,5 @@
 import type { LabelRules, QueryConfig, TransformConfig } from '../config/types.js';
+import { RESERVED_TAG_KEYS } from '../core/reserved-tag-keys.js';
 import type { Labels } from '../core/series.js';
 
 /**
@@ -29,7 +30,6 @@ export interface TagMapping {
   staticTags: Readonly<Record<string, string>>;
 }
 
-export const RESERVED_TAG_KEYS: ReadonlySet<string> = new Set(['time', '_field', '_measurement']);
 export const ESCAPE_PREFIX = 'prom_';
 /** Tag keys promflux derives itself (besides the static tags). */
 export const DERIVED_TAG_KEYS: readonly string[] = [
