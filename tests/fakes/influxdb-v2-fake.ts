@@ -3,8 +3,14 @@
  * /work/shared/reference/PROTOCOLS.md §3 and influxdb v2.7's http/write_handler.go and
  * models/points.go: same checks in the same order, same status codes, same messages.
  *
- * Serves `/api/v2/write`, `/api/v2/orgs`, `/api/v2/buckets` (GET, POST), `/health`, `/ping`,
- * `/ready`. Stores accepted points (timestamps in ns, identical measurement+tags+time merges
+ * Serves `/api/v2/write`, `/api/v2/orgs`, `/api/v2/buckets` (GET, POST, PATCH `/:id`), `/health`,
+ * `/ping`, `/ready`. Permissions follow influxdb v2.7 authorizer/: a token that may not read an org
+ * or bucket gets it filtered out of a list (200, empty), one that may not create or change a
+ * bucket gets 401 `<permission> is unauthorized`.
+ *
+ * `generation: 'v3'` turns it into a small InfluxDB 3 Core: `/ping` says 3.x, `/api/v2/orgs` and
+ * `/api/v2/buckets` are gone, and `GET`/`POST /api/v3/configure/database` list and create
+ * databases (held as buckets of the start org, so `/api/v2/write?bucket=<db>` reaches them). Stores accepted points (timestamps in ns, identical measurement+tags+time merges
  * fields) for assertions. Fault injection: `failNext`, a 422 partial-write predicate, latency.
  * Records every request and the maximum number of requests in flight.
  */
@@ -14,6 +20,7 @@ import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 
 export const FAKE_VERSION = 'v2.7.12';
+export const FAKE_V3_VERSION = '3.0.1';
 
 // ---------------------------------------------------------------------------------------------
 // Line protocol parser (port of influxdb models/points.go: the same scanning and error messages)
@@ -462,6 +469,10 @@ export interface InfluxDbV2FakeOptions {
   token?: string;
   /** Token that may read orgs/buckets but not write (403 on write). */
   readOnlyToken?: string;
+  /** Token that may only write points (no read:orgs, read:buckets or write:buckets). */
+  writeOnlyToken?: string;
+  /** `v2` (default) or a small InfluxDB 3 Core (see the module comment). */
+  generation?: 'v2' | 'v3';
   /** Organization created at start (default `promflux`). */
   org?: string;
   /** Bucket created in that org at start (default `metrics`, infinite retention). */
@@ -498,6 +509,8 @@ export class InfluxDbV2Fake {
   url = '';
   readonly token: string;
   readonly readOnlyToken: string | undefined;
+  readonly writeOnlyToken: string | undefined;
+  readonly generation: 'v2' | 'v3';
   readonly org: string;
   readonly bucket: string;
   readonly requests: RecordedRequest[] = [];
@@ -519,6 +532,8 @@ export class InfluxDbV2Fake {
   private constructor(opts: InfluxDbV2FakeOptions) {
     this.token = opts.token ?? 'fake-token';
     this.readOnlyToken = opts.readOnlyToken;
+    this.writeOnlyToken = opts.writeOnlyToken;
+    this.generation = opts.generation ?? 'v2';
     this.org = opts.org ?? 'promflux';
     this.bucket = opts.bucket ?? 'metrics';
     this.latencyMs = opts.latencyMs ?? 0;
@@ -582,6 +597,11 @@ export class InfluxDbV2Fake {
     this.partialWrite = predicate;
   }
 
+  /** A bucket (3.x: database) by name, as stored now. */
+  findBucket(name: string): FakeBucket | undefined {
+    return this.buckets.find((b) => b.name === name);
+  }
+
   /** Stored points of a bucket (default: the start bucket), oldest write first. */
   points(bucketName = this.bucket): StoredPoint[] {
     const bucket = this.buckets.find((b) => b.name === bucketName);
@@ -640,7 +660,12 @@ export class InfluxDbV2Fake {
     switch (route) {
       case 'GET /ping':
       case 'HEAD /ping':
-        res.writeHead(204, { 'X-Influxdb-Build': 'OSS', 'X-Influxdb-Version': FAKE_VERSION });
+        res.writeHead(
+          204,
+          this.generation === 'v3'
+            ? { 'X-Influxdb-Build': 'Core', 'X-Influxdb-Version': FAKE_V3_VERSION }
+            : { 'X-Influxdb-Build': 'OSS', 'X-Influxdb-Version': FAKE_VERSION },
+        );
         res.end();
         return;
       case 'GET /health':
@@ -657,7 +682,12 @@ export class InfluxDbV2Fake {
         this.sendJson(res, 200, { status: 'ready', started: new Date().toISOString(), up: '1s' });
         return;
     }
-    if (!url.pathname.startsWith('/api/v2/')) {
+    if (this.generation === 'v3' && url.pathname.startsWith('/api/v3/')) {
+      this.handleV3(req, url, body, res);
+      return;
+    }
+    const v3Gone = this.generation === 'v3' && url.pathname !== '/api/v2/write';
+    if (!url.pathname.startsWith('/api/v2/') || v3Gone) {
       this.sendError(res, 404, 'path not found');
       return;
     }
@@ -666,15 +696,20 @@ export class InfluxDbV2Fake {
       this.sendError(res, 401, 'unauthorized access');
       return;
     }
+    const patch = /^\/api\/v2\/buckets\/([^/]+)$/.exec(url.pathname);
+    if (patch && req.method === 'PATCH') {
+      this.handlePatchBucket(patch[1]!, body, access, res);
+      return;
+    }
     switch (route) {
       case 'POST /api/v2/write':
         this.handleWrite(url, req, body, access, res);
         return;
       case 'GET /api/v2/orgs':
-        this.handleGetOrgs(url, res);
+        this.handleGetOrgs(url, access, res);
         return;
       case 'GET /api/v2/buckets':
-        this.handleGetBuckets(url, res);
+        this.handleGetBuckets(url, access, res);
         return;
       case 'POST /api/v2/buckets':
         this.handlePostBuckets(body, access, res);
@@ -687,11 +722,12 @@ export class InfluxDbV2Fake {
     this.sendError(res, 404, 'path not found');
   }
 
-  private authorize(req: http.IncomingMessage): 'all' | 'read' | undefined {
+  private authorize(req: http.IncomingMessage): Access | undefined {
     const match = /^(?:Token|Bearer) (.+)$/.exec(req.headers.authorization ?? '');
     if (!match) return undefined;
     if (match[1] === this.token) return 'all';
     if (this.readOnlyToken !== undefined && match[1] === this.readOnlyToken) return 'read';
+    if (this.writeOnlyToken !== undefined && match[1] === this.writeOnlyToken) return 'write';
     return undefined;
   }
 
@@ -700,7 +736,7 @@ export class InfluxDbV2Fake {
     url: URL,
     req: http.IncomingMessage,
     raw: Buffer,
-    access: 'all' | 'read',
+    access: Access,
     res: http.ServerResponse,
   ): void {
     const q = url.searchParams;
@@ -739,7 +775,7 @@ export class InfluxDbV2Fake {
       this.sendError(res, 404, `bucket "${bucketName}" not found`);
       return;
     }
-    if (access !== 'all') {
+    if (access === 'read') {
       this.sendError(res, 403, 'insufficient permissions for write');
       return;
     }
@@ -850,7 +886,7 @@ export class InfluxDbV2Fake {
     return { status: 400, error: 'Please provide either orgID or org' };
   }
 
-  private handleGetOrgs(url: URL, res: http.ServerResponse): void {
+  private handleGetOrgs(url: URL, access: Access, res: http.ServerResponse): void {
     const name = url.searchParams.get('org');
     const id = url.searchParams.get('orgID');
     let orgs = this.orgs;
@@ -862,13 +898,15 @@ export class InfluxDbV2Fake {
       }
       orgs = [org];
     }
+    // The authorizer drops what the token may not read (read:orgs/<id>) after the look-up.
+    if (access === 'write') orgs = [];
     this.sendJson(res, 200, {
       links: { self: '/api/v2/orgs' },
       orgs: orgs.map((o) => orgJson(o)),
     });
   }
 
-  private handleGetBuckets(url: URL, res: http.ServerResponse): void {
+  private handleGetBuckets(url: URL, access: Access, res: http.ServerResponse): void {
     const q = url.searchParams;
     let buckets = this.buckets;
     const orgFilter = q.get('org') || q.get('orgID');
@@ -890,13 +928,14 @@ export class InfluxDbV2Fake {
     }
     const id = q.get('id');
     if (id) buckets = buckets.filter((b) => b.id === id);
+    if (access === 'write') buckets = [];
     this.sendJson(res, 200, {
       links: { self: '/api/v2/buckets' },
       buckets: buckets.map((b) => bucketJson(b)),
     });
   }
 
-  private handlePostBuckets(raw: Buffer, access: 'all' | 'read', res: http.ServerResponse): void {
+  private handlePostBuckets(raw: Buffer, access: Access, res: http.ServerResponse): void {
     let input: {
       orgID?: string;
       name?: string;
@@ -919,7 +958,8 @@ export class InfluxDbV2Fake {
       return;
     }
     if (access !== 'all') {
-      this.sendError(res, 403, `write:orgs/${org.id}/buckets is unauthorized`);
+      // authorizer.go: a missing permission is EUnauthorized, which 2.x answers with 401.
+      this.sendError(res, 401, `write:orgs/${org.id}/buckets is unauthorized`);
       return;
     }
     if (!input.name) {
@@ -948,6 +988,118 @@ export class InfluxDbV2Fake {
     this.sendJson(res, 201, bucketJson(bucket));
   }
 
+  private handlePatchBucket(
+    id: string,
+    raw: Buffer,
+    access: Access,
+    res: http.ServerResponse,
+  ): void {
+    let input: {
+      name?: string;
+      description?: string;
+      retentionRules?: { everySeconds?: number; shardGroupDurationSeconds?: number }[];
+    };
+    try {
+      input = JSON.parse(raw.toString('utf8')) as typeof input;
+    } catch {
+      this.sendError(res, 400, 'invalid json');
+      return;
+    }
+    const bucket = this.buckets.find((b) => b.id === id);
+    if (!bucket) {
+      this.sendError(res, 404, 'bucket not found');
+      return;
+    }
+    if (access !== 'all') {
+      this.sendError(res, 401, `write:orgs/${bucket.orgID}/buckets/${bucket.id} is unauthorized`);
+      return;
+    }
+    const rules = input.retentionRules ?? [];
+    if (rules.length > 1) {
+      this.sendError(res, 422, 'expected at most one retention rule');
+      return;
+    }
+    // No rules means no change of retention (PatchRetentionRules in the 2.x API).
+    if (rules[0]) {
+      const every = rules[0].everySeconds ?? 0;
+      if (every !== 0 && every < 3600) {
+        this.sendError(res, 422, 'retention policy duration must be at least 1h0m0s');
+        return;
+      }
+      bucket.retentionSeconds = every;
+      bucket.shardGroupDurationSeconds =
+        rules[0].shardGroupDurationSeconds || shardGroupDuration(every);
+    }
+    if (input.name) bucket.name = input.name;
+    if (input.description !== undefined) bucket.description = input.description;
+    this.sendJson(res, 200, bucketJson(bucket));
+  }
+
+  /** InfluxDB 3 Core's database API, as far as provisioning uses it. */
+  private handleV3(
+    req: http.IncomingMessage,
+    url: URL,
+    raw: Buffer,
+    res: http.ServerResponse,
+  ): void {
+    const v3Error = (status: number, error: string): void => this.sendJson(res, status, { error });
+    if (url.pathname !== '/api/v3/configure/database') {
+      v3Error(404, 'not found');
+      return;
+    }
+    const access = this.authorize(req);
+    if (!access) {
+      v3Error(401, 'unauthorized access');
+      return;
+    }
+    if (access !== 'all') {
+      v3Error(403, 'forbidden: the token may not manage databases');
+      return;
+    }
+    const org = this.orgs.find((o) => o.name === this.org)!;
+    const databases = this.buckets.filter((b) => b.orgID === org.id);
+    if (req.method === 'GET') {
+      this.sendJson(
+        res,
+        200,
+        databases.map((b) => ({ 'iox::database': b.name })),
+      );
+      return;
+    }
+    if (req.method !== 'POST') {
+      v3Error(405, 'method not allowed');
+      return;
+    }
+    let input: { db?: string; retention_period?: string };
+    try {
+      input = JSON.parse(raw.toString('utf8')) as typeof input;
+    } catch {
+      v3Error(400, 'invalid json');
+      return;
+    }
+    if (!input.db || !/^[A-Za-z0-9][A-Za-z0-9_\-/]*$/.test(input.db)) {
+      v3Error(400, `invalid database name: ${String(input.db)}`);
+      return;
+    }
+    let seconds = 0;
+    if (input.retention_period !== undefined) {
+      const match = /^(\d+)(s|m|h|d)$/.exec(input.retention_period);
+      if (!match) {
+        v3Error(400, `invalid retention period: ${input.retention_period}`);
+        return;
+      }
+      const unitSeconds: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
+      seconds = Number(match[1]) * unitSeconds[match[2]!]!;
+    }
+    if (databases.some((b) => b.name === input.db)) {
+      v3Error(409, 'attempted to create a resource that already exists');
+      return;
+    }
+    this.createBucket(org.name, input.db, seconds);
+    res.writeHead(200);
+    res.end();
+  }
+
   private sendJson(res: http.ServerResponse, status: number, value: unknown): void {
     res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8' });
     res.end(JSON.stringify(value));
@@ -962,6 +1114,9 @@ export class InfluxDbV2Fake {
     res.end(JSON.stringify({ code, message }));
   }
 }
+
+/** What a token may do: everything, read orgs/buckets, or only write points. */
+type Access = 'all' | 'read' | 'write';
 
 function readBody(req: http.IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {

@@ -2,7 +2,12 @@ import { gzipSync } from 'node:zlib';
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
-import { FAKE_VERSION, InfluxDbV2Fake, parseLineProtocol } from '../../fakes/influxdb-v2-fake.js';
+import {
+  FAKE_V3_VERSION,
+  FAKE_VERSION,
+  InfluxDbV2Fake,
+  parseLineProtocol,
+} from '../../fakes/influxdb-v2-fake.js';
 
 const NOW = 1_700_000_000_000_000_000n;
 
@@ -267,5 +272,138 @@ describe('InfluxDbV2Fake', () => {
     fake.latencyMs = 50;
     await Promise.all([write('m f=1 1\n'), write('m f=2 2\n'), write('m f=3 3\n')]);
     expect(fake.maxConcurrent).toBe(3);
+  });
+
+  it('patches a bucket retention (PATCH /api/v2/buckets/:id)', async () => {
+    const bucket = fake.createBucket(fake.org, 'warm', 86400 * 30);
+    const patch = (body: unknown, token = fake.token): Promise<Response> =>
+      fetch(`${fake.url}/api/v2/buckets/${bucket.id}`, {
+        method: 'PATCH',
+        headers: { Authorization: `Token ${token}` },
+        body: JSON.stringify(body),
+      });
+    const res = await patch({ retentionRules: [{ type: 'expire', everySeconds: 86400 * 90 }] });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({
+      name: 'warm',
+      retentionRules: [{ everySeconds: 86400 * 90, shardGroupDurationSeconds: 86400 }],
+    });
+    expect(fake.findBucket('warm')!.retentionSeconds).toBe(86400 * 90);
+    expect((await patch({ retentionRules: [{ everySeconds: 60 }] })).status).toBe(422);
+    expect((await patch({ description: 'no rules, no retention change' })).status).toBe(200);
+    expect(fake.findBucket('warm')!.retentionSeconds).toBe(86400 * 90);
+    const denied = await patch({ retentionRules: [{ everySeconds: 0 }] }, 'reader');
+    expect(denied.status).toBe(401);
+    expect(await denied.json()).toEqual({
+      code: 'unauthorized',
+      message: `write:orgs/${bucket.orgID}/buckets/${bucket.id} is unauthorized`,
+    });
+    const gone = await fetch(`${fake.url}/api/v2/buckets/0000000000000000`, {
+      method: 'PATCH',
+      headers: { Authorization: `Token ${fake.token}` },
+      body: '{}',
+    });
+    expect(gone.status).toBe(404);
+  });
+});
+
+describe('InfluxDbV2Fake with a write-only token', () => {
+  let fake: InfluxDbV2Fake;
+  beforeEach(async () => {
+    fake = await InfluxDbV2Fake.start({ writeOnlyToken: 'writer' });
+  });
+  afterEach(async () => {
+    await fake.stop();
+  });
+  const get = (path: string): Promise<Response> =>
+    fetch(`${fake.url}${path}`, { headers: { Authorization: 'Token writer' } });
+
+  it('writes, but sees no org or bucket and may not create one (as the 2.x authorizer)', async () => {
+    const written = await fetch(
+      `${fake.url}/api/v2/write?org=${fake.org}&bucket=${fake.bucket}&precision=s`,
+      { method: 'POST', headers: { Authorization: 'Token writer' }, body: 'm f=1 1\n' },
+    );
+    expect(written.status).toBe(204);
+    const orgs = await get(`/api/v2/orgs?org=${fake.org}`);
+    expect(orgs.status).toBe(200);
+    expect(((await orgs.json()) as { orgs: unknown[] }).orgs).toEqual([]);
+    expect((await get('/api/v2/orgs?org=nope')).status).toBe(404);
+
+    const orgID = fake.findBucket(fake.bucket)!.orgID;
+    const buckets = await get(`/api/v2/buckets?orgID=${orgID}&name=${fake.bucket}`);
+    expect(buckets.status).toBe(200);
+    expect(((await buckets.json()) as { buckets: unknown[] }).buckets).toEqual([]);
+    expect((await get(`/api/v2/buckets?orgID=${orgID}&name=nope`)).status).toBe(404);
+
+    const created = await fetch(`${fake.url}/api/v2/buckets`, {
+      method: 'POST',
+      headers: { Authorization: 'Token writer' },
+      body: JSON.stringify({ orgID, name: 'cold' }),
+    });
+    expect(created.status).toBe(401);
+    expect(await created.json()).toEqual({
+      code: 'unauthorized',
+      message: `write:orgs/${orgID}/buckets is unauthorized`,
+    });
+  });
+});
+
+describe('InfluxDbV2Fake in v3 mode', () => {
+  let fake: InfluxDbV2Fake;
+  beforeEach(async () => {
+    fake = await InfluxDbV2Fake.start({ generation: 'v3', readOnlyToken: 'reader' });
+  });
+  afterEach(async () => {
+    await fake.stop();
+  });
+  const call = (method: string, path: string, body?: unknown, token = fake.token) =>
+    fetch(`${fake.url}${path}`, {
+      method,
+      headers: { Authorization: `Bearer ${token}` },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+
+  it('lists and creates databases with a retention period; v2 management is gone', async () => {
+    const ping = await fetch(`${fake.url}/ping`);
+    expect(ping.headers.get('x-influxdb-version')).toBe(FAKE_V3_VERSION);
+    expect((await call('GET', `/api/v2/buckets?org=${fake.org}`)).status).toBe(404);
+
+    expect(
+      (await call('POST', '/api/v3/configure/database', { db: 'hot', retention_period: '7d' }))
+        .status,
+    ).toBe(200);
+    expect((await call('POST', '/api/v3/configure/database', { db: 'forever' })).status).toBe(200);
+    const list = await call('GET', '/api/v3/configure/database?format=json');
+    expect(await list.json()).toEqual([
+      { 'iox::database': fake.bucket },
+      { 'iox::database': 'hot' },
+      { 'iox::database': 'forever' },
+    ]);
+    expect(fake.findBucket('hot')!.retentionSeconds).toBe(7 * 86400);
+    expect(fake.findBucket('forever')!.retentionSeconds).toBe(0);
+
+    const again = await call('POST', '/api/v3/configure/database', { db: 'hot' });
+    expect(again.status).toBe(409);
+    expect(await again.json()).toEqual({
+      error: 'attempted to create a resource that already exists',
+    });
+    expect(
+      (await call('POST', '/api/v3/configure/database', { db: 'x', retention_period: 'soon' }))
+        .status,
+    ).toBe(400);
+    expect((await call('POST', '/api/v3/configure/database', { db: 'y' }, 'reader')).status).toBe(
+      403,
+    );
+    expect(
+      (await call('GET', '/api/v3/configure/database?format=json', undefined, 'bad')).status,
+    ).toBe(401);
+
+    const written = await fetch(`${fake.url}/api/v2/write?bucket=hot&org=${fake.org}&precision=s`, {
+      method: 'POST',
+      headers: { Authorization: `Token ${fake.token}` },
+      body: `m f=1 ${Math.floor(Date.now() / 1000)}\n`,
+    });
+    expect(written.status).toBe(204);
+    expect(fake.points('hot')).toHaveLength(1);
   });
 });
