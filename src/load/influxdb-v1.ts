@@ -24,8 +24,22 @@ export function parseDatabaseTarget(bucket: string): { db: string; rp?: string }
   return rp === undefined ? { db } : { db, rp };
 }
 
+/** 1.x credentials: Basic for a username, `Token` for a token, else the endpoint's own auth. */
+export function v1Authorization(
+  config: Pick<InfluxSinkConfig, 'endpoint' | 'token' | 'username' | 'password'>,
+): string | undefined {
+  if (config.username !== undefined) {
+    return authorizationHeader({
+      type: 'basic',
+      username: config.username,
+      password: config.password ?? '',
+    });
+  }
+  return config.token ? `Token ${config.token}` : authorizationHeader(config.endpoint.auth);
+}
+
 /** Quotes an InfluxQL identifier. */
-function quoteIdent(name: string): string {
+export function quoteIdent(name: string): string {
   return `"${name.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 }
 
@@ -46,18 +60,8 @@ export class InfluxDbV1Sink extends HttpLineSink {
 
   constructor(config: InfluxSinkConfig, deps: SinkDeps) {
     const target = parseDatabaseTarget(config.bucket);
-    const authorization =
-      config.username !== undefined
-        ? authorizationHeader({
-            type: 'basic',
-            username: config.username,
-            password: config.password ?? '',
-          })
-        : config.token
-          ? `Token ${config.token}`
-          : authorizationHeader(config.endpoint.auth);
     super(config, deps, {
-      authorization,
+      authorization: v1Authorization(config),
       writeUrl: (precision) => {
         const url = new URL(joinUrl(config.endpoint.url, '/write'));
         url.searchParams.set('db', target.db);

@@ -1,4 +1,6 @@
-import type { HttpError } from '@influxdata/influxdb-client';
+import type http from 'node:http';
+
+import type { HttpError, InfluxDB } from '@influxdata/influxdb-client';
 
 import { describeError } from '../core/errors.js';
 import { authorizationHeader, joinUrl } from '../core/http.js';
@@ -56,16 +58,8 @@ export class InfluxDbV2Sink extends HttpLineSink {
     } else if (!org) {
       details.push('organization and bucket look-up skipped: no org configured');
     } else {
-      // Loaded here, not at start-up: only `check` needs the client library (~0.1 s of CPU).
-      const { InfluxDB } = await import('@influxdata/influxdb-client');
       const { BucketsAPI, OrgsAPI } = await import('@influxdata/influxdb-client-apis');
-      const influx = new InfluxDB({
-        url: this.config.endpoint.url,
-        token: this.config.token,
-        timeout: this.config.endpoint.timeoutMs,
-        headers: this.config.endpoint.headers,
-        transportOptions: { agent: this.agent },
-      });
+      const influx = await createInfluxClient(this.config, this.agent);
       try {
         const orgs = await new OrgsAPI(influx).getOrgs({ org });
         if (!orgs.orgs?.some((o) => o.name === org || o.id === org)) {
@@ -150,7 +144,26 @@ export class InfluxDbV2Sink extends HttpLineSink {
   }
 }
 
+/**
+ * The client library's InfluxDB object on the sink's endpoint (headers, timeout, TLS agent), for
+ * the OrgsAPI/BucketsAPI look-ups. Loaded on demand, not at start-up: only `check` and
+ * provisioning need the library (~0.1 s of CPU).
+ */
+export async function createInfluxClient(
+  config: Pick<InfluxSinkConfig, 'endpoint' | 'token'>,
+  agent: http.Agent,
+): Promise<InfluxDB> {
+  const { InfluxDB } = await import('@influxdata/influxdb-client');
+  return new InfluxDB({
+    url: config.endpoint.url,
+    token: config.token,
+    timeout: config.endpoint.timeoutMs,
+    headers: config.endpoint.headers,
+    transportOptions: { agent },
+  });
+}
+
 /** The client library's HttpError, recognised without loading the library. */
-function isHttpError(err: unknown): err is HttpError {
+export function isHttpError(err: unknown): err is HttpError {
   return err instanceof Error && err.name === 'HttpError' && 'statusCode' in err;
 }
