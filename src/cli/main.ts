@@ -15,13 +15,12 @@ import {
   type Pipeline,
 } from '../pipeline/pipeline.js';
 import type { QueryRunResult, TimeRange } from '../pipeline/run-query.js';
-import { join } from 'node:path';
-import { redactedStream, redactUrl, type Redactor } from '../core/redact.js';
+import { redactedStream, type Redactor } from '../core/redact.js';
 import { runDaemon } from '../daemon/daemon.js';
-import { queryFingerprint, WatermarkStore } from '../state/watermark-store.js';
 import { runChecks } from './check.js';
 import { planBackfill } from '../pipeline/backfill-plan.js';
 import { BackfillProgress } from '../pipeline/backfill-progress.js';
+import { resumeBackfill } from '../pipeline/backfill-resume.js';
 import { startProgressReporter } from './progress-display.js';
 import { EXIT } from './exit-codes.js';
 import { closestMatch } from '../config/suggest.js';
@@ -255,9 +254,14 @@ async function runBackfill(io: CliIo, opts: BackfillOptions): Promise<number> {
     const queries = selectQueries(config, opts.query);
     if (opts.dryRun)
       return { queries, rangeFor: () => range, failureHint: () => 'nothing was written' };
-    const plan = await resumableBackfill(config, queries, range, opts.fresh === true, (line) =>
+    const resume = await resumeBackfill(config, queries, range, opts.fresh === true, (line) =>
       io.stderr.write(`${line}\n`),
     );
+    const plan: RunPlan = {
+      ...resume,
+      failureHint: (_q, r) =>
+        `run the same backfill again to resume from ${toRfc3339(r.startMs)}, after what was acknowledged`,
+    };
     if (!opts.progress) return plan;
     const progress = new BackfillProgress(
       plan.queries.map((q) => ({ name: q.name, range: plan.rangeFor(q), stepMs: q.stepMs })),
@@ -330,48 +334,6 @@ interface RunPlan {
   failureHint: (q: QueryConfig, unacknowledged: TimeRange) => string;
   /** Explain a query that found no samples at all (`--once`, where that puzzles). */
   explainEmpty?: boolean;
-}
-
-/**
- * Backfill progress, per query and range, in `state_dir/backfill.json`: an interrupted backfill
- * run again with the same --from/--to resumes after what was acknowledged.
- */
-async function resumableBackfill(
-  config: PromfluxConfig,
-  queries: QueryConfig[],
-  range: TimeRange,
-  fresh: boolean,
-  report: (line: string) => void,
-): Promise<RunPlan> {
-  const store = await WatermarkStore.open(join(config.pipeline.stateDir, 'backfill.json'));
-  // The sink is part of the key: the same range backfilled into another InfluxDB is another job.
-  const sink = `${redactUrl(config.load.influxdb.endpoint.url)} ${config.load.influxdb.bucket}`;
-  const keyOf = (q: QueryConfig): string =>
-    `${q.name} ${toRfc3339(range.startMs)}..${toRfc3339(range.endMs)} -> ${sink}`;
-  const ranges = new Map<string, TimeRange>();
-  for (const q of queries) {
-    const saved = fresh ? undefined : store.get(keyOf(q));
-    if (saved && saved.fingerprint === queryFingerprint(q)) {
-      const startMs = saved.watermarkMs + q.stepMs;
-      if (startMs > range.endMs) {
-        report(`done   ${q.name}: already backfilled over this range (state_dir/backfill.json)`);
-        continue;
-      }
-      report(`resume ${q.name}: from ${toRfc3339(startMs)}, after what an earlier run wrote`);
-      ranges.set(q.name, { startMs, endMs: range.endMs });
-    } else {
-      ranges.set(q.name, range);
-    }
-  }
-  return {
-    queries: queries.filter((q) => ranges.has(q.name)),
-    rangeFor: (q) => ranges.get(q.name)!,
-    onAck: (q, ackedThroughMs) =>
-      store.set(keyOf(q), { watermarkMs: ackedThroughMs, fingerprint: queryFingerprint(q) }),
-    finish: () => store.flush(),
-    failureHint: (_q, r) =>
-      `run the same backfill again to resume from ${toRfc3339(r.startMs)}, after what was acknowledged`,
-  };
 }
 
 async function runPipeline(
