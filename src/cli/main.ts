@@ -1,46 +1,34 @@
 import { Command, CommanderError, Option } from 'commander';
 import type { Writable } from 'node:stream';
-import { configPathNamed, loadConfigFile, resolveConfigPath } from '../config/index.js';
 import type { PromfluxConfig, QueryConfig } from '../config/types.js';
-import { ConfigError, PromfluxError, UsageError, describeError } from '../core/errors.js';
-import { createLogger, type Logger } from '../core/logger.js';
+import { ConfigError, UsageError, describeError } from '../core/errors.js';
+import { createLogger } from '../core/logger.js';
 import { VERSION } from '../core/version.js';
 import { formatDuration, parseDurationMs, parseTimeMs, toRfc3339 } from '../core/time.js';
 import { transformWarnings } from '../transform/config-warnings.js';
-import {
-  createPrometheusClient,
-  openPipeline,
-  runQueries,
-  type DryRun,
-  type Pipeline,
-} from '../pipeline/pipeline.js';
+import { createPrometheusClient, type Pipeline } from '../pipeline/pipeline.js';
 import type { QueryRunResult, TimeRange } from '../pipeline/run-query.js';
-import { redactedStream, type Redactor } from '../core/redact.js';
+import { redactedStream } from '../core/redact.js';
 import { runDaemon } from '../daemon/daemon.js';
 import { runChecks } from './check.js';
 import { planBackfill } from '../pipeline/backfill-plan.js';
 import { BackfillProgress } from '../pipeline/backfill-progress.js';
 import { resumeBackfill } from '../pipeline/backfill-resume.js';
-import { startProgressReporter } from './progress-display.js';
 import { EXIT } from './exit-codes.js';
 import { closestMatch } from '../config/suggest.js';
-import { formatQuerySummary, rejectedPoints, summaryRecord } from './summary.js';
+import {
+  withCommonOptions,
+  rejectSummaryWithoutDryRun,
+  type CommonOptions,
+} from './common-options.js';
+import type { CliIo } from './io.js';
+import { loadConfig } from './load-config.js';
+import { runLogger } from './run-logger.js';
+import { runPipeline, type RunPlan } from './run-pipeline.js';
+import { onHangup, onStopSignals } from './signals.js';
+import { writeSummary } from './write-summary.js';
 
-export interface CliIo {
-  stdout: Writable;
-  stderr: Writable;
-  env: NodeJS.ProcessEnv;
-  now: () => number;
-  /** Set once a configuration is loaded: removes its secrets from what the CLI prints. */
-  redactor?: Redactor;
-}
-
-interface CommonOptions {
-  config?: string;
-  dryRun?: boolean;
-  summary?: boolean;
-  json?: boolean;
-}
+export type { CliIo } from './io.js';
 
 type BackfillOptions = CommonOptions & {
   from: string;
@@ -98,17 +86,7 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
     // Operands reach the root action only when they name no command: reported there as unknown.
     .allowExcessArguments();
 
-  const withCommon = (cmd: Command): Command =>
-    cmd
-      .option(
-        '-c, --config <file>',
-        'config file (default: $PROMFLUX_CONFIG, else config/promflux.yaml)',
-      )
-      .option('--dry-run', 'extract and transform, print line protocol to stdout, write nothing')
-      .option('--summary', 'with --dry-run: print only the per-query summary, not the lines')
-      .option('--json', 'print the per-query summary as JSON lines');
-
-  withCommon(program)
+  withCommonOptions(program)
     .option('--once', 'run one cycle over the last interval and exit (same as `run --once`)')
     .action(async (opts: CommonOptions & { once?: boolean }) => {
       const [word] = program.args;
@@ -129,7 +107,7 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
       setExit(await runOnce(io, opts));
     });
 
-  withCommon(program.command('run'))
+  withCommonOptions(program.command('run'))
     .description(
       'run a cycle every interval_seconds, each from the watermark of every query to now - delay; ' +
         'with --once, one cycle over [now - interval_seconds, now - delay]',
@@ -140,7 +118,7 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
       else setExit(await runDaemonCommand(io, opts));
     });
 
-  withCommon(program.command('backfill'))
+  withCommonOptions(program.command('backfill'))
     .description('run the pipeline over a historical range')
     .requiredOption(
       '--from <time>',
@@ -202,20 +180,6 @@ function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
-async function loadConfig(
-  io: CliIo,
-  cliPath: string | undefined,
-): Promise<{ config: PromfluxConfig; path: string; warnings: string[]; redactor: Redactor }> {
-  const path = resolveConfigPath(cliPath, io.env);
-  const loaded = await loadConfigFile(path, io.env, {
-    fileOptional: !configPathNamed(cliPath, io.env),
-  });
-  // One redactor per process: a reload (SIGHUP) adds its secrets, the old ones stay redacted.
-  if (io.redactor) io.redactor.include(loaded.redactor);
-  else io.redactor = loaded.redactor;
-  return { ...loaded, redactor: io.redactor, path: loaded.source };
-}
-
 async function runOnce(io: CliIo, opts: CommonOptions): Promise<number> {
   const now = io.now();
   return runPipeline(io, opts, (config) => ({
@@ -228,7 +192,7 @@ async function runOnce(io: CliIo, opts: CommonOptions): Promise<number> {
       '--once keeps no watermark, so nothing retries the rest: run ' +
       `\`promflux backfill --query ${q.name} --from ${toRfc3339(r.startMs)} --to ${toRfc3339(r.endMs)}\`` +
       ', or `promflux run`, which retries until it is written',
-    explainEmpty: true,
+    explainResults: (pipeline, results, out) => explainEmptyRuns(pipeline, results, config, out),
   }));
 }
 
@@ -321,107 +285,6 @@ function selectQueries(config: PromfluxConfig, names: string[]): QueryConfig[] {
   return names.length > 0 ? all.filter((q) => names.includes(q.name)) : all;
 }
 
-interface RunPlan {
-  queries: QueryConfig[];
-  rangeFor: (q: QueryConfig) => TimeRange;
-  /** Progress of a query: every grid point up to `ackedThroughMs` is written. */
-  onAck?: (q: QueryConfig, ackedThroughMs: number) => void;
-  /** After the run, written or not (saves progress). */
-  finish?: () => Promise<void>;
-  /** Shown while the run goes on: a bar on a TTY, else log lines. */
-  progress?: { tracker: BackfillProgress; logIntervalMs: number };
-  /** What the user can do about the unacknowledged range of a failed query (logged). */
-  failureHint: (q: QueryConfig, unacknowledged: TimeRange) => string;
-  /** Explain a query that found no samples at all (`--once`, where that puzzles). */
-  explainEmpty?: boolean;
-}
-
-async function runPipeline(
-  io: CliIo,
-  opts: CommonOptions,
-  plan: (config: PromfluxConfig) => Promise<RunPlan> | RunPlan,
-): Promise<number> {
-  rejectSummaryWithoutDryRun(opts);
-  const { config, warnings, redactor } = await loadConfig(io, opts.config);
-  const { queries, rangeFor, onAck, finish, progress, failureHint, explainEmpty } =
-    await plan(config);
-  const logger = runLogger(config, warnings, redactor);
-  const dryRun: DryRun = opts.dryRun ? (opts.summary ? 'summary' : 'print') : 'off';
-  // With line protocol on stdout, summaries go to stderr so the output stays pipeable.
-  const report = dryRun === 'print' ? io.stderr : io.stdout;
-  const summaryContext = { deadLetterPath: config.load.deadLetterPath };
-
-  const abort = new AbortController();
-  let signalled: NodeJS.Signals | undefined;
-  const onSignal = (signal: NodeJS.Signals): void => {
-    if (signalled) process.exit(signal === 'SIGINT' ? EXIT.SIGINT : EXIT.SIGTERM);
-    signalled = signal;
-    logger.warn({ signal }, 'Interrupted: abandoning the run; acknowledged data stays written.');
-    abort.abort(new Error(`received ${signal}`));
-  };
-  const offStop = onStopSignals(onSignal);
-  try {
-    const pipeline = await openPipeline(config, logger, { dryRun, stdout: io.stdout, redactor });
-    const reporter =
-      progress &&
-      startProgressReporter({
-        progress: progress.tracker,
-        stream: io.stderr,
-        logger,
-        logIntervalMs: progress.logIntervalMs,
-        now: io.now,
-      });
-    const stopOnClosedOutput = (err: NodeJS.ErrnoException): void => {
-      // `--dry-run | head`: the reader has what it wanted, and a dry run has nothing else to do.
-      if (err.code === 'EPIPE') process.exit(EXIT.OK);
-    };
-    if (dryRun === 'print') io.stdout.on('error', stopOnClosedOutput);
-    try {
-      const results = await runQueries(pipeline, queries, rangeFor, {
-        signal: abort.signal,
-        failureHint,
-        onAck,
-        onSamples: progress && ((q, n) => progress.tracker.addSamples(q.name, n)),
-        onResult: (r) => {
-          progress?.tracker.finish(r.query);
-          reporter?.clear();
-          report.write(
-            redactor.redact(
-              opts.json
-                ? JSON.stringify(summaryRecord(r, summaryContext))
-                : formatQuerySummary(r, summaryContext),
-            ) + '\n',
-          );
-        },
-      });
-      if (signalled) return signalled === 'SIGINT' ? EXIT.SIGINT : EXIT.SIGTERM;
-      if (explainEmpty && !opts.json) await explainEmptyRuns(pipeline, results, config, report);
-      const rejected = rejectedPoints(results);
-      if (rejected > 0 && !opts.json) {
-        report.write(
-          `* ${rejected} point${rejected === 1 ? ' was' : 's were'} rejected by the sink as malformed ` +
-            `and saved to the dead-letter file ${config.load.deadLetterPath}.\n`,
-        );
-      }
-      if (results.some((r) => r.error !== undefined)) return EXIT.FAILURE;
-      return rejected > 0 ? EXIT.REJECTED : EXIT.OK;
-    } finally {
-      io.stdout.off('error', stopOnClosedOutput);
-      reporter?.stop();
-      await pipeline.close();
-      await finish?.();
-    }
-  } catch (err) {
-    if (err instanceof PromfluxError && (err.code === 'CONFIG_INVALID' || err.code === 'USAGE'))
-      throw err;
-    logger.error({ err: describeError(err) }, 'Run failed.');
-    io.stderr.write(`promflux: ${redactor.redact(describeError(err))}\n`);
-    return EXIT.FAILURE;
-  } finally {
-    offStop();
-  }
-}
-
 /**
  * For each query that found no samples, one line saying why, as far as Prometheus can tell: the
  * series exist now but are younger than the range (its end is `delay` ago), or they exist not at all.
@@ -460,7 +323,7 @@ async function runDaemonCommand(io: CliIo, opts: CommonOptions): Promise<number>
   const stop = new AbortController();
   const kill = new AbortController();
   let pendingReload: PromfluxConfig | undefined;
-  const onHangup = (): void => {
+  const reload = (): void => {
     loadConfig(io, opts.config).then(
       ({ config: next, warnings: nextWarnings }) => {
         for (const w of nextWarnings) logger.warn(w);
@@ -474,7 +337,7 @@ async function runDaemonCommand(io: CliIo, opts: CommonOptions): Promise<number>
         ),
     );
   };
-  process.on('SIGHUP', onHangup);
+  const offHangup = onHangup(reload);
   const onSignal = (signal: NodeJS.Signals): void => {
     if (stop.signal.aborted) kill.abort();
     else {
@@ -495,14 +358,14 @@ async function runDaemonCommand(io: CliIo, opts: CommonOptions): Promise<number>
         pendingReload = undefined;
         return next;
       },
-      onResult: (r) =>
-        opts.json
-          ? io.stdout.write(
-              redactor.redact(
-                JSON.stringify(summaryRecord(r, { deadLetterPath: config.load.deadLetterPath })),
-              ) + '\n',
-            )
-          : undefined,
+      onResult: (r) => {
+        if (opts.json)
+          writeSummary(io.stdout, r, {
+            json: true,
+            redactor,
+            context: { deadLetterPath: config.load.deadLetterPath },
+          });
+      },
     });
     logger.info('Stopped.');
     return EXIT.OK;
@@ -512,35 +375,8 @@ async function runDaemonCommand(io: CliIo, opts: CommonOptions): Promise<number>
     return EXIT.FAILURE;
   } finally {
     offStop();
-    process.off('SIGHUP', onHangup);
+    offHangup();
   }
-}
-
-function rejectSummaryWithoutDryRun(opts: CommonOptions): void {
-  if (opts.summary && !opts.dryRun) {
-    throw new UsageError('--summary only applies to --dry-run (a run always prints its summary).');
-  }
-}
-
-/** The logger of a run, after logging the config's warnings. */
-function runLogger(
-  config: PromfluxConfig,
-  warnings: readonly string[],
-  redactor: Redactor,
-): Logger {
-  const logger = createLogger({ level: config.pipeline.logLevel, redactor });
-  for (const w of [...warnings, ...transformWarnings(config)]) logger.warn(w);
-  return logger;
-}
-
-/** Routes SIGINT and SIGTERM to `handler`; returns the function that stops doing so. */
-function onStopSignals(handler: (signal: NodeJS.Signals) => void): () => void {
-  process.on('SIGINT', handler);
-  process.on('SIGTERM', handler);
-  return () => {
-    process.off('SIGINT', handler);
-    process.off('SIGTERM', handler);
-  };
 }
 
 function reportFatal(io: CliIo, err: unknown): number {

@@ -1,0 +1,108 @@
+import type { Writable } from 'node:stream';
+import type { PromfluxConfig, QueryConfig } from '../config/types.js';
+import { PromfluxError, describeError } from '../core/errors.js';
+import type { BackfillProgress } from '../pipeline/backfill-progress.js';
+import { openPipeline, runQueries, type DryRun, type Pipeline } from '../pipeline/pipeline.js';
+import type { QueryRunResult, TimeRange } from '../pipeline/run-query.js';
+import { rejectSummaryWithoutDryRun, type CommonOptions } from './common-options.js';
+import { EXIT } from './exit-codes.js';
+import type { CliIo } from './io.js';
+import { loadConfig } from './load-config.js';
+import { startProgressReporter } from './progress-display.js';
+import { runLogger } from './run-logger.js';
+import { interruptOnStopSignals, signalExitCode } from './signals.js';
+import { rejectedPoints } from './summary.js';
+import { writeRejectedNote, writeSummary } from './write-summary.js';
+
+/** What a one-shot command (`--once`, `backfill`) runs, decided once the config is loaded. */
+export interface RunPlan {
+  queries: QueryConfig[];
+  rangeFor: (q: QueryConfig) => TimeRange;
+  /** Progress of a query: every grid point up to `ackedThroughMs` is written. */
+  onAck?: (q: QueryConfig, ackedThroughMs: number) => void;
+  /** After the run, written or not (saves progress). */
+  finish?: () => Promise<void>;
+  /** Shown while the run goes on: a bar on a TTY, else log lines. */
+  progress?: { tracker: BackfillProgress; logIntervalMs: number };
+  /** What the user can do about the unacknowledged range of a failed query (logged). */
+  failureHint: (q: QueryConfig, unacknowledged: TimeRange) => string;
+  /** Notes after the per-query summaries of an uninterrupted run (not with --json). */
+  explainResults?: (
+    pipeline: Pipeline,
+    results: readonly QueryRunResult[],
+    out: Writable,
+  ) => Promise<void>;
+}
+
+/**
+ * Runs the pipeline once over the plan's ranges, printing a summary per query, and resolves to the
+ * exit code. A stop signal abandons the run; a second one exits at once.
+ */
+export async function runPipeline(
+  io: CliIo,
+  opts: CommonOptions,
+  plan: (config: PromfluxConfig) => Promise<RunPlan> | RunPlan,
+): Promise<number> {
+  rejectSummaryWithoutDryRun(opts);
+  const { config, warnings, redactor } = await loadConfig(io, opts.config);
+  const { queries, rangeFor, onAck, finish, progress, failureHint, explainResults } =
+    await plan(config);
+  const logger = runLogger(config, warnings, redactor);
+  const dryRun: DryRun = opts.dryRun ? (opts.summary ? 'summary' : 'print') : 'off';
+  // With line protocol on stdout, summaries go to stderr so the output stays pipeable.
+  const report = dryRun === 'print' ? io.stderr : io.stdout;
+  const summaryContext = { deadLetterPath: config.load.deadLetterPath };
+
+  const interruption = interruptOnStopSignals(logger);
+  try {
+    const pipeline = await openPipeline(config, logger, { dryRun, stdout: io.stdout, redactor });
+    const reporter =
+      progress &&
+      startProgressReporter({
+        progress: progress.tracker,
+        stream: io.stderr,
+        logger,
+        logIntervalMs: progress.logIntervalMs,
+        now: io.now,
+      });
+    const stopOnClosedOutput = (err: NodeJS.ErrnoException): void => {
+      // `--dry-run | head`: the reader has what it wanted, and a dry run has nothing else to do.
+      if (err.code === 'EPIPE') process.exit(EXIT.OK);
+    };
+    if (dryRun === 'print') io.stdout.on('error', stopOnClosedOutput);
+    try {
+      const results = await runQueries(pipeline, queries, rangeFor, {
+        signal: interruption.signal,
+        failureHint,
+        onAck,
+        onSamples: progress && ((q, n) => progress.tracker.addSamples(q.name, n)),
+        onResult: (r) => {
+          progress?.tracker.finish(r.query);
+          reporter?.clear();
+          writeSummary(report, r, { json: opts.json, redactor, context: summaryContext });
+        },
+      });
+      const signalled = interruption.received();
+      if (signalled) return signalExitCode(signalled);
+      if (explainResults && !opts.json) await explainResults(pipeline, results, report);
+      const rejected = rejectedPoints(results);
+      if (rejected > 0 && !opts.json)
+        writeRejectedNote(report, rejected, config.load.deadLetterPath);
+      if (results.some((r) => r.error !== undefined)) return EXIT.FAILURE;
+      return rejected > 0 ? EXIT.REJECTED : EXIT.OK;
+    } finally {
+      io.stdout.off('error', stopOnClosedOutput);
+      reporter?.stop();
+      await pipeline.close();
+      await finish?.();
+    }
+  } catch (err) {
+    if (err instanceof PromfluxError && (err.code === 'CONFIG_INVALID' || err.code === 'USAGE'))
+      throw err;
+    logger.error({ err: describeError(err) }, 'Run failed.');
+    io.stderr.write(`promflux: ${redactor.redact(describeError(err))}\n`);
+    return EXIT.FAILURE;
+  } finally {
+    interruption.off();
+  }
+}
