@@ -1,0 +1,149 @@
+import { Option } from 'commander';
+import type { PromfluxConfig, QueryConfig } from '../../config/types.js';
+import { UsageError } from '../../core/errors.js';
+import { parseDurationMs, parseTimeMs, toRfc3339 } from '../../core/time.js';
+import { planBackfill } from '../../pipeline/backfill-plan.js';
+import { BackfillProgress } from '../../pipeline/backfill-progress.js';
+import { resumeBackfill } from '../../pipeline/backfill-resume.js';
+import { createPrometheusClient } from '../../pipeline/pipeline.js';
+import type { TimeRange } from '../../pipeline/run-query.js';
+import { withCommonOptions, type CommonOptions } from '../common-options.js';
+import { EXIT } from '../exit-codes.js';
+import type { CliIo } from '../io.js';
+import { loadConfig } from '../load-config.js';
+import { runPipeline, type RunPlan } from '../run-pipeline.js';
+import type { RegisterCommand } from './command.js';
+
+type BackfillOptions = CommonOptions & {
+  from: string;
+  to: string;
+  query: string[];
+  plan?: boolean;
+  fresh?: boolean;
+  /** false with --no-progress. */
+  progress: boolean;
+  progressInterval: string;
+};
+
+/** `promflux backfill`: the pipeline over a historical range, resumable; `--plan` only sizes it. */
+export const registerBackfill: RegisterCommand = (program, { io, setExit }) => {
+  withCommonOptions(program.command('backfill'))
+    .description('run the pipeline over a historical range')
+    .requiredOption(
+      '--from <time>',
+      'start: RFC 3339, unix seconds, or now-<duration> (e.g. now-24h)',
+    )
+    .requiredOption('--to <time>', 'end (inclusive), same forms; e.g. now')
+    .addOption(
+      new Option('--query <name>', 'only this query (repeatable)').argParser(collect).default([]),
+    )
+    .addOption(
+      new Option(
+        '--plan',
+        'print the chunks, estimated samples and requests per query; run nothing',
+      ).conflicts('fresh'),
+    )
+    .option('--fresh', 'ignore the progress of an earlier run over the same range; redo it all')
+    .option('--no-progress', 'no progress bar (on a terminal) or progress log lines (otherwise)')
+    .option(
+      '--progress-interval <duration>',
+      'how often a progress log line is written when stderr is not a terminal',
+      '10s',
+    )
+    .action(async (opts: BackfillOptions) => {
+      setExit(await runBackfill(io, opts));
+    });
+};
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+async function runBackfill(io: CliIo, opts: BackfillOptions): Promise<number> {
+  const now = io.now();
+  const range: TimeRange = {
+    startMs: parseTimeMs(opts.from, now),
+    endMs: parseTimeMs(opts.to, now),
+  };
+  if (range.endMs < range.startMs) {
+    throw new UsageError(
+      `--to (${toRfc3339(range.endMs)}) is before --from (${toRfc3339(range.startMs)}).`,
+    );
+  }
+  if (opts.plan) return printBackfillPlan(io, opts, range);
+  const logIntervalMs = parseDurationMs(opts.progressInterval);
+  if (logIntervalMs === undefined || logIntervalMs <= 0) {
+    throw new UsageError(
+      `--progress-interval "${opts.progressInterval}" is not a positive duration (e.g. 10s, 1m).`,
+    );
+  }
+  return runPipeline(io, opts, async (config) => {
+    const queries = selectQueries(config, opts.query);
+    if (opts.dryRun)
+      return { queries, rangeFor: () => range, failureHint: () => 'nothing was written' };
+    const resume = await resumeBackfill(config, queries, range, opts.fresh === true, (line) =>
+      io.stderr.write(`${line}\n`),
+    );
+    const plan: RunPlan = {
+      ...resume,
+      failureHint: (_q, r) =>
+        `run the same backfill again to resume from ${toRfc3339(r.startMs)}, after what was acknowledged`,
+    };
+    if (!opts.progress) return plan;
+    const progress = new BackfillProgress(
+      plan.queries.map((q) => ({ name: q.name, range: plan.rangeFor(q), stepMs: q.stepMs })),
+      io.now(),
+    );
+    return {
+      ...plan,
+      onAck: (q, ackedThroughMs) => {
+        plan.onAck?.(q, ackedThroughMs);
+        progress.ack(q.name, ackedThroughMs);
+      },
+      progress: { tracker: progress, logIntervalMs },
+    };
+  });
+}
+
+async function printBackfillPlan(
+  io: CliIo,
+  opts: CommonOptions & { query: string[] },
+  range: TimeRange,
+): Promise<number> {
+  const { config } = await loadConfig(io, opts.config);
+  const queries = selectQueries(config, opts.query);
+  const client = createPrometheusClient(config.extract);
+  try {
+    io.stdout.write(
+      `Backfill plan ${toRfc3339(range.startMs)} .. ${toRfc3339(range.endMs)} (nothing is run):\n`,
+    );
+    for (const query of queries) {
+      const series = await client.countSeries(query.expr, range.endMs);
+      const plan = planBackfill(range, query.stepMs, series, config.extract);
+      io.stdout.write(
+        `  ${query.name}: ${plan.points} points a series, ` +
+          `${series === undefined ? 'unknown number of' : series} series` +
+          ` → ${plan.samples === undefined ? '?' : plan.samples} samples in ${plan.chunks.length} ` +
+          `request${plan.chunks.length === 1 ? '' : 's'}\n`,
+      );
+      for (const chunk of plan.chunks.slice(0, 3)) {
+        io.stdout.write(`      ${toRfc3339(chunk.startMs)} .. ${toRfc3339(chunk.endMs)}\n`);
+      }
+      if (plan.chunks.length > 3) io.stdout.write(`      ... ${plan.chunks.length - 3} more\n`);
+    }
+    return EXIT.OK;
+  } finally {
+    client.close();
+  }
+}
+
+function selectQueries(config: PromfluxConfig, names: string[]): QueryConfig[] {
+  const all = config.extract.queries;
+  const unknown = names.filter((name) => !all.some((q) => q.name === name));
+  if (unknown.length > 0) {
+    throw new UsageError(
+      `Unknown --query ${unknown.map((n) => `"${n}"`).join(', ')}; configured: ${all.map((q) => q.name).join(', ')}.`,
+    );
+  }
+  return names.length > 0 ? all.filter((q) => names.includes(q.name)) : all;
+}

@@ -1,0 +1,22 @@
+import { transformWarnings } from '../../transform/config-warnings.js';
+import { EXIT } from '../exit-codes.js';
+import { loadConfig } from '../load-config.js';
+import type { RegisterCommand } from './command.js';
+
+/** `promflux check-config`: validates the configuration, usable as systemd `ExecStartPre`. */
+export const registerCheckConfig: RegisterCommand = (program, { io, setExit }) => {
+  program
+    .command('check-config')
+    .description('validate the configuration file and exit (0 valid, 2 invalid)')
+    .option('-c, --config <file>', 'config file')
+    .action(async (opts: { config?: string }) => {
+      const { config, path, warnings } = await loadConfig(io, opts.config);
+      for (const w of warnings) io.stderr.write(`warning: ${w}\n`);
+      for (const w of transformWarnings(config)) io.stderr.write(`warning: ${w}\n`);
+      io.stdout.write(
+        `${path}: valid. ${config.extract.queries.length} queries: ` +
+          `${config.extract.queries.map((q) => q.name).join(', ')}.\n`,
+      );
+      setExit(EXIT.OK);
+    });
+};

@@ -1,0 +1,22 @@
+import { createLogger } from '../../core/logger.js';
+import { redactedStream } from '../../core/redact.js';
+import { runChecks } from '../check.js';
+import { EXIT } from '../exit-codes.js';
+import { loadConfig } from '../load-config.js';
+import type { RegisterCommand } from './command.js';
+
+/** `promflux check`: connectivity to both ends (the checks themselves are in ../check.ts). */
+export const registerCheck: RegisterCommand = (program, { io, setExit }) => {
+  program
+    .command('check')
+    .description(
+      'check connectivity: Prometheus ready + build info; InfluxDB reachable, authenticated, target exists',
+    )
+    .option('-c, --config <file>', 'config file')
+    .action(async (opts: { config?: string }) => {
+      const { config, redactor } = await loadConfig(io, opts.config);
+      const logger = createLogger({ level: 'warn', redactor });
+      const ok = await runChecks(config, logger, redactedStream(io.stdout, redactor));
+      setExit(ok ? EXIT.OK : EXIT.FAILURE);
+    });
+};

@@ -1,0 +1,13 @@
+import { registerBackfill } from './backfill.js';
+import { registerCheckConfig } from './check-config.js';
+import { registerCheck } from './check.js';
+import type { RegisterCommand } from './command.js';
+import { registerRun } from './run.js';
+
+/** Every subcommand, in the order `--help` lists them: a new command is its file and a line here. */
+export const COMMANDS: readonly RegisterCommand[] = [
+  registerRun,
+  registerBackfill,
+  registerCheckConfig,
+  registerCheck,
+];
