@@ -1,5 +1,5 @@
 import type { ConfigIssue } from '../core/errors.js';
-import { formatPath, type KeyPath } from './schema.js';
+import { formatPath, type KeyPath } from './schema/key-path.js';
 import { setOwn } from './plain-object.js';
 
 /** The parsed document with every string scalar interpolated, and the problems found doing it. */

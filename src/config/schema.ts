@@ -10,20 +10,10 @@ import { formatDuration, parseDurationMs } from '../core/time.js';
 import { RESERVED_TAG_KEYS } from '../core/reserved-tag-keys.js';
 import { isRecord, setOwn } from './plain-object.js';
 import { closestMatch } from './suggest.js';
+import { formatPath, type KeyPath } from './schema/key-path.js';
 import { validateDetailed as validateCron } from 'node-cron';
 
-/** A location in the document: mapping keys and list indexes. */
-export type KeyPath = readonly PropertyKey[];
-
-/** `['extract', 'queries', 0, 'name']` → `extract.queries[0].name`. */
-export function formatPath(path: KeyPath): string {
-  let out = '';
-  for (const segment of path) {
-    if (typeof segment === 'number') out += `[${segment}]`;
-    else out += out ? `.${String(segment)}` : String(segment);
-  }
-  return out;
-}
+export { formatPath, type KeyPath };
 
 // ---------------------------------------------------------------------------------------------
 // Leaf values. Each leaf parses `unknown` itself so that every message says what is expected.

@@ -7,7 +7,7 @@ import { access, constants, readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { ConfigIssue } from '../core/errors.js';
 import type { Credentials } from '../core/redact.js';
-import { formatPath } from './schema.js';
+import { formatPath } from './schema/key-path.js';
 
 /** Keys holding a secret; each may instead be given as `<key>_file`. */
 export const SECRET_KEYS: readonly (readonly string[])[] = [
