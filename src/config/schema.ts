@@ -5,257 +5,28 @@
  */
 import { z } from 'zod';
 import type { ConfigIssue } from '../core/errors.js';
-import { normalizeLogLevel, type LogLevel } from '../core/logger.js';
-import { formatDuration, parseDurationMs } from '../core/time.js';
-import { RESERVED_TAG_KEYS } from '../core/reserved-tag-keys.js';
+import { parseDurationMs } from '../core/time.js';
 import { isRecord, setOwn } from './plain-object.js';
 import { closestMatch } from './suggest.js';
 import { formatPath, type KeyPath } from './schema/key-path.js';
+import {
+  boolean,
+  duration,
+  httpUrl,
+  integer,
+  leaf,
+  logLevel,
+  MAX_TIMER_MS,
+  metricMatcher,
+  nonEmptyText,
+  oneOf,
+  text,
+} from './schema/leaf.js';
+import { headerMap, list, nonEmptyEntries, stringMap, tagMap } from './schema/maps.js';
 import { validateDetailed as validateCron } from 'node-cron';
 
 export { formatPath, type KeyPath };
-
-// ---------------------------------------------------------------------------------------------
-// Leaf values. Each leaf parses `unknown` itself so that every message says what is expected.
-
-type Parsed<T> = { value: T } | { error: string };
-
-/**
- * A value parsed by `parse`; absence is reported as required unless the caller adds a default or
- * `.optional()`. Typing note: the leading `.optional()` makes the key optional in the *input* type
- * (so sections can default to `{}`) and the trailing `z.custom` keeps it required in the output.
- * Call sites name T: inferred from the returned object literals, it would pick up `undefined`.
- */
-function leaf<T>(expected: string, parse: (input: unknown) => Parsed<T>) {
-  return z
-    .unknown()
-    .optional()
-    .transform((input, ctx): T => {
-      const result = input === undefined ? { error: `is required (${expected})` } : parse(input);
-      if ('error' in result) {
-        ctx.issues.push({ code: 'custom', message: result.error, input });
-        return z.NEVER;
-      }
-      return result.value;
-    })
-    .pipe(z.custom<Awaited<T>>());
-}
-
-function mustBe(expected: string, input: unknown): { error: string } {
-  const hint =
-    typeof input === 'number' || typeof input === 'boolean' ? ' (put the value in quotes)' : '';
-  return { error: `must be ${expected}${hint}` };
-}
-
-function text(expected = 'a string') {
-  return leaf<string>(expected, (input) =>
-    typeof input === 'string' ? { value: input } : mustBe(expected, input),
-  );
-}
-
-function nonEmptyText(expected: string) {
-  return leaf<string>(expected, (input) => {
-    if (typeof input !== 'string') return mustBe(expected, input);
-    if (input.trim() === '') return { error: `must not be empty (${expected})` };
-    return { value: input };
-  });
-}
-
-function integer(min: number, max?: number) {
-  const expected = max === undefined ? `an integer >= ${min}` : `an integer from ${min} to ${max}`;
-  return leaf<number>(expected, (input) => {
-    // Digits in a string are accepted so that `${VAR:-2}` works where a number is expected.
-    const n =
-      typeof input === 'number'
-        ? input
-        : typeof input === 'string' && /^\s*-?\d+\s*$/.test(input)
-          ? Number(input)
-          : NaN;
-    if (!Number.isSafeInteger(n) || n < min || (max !== undefined && n > max)) {
-      return { error: `must be ${expected}` };
-    }
-    return { value: n };
-  });
-}
-
-function boolean() {
-  return leaf<boolean>('true or false', (input) => {
-    if (typeof input === 'boolean') return { value: input };
-    if (input === 'true' || input === 'false') return { value: input === 'true' };
-    return { error: 'must be true or false' };
-  });
-}
-
-const DURATION_EXAMPLES = 'such as 500ms, 15s, 5m or 1m30s, or a number of seconds';
-
-/**
- * The longest wait a Node.js timer supports (2^31 - 1 ms, about 24.8 days): a longer one fires
- * after 1 ms, so a `timeout: 25d` would fail every request at once. Durations that end up in a
- * timer (timeouts, retry delays, shutdown_grace, start_jitter) are bounded by it; durations that
- * only measure a range of time (delay, step, initial_lookback, max_catchup, max_future_skew) are not.
- */
-export const MAX_TIMER_MS = 2 ** 31 - 1;
-
-const TIMER_LIMIT = `${formatDuration(MAX_TIMER_MS)} (${MAX_TIMER_MS} ms, the longest wait a Node.js timer supports)`;
-
-function duration(opts: { positive?: boolean; wholeMs?: boolean; timer?: boolean } = {}) {
-  const expected = `${opts.positive ? 'a positive' : 'a'} duration ${DURATION_EXAMPLES}`;
-  return leaf<number>(expected, (input) => {
-    if (typeof input !== 'string' && typeof input !== 'number')
-      return { error: `must be ${expected}` };
-    const ms = parseDurationMs(input);
-    if (ms === undefined) return { error: `must be ${expected}` };
-    if (opts.positive && ms <= 0) return { error: 'must be greater than zero' };
-    if (opts.timer && ms > MAX_TIMER_MS) return { error: `must be at most ${TIMER_LIMIT}` };
-    if (opts.wholeMs && (typeof input === 'number' || /^\s*[\d.]+\s*$/.test(input))) {
-      const exact = Number(input) * 1000;
-      if (Math.abs(exact - Math.round(exact)) > 1e-6) {
-        return { error: 'must be a whole number of milliseconds' };
-      }
-    }
-    return { value: ms };
-  });
-}
-
-function httpUrl(example: string) {
-  const expected = `an http(s) URL, e.g. ${example}`;
-  return leaf<string>(expected, (input) => {
-    if (typeof input !== 'string') return { error: 'must be an http(s) URL' };
-    let url: URL;
-    try {
-      url = new URL(input.trim());
-    } catch {
-      return { error: `must be an http(s) URL, e.g. ${example}` };
-    }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-      return { error: 'must be an http(s) URL (scheme http:// or https://)' };
-    }
-    if (url.search || url.hash) {
-      return { error: 'must be an http(s) URL without a query string or fragment' };
-    }
-    return { value: input.trim() };
-  });
-}
-
-function oneOf<const T extends string>(values: readonly T[]) {
-  const expected = `one of ${values.join(', ')}`;
-  return leaf<T>(expected, (input) =>
-    values.includes(input as T) ? { value: input as T } : { error: `must be ${expected}` },
-  );
-}
-
-const LOG_LEVELS = 'trace, debug, info, warn, warning, error, fatal, silent';
-
-function logLevel() {
-  return leaf<LogLevel>(`one of ${LOG_LEVELS}`, (input) => {
-    const level = typeof input === 'string' ? normalizeLogLevel(input) : undefined;
-    return level ? { value: level } : { error: `must be one of ${LOG_LEVELS} (any case)` };
-  });
-}
-
-/** `up`, or `/regex/`: the regex must compile. */
-function metricMatcher() {
-  return leaf<string>('a metric name or /regex/', (input) => {
-    if (typeof input !== 'string') return mustBe('a metric name or /regex/', input);
-    if (input.trim() === '') return { error: 'must not be empty (a metric name or /regex/)' };
-    if (input.length >= 2 && input.startsWith('/') && input.endsWith('/')) {
-      try {
-        // Compiled the way the transform stage compiles it: anchored, no flags.
-        new RegExp(`^(?:${input.slice(1, -1)})$`);
-      } catch (err) {
-        const reason = err instanceof Error ? err.message.split(': ').pop() : String(err);
-        return { error: `is not a valid regular expression (${reason})` };
-      }
-    }
-    return { value: input };
-  });
-}
-
-const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
-
-/**
- * A mapping of names to strings (headers, params, tags, renames). Numbers and booleans become
- * strings, so `dedup: true` needs no quotes. Absent means empty.
- */
-function stringMap(
-  what: string,
-  checks: {
-    key?: (k: string) => string | undefined;
-    value?: (v: string) => string | undefined;
-  } = {},
-) {
-  return z
-    .unknown()
-    .optional()
-    .transform((input, ctx): Record<string, string> => {
-      const out: Record<string, string> = {};
-      if (input === undefined) return out;
-      if (!isRecord(input)) {
-        ctx.issues.push({ code: 'custom', message: `must be a mapping of ${what}`, input });
-        return z.NEVER;
-      }
-      for (const [key, raw] of Object.entries(input)) {
-        const keyProblem = key === '__proto__' ? 'is not allowed as a name' : checks.key?.(key);
-        if (keyProblem) {
-          ctx.issues.push({ code: 'custom', message: keyProblem, path: [key], input: key });
-          continue;
-        }
-        if (typeof raw !== 'string' && typeof raw !== 'number' && typeof raw !== 'boolean') {
-          ctx.issues.push({
-            code: 'custom',
-            message: 'must be a string, number or true/false',
-            path: [key],
-            input: raw,
-          });
-          continue;
-        }
-        const value = String(raw);
-        const valueProblem = checks.value?.(value);
-        if (valueProblem) {
-          ctx.issues.push({ code: 'custom', message: valueProblem, path: [key], input: raw });
-          continue;
-        }
-        out[key] = value;
-      }
-      return out;
-    })
-    .pipe(z.custom<Record<string, string>>());
-}
-
-function headerMap() {
-  return stringMap('HTTP header names to values', {
-    key: (k) =>
-      HEADER_NAME.test(k)
-        ? undefined
-        : "is not a valid HTTP header name (letters, digits and !#$%&'*+-.^_`|~)",
-    value: (v) =>
-      HEADER_VALUE.test(v)
-        ? undefined
-        : 'must be a valid HTTP header value (printable characters, no line breaks)',
-  });
-}
-
-function nonEmptyEntries(what: string, key?: (k: string) => string | undefined) {
-  return stringMap(what, {
-    key: (k) => (k.trim() === '' ? 'names must not be empty' : key?.(k)),
-    value: (v) => (v.trim() === '' ? 'must not be empty' : undefined),
-  });
-}
-
-/** Tags set as written (static_tags, a query's tags), unlike labels: InfluxDB refuses reserved keys. */
-function tagMap() {
-  const reserved = [...RESERVED_TAG_KEYS].join(', ');
-  return nonEmptyEntries('tag names to values', (k) =>
-    RESERVED_TAG_KEYS.has(k)
-      ? `is a tag key InfluxDB reserves (${reserved}); choose another name`
-      : undefined,
-  );
-}
-
-function list<T extends z.ZodType>(item: T, expected: string) {
-  return z.array(item, { error: `must be a list of ${expected}` }).default(() => []);
-}
+export { MAX_TIMER_MS };
 
 // ---------------------------------------------------------------------------------------------
 // Sections.
