@@ -1,0 +1,23 @@
+/** The `server` section: where the metrics and status endpoint listens. */
+import { z } from 'zod';
+import { leaf } from '../leaf.js';
+
+const LISTEN = /^(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]*):(\d{1,5})$/;
+
+export const server = z
+  .strictObject({
+    listen: leaf<string | false>(
+      '"host:port" (e.g. "127.0.0.1:9469", ":9469" for every interface) or false',
+      (input) => {
+        if (input === false) return { value: false };
+        if (typeof input !== 'string') return { error: 'must be "host:port" or false' };
+        const match = LISTEN.exec(input);
+        const port = match ? Number(match[1]) : NaN;
+        if (!(port >= 1 && port <= 65535)) {
+          return { error: 'must be "host:port" with a port from 1 to 65535, or false' };
+        }
+        return { value: input };
+      },
+    ).prefault('127.0.0.1:9469'),
+  })
+  .prefault({});
