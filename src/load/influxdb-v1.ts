@@ -1,3 +1,4 @@
+import { splitDatabaseTarget, type DatabaseTarget } from '../core/database-target.js';
 import { ConfigError, describeError } from '../core/errors.js';
 import { authorizationHeader, joinUrl } from '../core/http.js';
 import type { InfluxSinkConfig } from '../config/types.js';
@@ -8,12 +9,10 @@ import { HttpLineSink } from './http-line-sink.js';
 import type { SinkCheckResult } from './sink.js';
 import { serverErrorMessage } from './write-outcome.js';
 
-/** `db` or `db/rp` (split on the first `/`). */
-export function parseDatabaseTarget(bucket: string): { db: string; rp?: string } {
-  const slash = bucket.indexOf('/');
-  const db = slash === -1 ? bucket : bucket.slice(0, slash);
-  const rp = slash === -1 ? undefined : bucket.slice(slash + 1);
-  if (!db || rp === '') {
+/** {@link splitDatabaseTarget}, or a {@link ConfigError} naming the key. */
+export function parseDatabaseTarget(bucket: string): DatabaseTarget {
+  const target = splitDatabaseTarget(bucket);
+  if (!target) {
     throw new ConfigError([
       {
         path: 'load.influxdb.bucket',
@@ -21,7 +20,7 @@ export function parseDatabaseTarget(bucket: string): { db: string; rp?: string }
       },
     ]);
   }
-  return rp === undefined ? { db } : { db, rp };
+  return target;
 }
 
 /** 1.x credentials: Basic for a username, `Token` for a token, else the endpoint's own auth. */

@@ -1,4 +1,5 @@
 /** Rules across keys of `load.influxdb`: what each API needs, one way to authenticate. */
+import { isPlainDatabaseTarget, splitDatabaseTarget } from '../../../core/database-target.js';
 import type { KeyPath } from '../key-path.js';
 import { RETRY_DEFAULTS } from '../blocks.js';
 import {
@@ -22,8 +23,8 @@ export const loadChecks: CrossCheck = (doc, found) => {
     issue(at('org'), 'required for the v2 API (the organization name)');
   const bucket = child(influx, 'bucket');
   if (api === 'v1' && typeof bucket === 'string' && bucket.trim() !== '') {
-    const parts = bucket.split('/');
-    if (parts.length > 2 || parts.some((p) => p.trim() === '')) {
+    const target = splitDatabaseTarget(bucket);
+    if (!target || !isPlainDatabaseTarget(target)) {
       issue(at('bucket'), 'must be "database" or "database/retention_policy" for the v1 API');
     }
   }
