@@ -1,7 +1,14 @@
 /**
- * What a valid promflux YAML document is: the zod schema for each key (types, ranges, defaults,
- * durations in milliseconds), the checks that span several keys, and the translation of every
- * problem into `key.path: what is expected`. Pure: no file or environment access here.
+ * What a valid promflux YAML document is, composed here from the modules under `schema/`:
+ *
+ *   leaf.ts, maps.ts     leaf parsers (durations, URLs, integers, ...) and string mappings
+ *   blocks.ts            mappings several sections share (retry, tls, label rules)
+ *   sections/<name>.ts   one zod schema per top-level section, types, ranges and defaults
+ *   cross-checks.ts      checks that span several keys, one per section under checks/
+ *
+ * This file joins the sections into the document and turns every zod problem into
+ * `key.path: what is expected`. A new key goes into its section; a new rule across keys becomes
+ * one more check in cross-checks.ts. Pure: no file or environment access here.
  */
 import { z } from 'zod';
 import type { ConfigIssue } from '../core/errors.js';

@@ -29,7 +29,7 @@ export function leaf<T>(expected: string, parse: (input: unknown) => Parsed<T>) 
     .pipe(z.custom<Awaited<T>>());
 }
 
-export function mustBe(expected: string, input: unknown): { error: string } {
+function mustBe(expected: string, input: unknown): { error: string } {
   const hint =
     typeof input === 'number' || typeof input === 'boolean' ? ' (put the value in quotes)' : '';
   return { error: `must be ${expected}${hint}` };
