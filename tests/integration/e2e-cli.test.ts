@@ -371,20 +371,23 @@ ${extra}`;
     const expected = await expectedPoints(BACKFILL);
     expectExactlyOnce(await vmPoints(), expected, false);
 
-    // VictoriaMetrics keeps exact duplicates (no dedup configured): a rerun stores each point a
-    // second time with the same value, and nothing else.
     // A plain rerun resumes after what the first run wrote: nothing is left to do.
     const again = await cli(args);
     expect(again.code).toBe(0);
     expect(again.stderr).toMatch(/^done +availability: already backfilled/m);
-    expect((await cli([...args, '--fresh'])).code).toBe(0);
+    // --fresh writes every point again. VictoriaMetrics stores the second copy of an identical
+    // sample, but its background merges may drop it again at any moment: one or two copies of
+    // the same value are both right; a new key or another value is not.
+    const fresh = await cli([...args, '--fresh']);
+    expect(fresh.code).toBe(0);
+    expect(fresh.stdout).toMatch(/^ok +availability: .*; [1-9]\d* written/m);
     const after = indexPoints(await vmPoints());
     const want = indexPoints(expected);
     expect([...after.keys()].sort()).toEqual([...want.keys()].sort());
     for (const [key, values] of after) {
-      expect(values.length, key).toBe(2);
-      expect(values[0], key).toBe(values[1]);
-      expect(closeTo(values[0]!, want.get(key)![0]!), key).toBe(true);
+      expect(values.length, key).toBeGreaterThanOrEqual(1);
+      expect(values.length, key).toBeLessThanOrEqual(2);
+      for (const v of values) expect(closeTo(v, want.get(key)![0]!), key).toBe(true);
     }
     const special = (await vmPoints()).find((p) => p.tags.case === 'trailing_backslash');
     expect(special?.tags.text).toBe('ends with\uff3c');
