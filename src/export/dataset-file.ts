@@ -1,0 +1,43 @@
+import { mkdir, rename } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { CsvFile } from './csv-file.js';
+import { ParquetFile } from './parquet-file.js';
+import type { ColumnSpec, RowGroupFile } from './row-group.js';
+
+export type DatasetFormat = 'parquet' | 'csv';
+
+export interface FileFormatOptions {
+  format: DatasetFormat;
+  rowGroupRows: number;
+  createdBy: string;
+}
+
+/**
+ * Opens a file under a hidden temporary name in the partition directory of `relativePath`
+ * (readers skip names starting with `.`); `placeDatasetFile` renames it into place once closed,
+ * so an interrupted export never leaves a half file under a dataset name.
+ */
+export async function openDatasetFile(
+  dir: string,
+  relativePath: string,
+  tag: string,
+  columns: readonly ColumnSpec[],
+  options: FileFormatOptions,
+): Promise<{ tmp: string; file: RowGroupFile }> {
+  const partition = dirname(join(dir, relativePath));
+  await mkdir(partition, { recursive: true });
+  const tmp = join(partition, `.promflux-${tag}.${options.format}.tmp`);
+  const file =
+    options.format === 'parquet'
+      ? await ParquetFile.create(tmp, columns, options)
+      : await CsvFile.create(tmp, columns);
+  return { tmp, file };
+}
+
+export async function placeDatasetFile(
+  tmp: string,
+  dir: string,
+  relativePath: string,
+): Promise<void> {
+  await rename(tmp, join(dir, relativePath));
+}

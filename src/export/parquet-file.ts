@@ -1,0 +1,246 @@
+import { createHash } from 'node:crypto';
+import { open, rm, type FileHandle } from 'node:fs/promises';
+import * as arrow from 'apache-arrow';
+import {
+  Compression,
+  Table as WasmTable,
+  WriterPropertiesBuilder,
+  transformParquetStream,
+  type RecordBatch,
+} from 'parquet-wasm';
+import type { ColumnData, ColumnSpec, RowGroup, RowGroupFile } from './row-group.js';
+
+export interface ParquetFileOptions {
+  /** Rows per row group; each `write` should hand at most this many. */
+  rowGroupRows: number;
+  /** Written as the file's `created_by`, e.g. `promflux 0.3.0`. */
+  createdBy: string;
+}
+
+const UTC_MS = new arrow.TimestampMillisecond('UTC');
+const TWO_POW_32 = 4_294_967_296;
+
+/**
+ * A Parquet file written row group by row group, through parquet-wasm's streaming writer: zstd,
+ * dictionary encoding (parquet-wasm falls back to plain pages where a dictionary grows too big),
+ * timestamps as TIMESTAMP(MILLIS, isAdjustedToUTC). Memory holds about one row group at a time.
+ * Every column's Arrow type is fixed by `columns`, so an all-null column is still typed.
+ */
+export class ParquetFile implements RowGroupFile {
+  private readonly input = new Handoff<RecordBatch>();
+  private readonly hash = createHash('sha256');
+  private bytes = 0;
+  private readonly drained: Promise<void>;
+  private failure: Error | undefined;
+
+  private constructor(
+    private readonly path: string,
+    private readonly file: FileHandle,
+    private readonly columns: readonly ColumnSpec[],
+    options: ParquetFileOptions,
+  ) {
+    const properties = new WriterPropertiesBuilder()
+      .setCompression(Compression.ZSTD)
+      .setMaxRowGroupSize(options.rowGroupRows)
+      .setCreatedBy(options.createdBy)
+      .build();
+    const batches = new ReadableStream<RecordBatch>(
+      {
+        pull: async (controller) => {
+          const next = await this.input.take();
+          if (next.done) controller.close();
+          else controller.enqueue(next.value);
+        },
+      },
+      { highWaterMark: 0 },
+    );
+    this.drained = this.drain(
+      transformParquetStream(batches, properties) as Promise<ReadableStream<Uint8Array>>,
+    );
+    // A failed drain rejects the pending and the next `write`; `close` rethrows it.
+    this.drained.catch((error: unknown) => {
+      this.failure = error instanceof Error ? error : new Error(String(error));
+      this.input.fail(this.failure);
+    });
+  }
+
+  static async create(
+    path: string,
+    columns: readonly ColumnSpec[],
+    options: ParquetFileOptions,
+  ): Promise<ParquetFile> {
+    return new ParquetFile(path, await open(path, 'w'), columns, options);
+  }
+
+  async write(group: RowGroup): Promise<void> {
+    if (this.failure !== undefined) throw this.failure;
+    if (group.rows === 0) return;
+    for (const batch of toRecordBatches(group, this.columns)) await this.input.put(batch);
+  }
+
+  async close(): Promise<{ bytes: number; sha256: string }> {
+    this.input.end();
+    try {
+      await this.drained;
+      await this.file.sync();
+    } finally {
+      await this.file.close();
+    }
+    return { bytes: this.bytes, sha256: this.hash.digest('hex') };
+  }
+
+  async abort(): Promise<void> {
+    this.input.fail(new Error('Parquet file aborted.'));
+    await this.drained.catch(() => undefined);
+    await this.file.close().catch(() => undefined);
+    await rm(this.path, { force: true });
+  }
+
+  private async drain(output: Promise<ReadableStream<Uint8Array>>): Promise<void> {
+    for await (const chunk of await output) {
+      this.hash.update(chunk);
+      this.bytes += chunk.byteLength;
+      await this.file.write(chunk);
+    }
+  }
+}
+
+/** The Arrow record batches (normally one) of a row group, moved into wasm memory. */
+function toRecordBatches(group: RowGroup, specs: readonly ColumnSpec[]): RecordBatch[] {
+  const vectors: Record<string, arrow.Vector> = {};
+  group.columns.forEach((column, i) => {
+    const spec = specs[i];
+    if (!spec || spec.name !== column.name || spec.kind !== column.kind) {
+      throw new RangeError(
+        `Row group column ${i} (${column.name}) does not match the file schema.`,
+      );
+    }
+    // Arrow needs a dictionary id per column; the column's index is one.
+    vectors[column.name] = arrow.makeVector(arrowData(column, group.rows, i));
+  });
+  if (group.columns.length !== specs.length) {
+    throw new RangeError('A row group has fewer columns than the file schema.');
+  }
+  const ipc = arrow.tableToIPC(new arrow.Table(vectors), 'stream');
+  const table = WasmTable.fromIPCStream(ipc);
+  try {
+    return table.recordBatches();
+  } finally {
+    table.free();
+  }
+}
+
+function arrowData(column: ColumnData, rows: number, dictionaryId: number): arrow.Data {
+  switch (column.kind) {
+    case 'timestamp':
+      return arrow.makeData({ type: UTC_MS, length: rows, data: int64Millis(column.ms, rows) });
+    case 'float64': {
+      const nullBitmap = column.valid && bitmap(rows, (i) => column.valid![i] !== 0);
+      return arrow.makeData({
+        type: new arrow.Float64(),
+        length: rows,
+        data: column.values.subarray(0, rows),
+        ...(nullBitmap && { nullBitmap }),
+      });
+    }
+    case 'string': {
+      const codes = column.codes.subarray(0, rows);
+      const dictionary = arrow.vectorFromArray(column.dictionary as string[], new arrow.Utf8());
+      const type = new arrow.Dictionary(new arrow.Utf8(), new arrow.Int32(), dictionaryId);
+      const hasNull = codes.some((c) => c < 0);
+      const nullBitmap = hasNull ? bitmap(rows, (i) => codes[i]! >= 0) : undefined;
+      // Arrow reads the code of a null row anyway: keep it a valid index.
+      const safeCodes = hasNull ? codes.map((c) => Math.max(c, 0)) : codes;
+      if (column.dictionary.length === 0 && rows > 0) {
+        return arrow.makeData({
+          type,
+          length: rows,
+          data: new Int32Array(rows),
+          dictionary: arrow.vectorFromArray([''], new arrow.Utf8()),
+          nullBitmap: new Uint8Array(Math.ceil(rows / 8)),
+        });
+      }
+      return arrow.makeData({
+        type,
+        length: rows,
+        data: safeCodes,
+        dictionary,
+        ...(nullBitmap && { nullBitmap }),
+      });
+    }
+  }
+}
+
+/** Float64 milliseconds as little-endian int64 words, without a BigInt per value. */
+function int64Millis(ms: Float64Array, rows: number): BigInt64Array {
+  const words = new Int32Array(rows * 2);
+  for (let i = 0; i < rows; i++) {
+    const t = ms[i]!;
+    const high = Math.floor(t / TWO_POW_32);
+    words[2 * i] = t - high * TWO_POW_32;
+    words[2 * i + 1] = high;
+  }
+  return new BigInt64Array(words.buffer);
+}
+
+function bitmap(rows: number, isValid: (i: number) => boolean): Uint8Array {
+  const bits = new Uint8Array(Math.ceil(rows / 8));
+  for (let i = 0; i < rows; i++) if (isValid(i)) bits[i >> 3]! |= 1 << (i & 7);
+  return bits;
+}
+
+/**
+ * A one-slot rendezvous between `write` (producer) and the Parquet stream's `pull` (consumer), so
+ * at most one record batch waits outside the writer.
+ */
+class Handoff<T> {
+  private slot: { value: T; taken: () => void; failed: (e: Error) => void } | undefined;
+  private taker: ((next: IteratorResult<T, undefined>) => void) | undefined;
+  private ended = false;
+  private error: Error | undefined;
+
+  put(value: T): Promise<void> {
+    if (this.error !== undefined) return Promise.reject(this.error);
+    if (this.taker) {
+      const taker = this.taker;
+      this.taker = undefined;
+      taker({ value, done: false });
+      return Promise.resolve();
+    }
+    return new Promise((taken, failed) => {
+      this.slot = { value, taken, failed };
+    });
+  }
+
+  take(): Promise<IteratorResult<T, undefined>> {
+    const slot = this.slot;
+    if (slot) {
+      this.slot = undefined;
+      slot.taken();
+      return Promise.resolve({ value: slot.value, done: false });
+    }
+    if (this.ended || this.error !== undefined)
+      return Promise.resolve({ value: undefined, done: true });
+    return new Promise((taker) => {
+      this.taker = taker;
+    });
+  }
+
+  end(): void {
+    this.ended = true;
+    this.release();
+  }
+
+  fail(error: Error): void {
+    this.error ??= error;
+    this.slot?.failed(error);
+    this.slot = undefined;
+    this.release();
+  }
+
+  private release(): void {
+    const taker = this.taker;
+    this.taker = undefined;
+    taker?.({ value: undefined, done: true });
+  }
+}

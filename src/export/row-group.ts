@@ -1,0 +1,64 @@
+/**
+ * One row group of an export file, columnar: what the Parquet and CSV writers take. Columns are
+ * typed arrays of `rows` entries (longer arrays are read up to `rows`); no object per row.
+ */
+export interface RowGroup {
+  readonly rows: number;
+  readonly columns: readonly ColumnData[];
+}
+
+export type ColumnData = TimestampColumn | StringColumn | Float64Column;
+
+/** Integer milliseconds since the epoch, UTC. Never null. */
+export interface TimestampColumn {
+  readonly kind: 'timestamp';
+  readonly name: string;
+  readonly ms: Float64Array;
+}
+
+/** Dictionary-encoded strings: row `i` is `dictionary[codes[i]]`, or null where `codes[i] < 0`. */
+export interface StringColumn {
+  readonly kind: 'string';
+  readonly name: string;
+  readonly codes: Int32Array;
+  readonly dictionary: readonly string[];
+}
+
+/** Doubles; row `i` is null where `valid` is given and `valid[i] === 0`. */
+export interface Float64Column {
+  readonly kind: 'float64';
+  readonly name: string;
+  readonly values: Float64Array;
+  readonly valid?: Uint8Array;
+}
+
+export type ColumnKind = ColumnData['kind'];
+
+export interface ColumnSpec {
+  readonly name: string;
+  readonly kind: ColumnKind;
+}
+
+/** What a finished file holds, for the manifest. `path` is relative to the export directory. */
+export interface WrittenFile {
+  readonly path: string;
+  readonly rows: number;
+  readonly bytes: number;
+  readonly sha256: string;
+  readonly fromMs: number;
+  readonly toMs: number;
+  readonly columns: readonly ColumnSpec[];
+}
+
+/** A file being written: row groups in, then `close` (renames into place) or `abort`. */
+export interface RowGroupFile {
+  write(group: RowGroup): Promise<void>;
+  /** Finishes the file under its temporary name; returns its size and SHA-256. */
+  close(): Promise<{ bytes: number; sha256: string }>;
+  /** Stops writing and removes the temporary file. */
+  abort(): Promise<void>;
+}
+
+export function schemaOf(group: RowGroup): ColumnSpec[] {
+  return group.columns.map((c) => ({ name: c.name, kind: c.kind }));
+}
