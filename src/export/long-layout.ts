@@ -1,0 +1,316 @@
+import type { Labels, SeriesBlock } from '../core/series.js';
+import { blockTimestamps, blockValues } from '../core/series.js';
+import { tagColumnName } from './column-names.js';
+import { DAY_MS, datasetFilePath, utcDayStart } from './dataset-path.js';
+import { openDatasetFile, placeDatasetFile } from './dataset-file.js';
+import type { ColumnData, ColumnSpec, RowGroupFile, WrittenFile } from './row-group.js';
+
+/** One series' samples for export: ascending timestamps and one column per value field. */
+export interface ExportSeries {
+  readonly labels: Labels;
+  readonly timestampsMs: Float64Array;
+  /** One array per value field (`value`, or a rollup's `value_mean`, ...), as long as the timestamps. */
+  readonly fields: readonly Float64Array[];
+}
+
+/** A transform-stage block as export input; shares the block's memory. */
+export function exportSeries(block: SeriesBlock): ExportSeries {
+  return {
+    labels: block.labels,
+    timestampsMs: blockTimestamps(block),
+    fields: [blockValues(block)],
+  };
+}
+
+export const DEFAULT_ROW_GROUP_ROWS = 262_144;
+
+export interface LongLayoutOptions {
+  /** The export directory; files go under `[split=S/]query=NAME/date=D/`. */
+  dir: string;
+  query: string;
+  split?: string;
+  format: 'parquet' | 'csv';
+  /** Value columns, in order; default `['value']`. */
+  valueFields?: readonly string[];
+  /** Rows per row group (and per CSV write); default 262,144. */
+  rowGroupRows?: number;
+  /** The Parquet `created_by`, e.g. `promflux 0.3.0`. */
+  createdBy: string;
+}
+
+/**
+ * Writes one query's samples in long layout: a row per sample, `timestamp`, `query`, a string
+ * column per tag (escaped by `tagColumnName`), then the value fields. Rows go to one file per UTC
+ * day, in row groups of `rowGroupRows`; a file is written under a hidden temporary name and renamed
+ * when complete, named by the range it holds. A file's tag columns are those of its first row
+ * group; a row group bringing a new tag closes the file and opens the next one with the union, so
+ * files gain nullable columns as labels appear (read them with `union_by_name`).
+ *
+ * Memory: one row group per open day. Call `closeBefore` as the range advances to finish days.
+ */
+export class LongLayoutWriter {
+  private readonly days = new Map<number, DayFile>();
+  private readonly written: WrittenFile[] = [];
+  private readonly paths = new Set<string>();
+  private readonly valueFields: readonly string[];
+  private readonly rowGroupRows: number;
+
+  constructor(private readonly options: LongLayoutOptions) {
+    this.valueFields = options.valueFields ?? ['value'];
+    this.rowGroupRows = options.rowGroupRows ?? DEFAULT_ROW_GROUP_ROWS;
+    if (!Number.isInteger(this.rowGroupRows) || this.rowGroupRows < 1) {
+      throw new RangeError(`rowGroupRows must be a positive integer (got ${this.rowGroupRows}).`);
+    }
+    // Checks the query and split names now rather than at the first file.
+    datasetFilePath({ ...this.fileName(0, 0, 1), extension: options.format });
+  }
+
+  async add(series: ExportSeries): Promise<void> {
+    const { timestampsMs: ts, fields } = series;
+    if (fields.length !== this.valueFields.length || fields.some((f) => f.length !== ts.length)) {
+      throw new RangeError(
+        `A series for export needs ${this.valueFields.length} value field(s) as long as its timestamps.`,
+      );
+    }
+    const tags = Object.keys(series.labels)
+      .sort()
+      .map((name) => [tagColumnName(name, this.valueFields), series.labels[name]!] as const);
+    let start = 0;
+    while (start < ts.length) {
+      const day = utcDayStart(ts[start]!);
+      let end = start + 1;
+      while (end < ts.length && ts[end]! < day + DAY_MS) end++;
+      await this.day(day).append(tags, ts, fields, start, end);
+      start = end;
+    }
+  }
+
+  /** Finishes the files of every UTC day that ends at or before `ms`. */
+  async closeBefore(ms: number): Promise<void> {
+    for (const [day, file] of [...this.days].sort((a, b) => a[0] - b[0])) {
+      if (day + DAY_MS > ms) continue;
+      this.days.delete(day);
+      await file.finish();
+    }
+  }
+
+  /** Finishes every file; returns all files written, sorted by path. */
+  async finish(): Promise<WrittenFile[]> {
+    await this.closeBefore(Infinity);
+    return [...this.written].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  }
+
+  /** Removes the temporary files of unfinished days (files already renamed stay). */
+  async abort(): Promise<void> {
+    const open = [...this.days.values()];
+    this.days.clear();
+    for (const file of open) await file.abort();
+  }
+
+  private day(dayMs: number): DayFile {
+    let file = this.days.get(dayMs);
+    if (!file) {
+      file = new DayFile(dayMs, this.valueFields, this.rowGroupRows, this.options.query, this);
+      this.days.set(dayMs, file);
+    }
+    return file;
+  }
+
+  private fileName(dayMs: number, fromMs: number, toMs: number) {
+    const { query, split } = this.options;
+    return { query, dayMs, fromMs, toMs, ...(split !== undefined && { split }) };
+  }
+
+  /** @internal Opens a temporary file for a day's next file. */
+  openTemp(dayMs: number, seq: number, columns: readonly ColumnSpec[]) {
+    return openDatasetFile(
+      this.options.dir,
+      this.relativePath(dayMs, dayMs, dayMs + 1, 1),
+      `${dayMs}-${seq}`,
+      columns,
+      {
+        format: this.options.format,
+        rowGroupRows: this.rowGroupRows,
+        createdBy: this.options.createdBy,
+      },
+    );
+  }
+
+  /** @internal Renames a closed temporary file into place and records it. */
+  async commit(tmp: string, record: Omit<WrittenFile, 'path'>, dayMs: number): Promise<void> {
+    let part = 1;
+    let path = this.relativePath(dayMs, record.fromMs, record.toMs, part);
+    while (this.paths.has(path))
+      path = this.relativePath(dayMs, record.fromMs, record.toMs, ++part);
+    this.paths.add(path);
+    await placeDatasetFile(tmp, this.options.dir, path);
+    this.written.push({ path, ...record });
+  }
+
+  private relativePath(dayMs: number, fromMs: number, toMs: number, part: number): string {
+    return datasetFilePath({
+      ...this.fileName(dayMs, fromMs, toMs),
+      part,
+      extension: this.options.format,
+    });
+  }
+}
+
+interface TagColumn {
+  codes: Int32Array;
+  readonly dictionary: string[];
+  readonly index: Map<string, number>;
+}
+
+/** One UTC day's rows: the row group being filled, and the file being written. */
+class DayFile {
+  private rows = 0;
+  private timestamps: Float64Array;
+  private fields: Float64Array[];
+  private tags = new Map<string, TagColumn>();
+  private open:
+    | {
+        tmp: string;
+        file: RowGroupFile;
+        tags: readonly string[];
+        rows: number;
+        fromMs: number;
+        toMs: number;
+      }
+    | undefined;
+  private seq = 0;
+
+  constructor(
+    private readonly dayMs: number,
+    private readonly valueFields: readonly string[],
+    private readonly capacity: number,
+    private readonly query: string,
+    private readonly writer: LongLayoutWriter,
+  ) {
+    this.timestamps = new Float64Array(capacity);
+    this.fields = valueFields.map(() => new Float64Array(capacity));
+  }
+
+  async append(
+    tags: readonly (readonly [string, string])[],
+    ts: Float64Array,
+    fields: readonly Float64Array[],
+    start: number,
+    end: number,
+  ): Promise<void> {
+    while (start < end) {
+      const n = Math.min(end - start, this.capacity - this.rows);
+      const at = this.rows;
+      this.timestamps.set(ts.subarray(start, start + n), at);
+      fields.forEach((field, f) => this.fields[f]!.set(field.subarray(start, start + n), at));
+      for (const [name, value] of tags) {
+        const column = this.tagColumn(name);
+        let code = column.index.get(value);
+        if (code === undefined) {
+          code = column.dictionary.push(value) - 1;
+          column.index.set(value, code);
+        }
+        column.codes.fill(code, at, at + n);
+      }
+      this.rows += n;
+      start += n;
+      if (this.rows === this.capacity) await this.flush();
+    }
+  }
+
+  async finish(): Promise<void> {
+    await this.flush();
+    await this.commitOpen();
+  }
+
+  async abort(): Promise<void> {
+    await this.open?.file.abort();
+    this.open = undefined;
+  }
+
+  private tagColumn(name: string): TagColumn {
+    let column = this.tags.get(name);
+    if (!column) {
+      column = { codes: new Int32Array(this.capacity).fill(-1), dictionary: [], index: new Map() };
+      this.tags.set(name, column);
+    }
+    return column;
+  }
+
+  /** Hands the row group to the file (opening the next file if it brings a new tag). */
+  private async flush(): Promise<void> {
+    const rows = this.rows;
+    if (rows === 0) return;
+    const groupTags = [...this.tags.keys()];
+    if (this.open && groupTags.some((t) => !this.open!.tags.includes(t))) await this.commitOpen();
+    if (!this.open) {
+      const tags = [...new Set([...(this.lastTags ?? []), ...groupTags])].sort();
+      const { tmp, file } = await this.writer.openTemp(this.dayMs, this.seq++, this.schema(tags));
+      this.open = { tmp, file, tags, rows: 0, fromMs: Infinity, toMs: -Infinity };
+    }
+    const open = this.open;
+    const columns: ColumnData[] = [
+      { kind: 'timestamp', name: 'timestamp', ms: this.timestamps },
+      { kind: 'string', name: 'query', codes: new Int32Array(rows), dictionary: [this.query] },
+      ...open.tags.map((name): ColumnData => {
+        const column = this.tags.get(name);
+        return column
+          ? { kind: 'string', name, codes: column.codes, dictionary: column.dictionary }
+          : { kind: 'string', name, codes: new Int32Array(rows).fill(-1), dictionary: [] };
+      }),
+      ...this.valueFields.map((name, f): ColumnData => ({
+        kind: 'float64',
+        name,
+        values: this.fields[f]!,
+      })),
+    ];
+    let min = Infinity;
+    let max = -Infinity;
+    for (let i = 0; i < rows; i++) {
+      const t = this.timestamps[i]!;
+      if (t < min) min = t;
+      if (t > max) max = t;
+    }
+    // The files copy or format the columns before they return; fresh arrays for the next group
+    // all the same, so no writer can ever see them change.
+    this.timestamps = new Float64Array(this.capacity);
+    this.fields = this.valueFields.map(() => new Float64Array(this.capacity));
+    this.tags = new Map();
+    this.rows = 0;
+    await open.file.write({ rows, columns });
+    open.rows += rows;
+    open.fromMs = Math.min(open.fromMs, min);
+    open.toMs = Math.max(open.toMs, max + 1);
+  }
+
+  private lastTags: readonly string[] | undefined;
+
+  private async commitOpen(): Promise<void> {
+    const open = this.open;
+    if (!open) return;
+    this.open = undefined;
+    this.lastTags = open.tags;
+    const { bytes, sha256 } = await open.file.close();
+    await this.writer.commit(
+      open.tmp,
+      {
+        rows: open.rows,
+        bytes,
+        sha256,
+        fromMs: open.fromMs,
+        toMs: open.toMs,
+        columns: this.schema(open.tags),
+      },
+      this.dayMs,
+    );
+  }
+
+  private schema(tags: readonly string[]): ColumnSpec[] {
+    return [
+      { name: 'timestamp', kind: 'timestamp' },
+      { name: 'query', kind: 'string' },
+      ...tags.map((name) => ({ name, kind: 'string' as const })),
+      ...this.valueFields.map((name) => ({ name, kind: 'float64' as const })),
+    ];
+  }
+}
