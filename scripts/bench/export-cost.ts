@@ -6,7 +6,7 @@
  * Then DuckDB's own `COPY ... (FORMAT parquet, COMPRESSION zstd)` of the same rows, for the file
  * size ratio. Not a timed test: prints the numbers and the ratios.
  *
- *   npm run build && npx tsx scripts/bench/export-cost.ts [samples=10000000] [rowGroupRows=262144]
+ *   npm run build && npx tsx scripts/bench/export-cost.ts [samples=10000000] [rowGroupRows=131072]
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -19,7 +19,7 @@ type LongLayoutModule = typeof import('../../src/export/long-layout.js');
 type SeriesBlock = import('../../src/core/series.js').SeriesBlock;
 
 const TOTAL = Number(process.argv[2] ?? 10_000_000);
-const ROW_GROUP_ROWS = Number(process.argv[3] ?? 262_144);
+const ROW_GROUP_ROWS = Number(process.argv[3] ?? 131_072);
 const MODE = process.argv[4];
 const SERIES = 1_000;
 const CHUNK_POINTS = 1_000;

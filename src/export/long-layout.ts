@@ -22,7 +22,7 @@ export function exportSeries(block: SeriesBlock): ExportSeries {
   };
 }
 
-export const DEFAULT_ROW_GROUP_ROWS = 262_144;
+export const DEFAULT_ROW_GROUP_ROWS = 131_072;
 
 export interface LongLayoutOptions {
   /** The export directory; files go under `[split=S/]query=NAME/date=D/`. */
@@ -32,7 +32,7 @@ export interface LongLayoutOptions {
   format: 'parquet' | 'csv';
   /** Value columns, in order; default `['value']`. */
   valueFields?: readonly string[];
-  /** Rows per row group (and per CSV write); default 262,144. */
+  /** Rows per row group (and per CSV write); default 131,072. */
   rowGroupRows?: number;
   /** The Parquet `created_by`, e.g. `promflux 0.3.0`. */
   createdBy: string;
