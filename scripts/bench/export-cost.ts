@@ -14,6 +14,7 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { decoderChunks } from './decoder-chunks.js';
 
 type LongLayoutModule = typeof import('../../src/export/long-layout.js');
 type SeriesBlock = import('../../src/core/series.js').SeriesBlock;
@@ -27,27 +28,16 @@ const STEP_MS = 15_000;
 const START_MS = Date.UTC(2024, 2, 1);
 
 function* chunks(): Generator<SeriesBlock[]> {
-  const perSeries = Math.ceil(TOTAL / SERIES);
-  const labels = Array.from({ length: SERIES }, (_, s) => ({
-    instance: `host-${s}:9100`,
-    job: s % 10 === 0 ? 'api' : 'node',
-  }));
-  for (let from = 0; from < perSeries; from += CHUNK_POINTS) {
-    const n = Math.min(CHUNK_POINTS, perSeries - from);
-    const columns = {
-      timestampsMs: new Float64Array(n * SERIES),
-      values: new Float64Array(n * SERIES),
-    };
-    const blocks: SeriesBlock[] = [];
-    for (let s = 0; s < SERIES; s++) {
-      const offset = s * n;
-      for (let k = 0; k < n; k++) {
-        columns.timestampsMs[offset + k] = START_MS + (from + k) * STEP_MS;
-        // A gauge with three decimals, like most exporters' values.
-        columns.values[offset + k] = Math.round(Math.sin((from + k) / 50 + s) * 100_000) / 1000;
-      }
-      blocks.push({ labels: labels[s]!, columns, offset, length: n, nullValues: 0 });
-    }
+  for (const { blocks } of decoderChunks({
+    total: TOTAL,
+    series: SERIES,
+    chunkPoints: CHUNK_POINTS,
+    startMs: START_MS,
+    stepMs: STEP_MS,
+    labels: (s) => ({ instance: `host-${s}:9100`, job: s % 10 === 0 ? 'api' : 'node' }),
+    // A gauge with three decimals, like most exporters' values.
+    value: (s, i) => Math.round(Math.sin(i / 50 + s) * 100_000) / 1000,
+  })) {
     yield blocks;
   }
 }

@@ -11,6 +11,7 @@
  */
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { decoderChunks } from './decoder-chunks.js';
 
 type LineBatcherModule = typeof import('../../src/transform/line-batcher.js');
 type LineProtocolModule = typeof import('../../src/transform/line-protocol.js');
@@ -42,29 +43,20 @@ interface Chunk {
 }
 
 function makeChunks(): Chunk[] {
-  const chunks: Chunk[] = [];
-  const perSeries = Math.ceil(TOTAL / SERIES);
   const counters = new Float64Array(SERIES);
-  for (let from = 0; from < perSeries; from += CHUNK_POINTS) {
-    const n = Math.min(CHUNK_POINTS, perSeries - from);
-    const columns = {
-      timestampsMs: new Float64Array(n * SERIES),
-      values: new Float64Array(n * SERIES),
-    };
-    const blocks: SeriesBlock[] = [];
-    for (let s = 0; s < SERIES; s++) {
-      const offset = s * n;
-      for (let k = 0; k < n; k++) {
-        columns.timestampsMs[offset + k] = START_MS + (from + k) * STEP_MS;
-        // A counter growing by a few units a step, restarting now and then.
-        counters[s] = (from + k + s) % 5000 === 0 ? 0 : counters[s]! + ((k * 7 + s) % 13) / 4;
-        columns.values[offset + k] = counters[s]!;
-      }
-      blocks.push({ labels: { s: String(s) }, columns, offset, length: n, nullValues: 0 });
-    }
-    chunks.push({ blocks, endMs: START_MS + (from + n) * STEP_MS });
-  }
-  return chunks;
+  return [
+    ...decoderChunks({
+      total: TOTAL,
+      series: SERIES,
+      chunkPoints: CHUNK_POINTS,
+      startMs: START_MS,
+      stepMs: STEP_MS,
+      labels: (s) => ({ s: String(s) }),
+      // A counter growing by a few units a step, restarting now and then.
+      value: (s, i, k) =>
+        (counters[s] = (i + s) % 5000 === 0 ? 0 : counters[s]! + ((k * 7 + s) % 13) / 4),
+    }),
+  ];
 }
 
 function cpuSeconds(fn: () => void): number {
