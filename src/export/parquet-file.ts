@@ -3,6 +3,7 @@ import { open, rm, type FileHandle } from 'node:fs/promises';
 import * as arrow from 'apache-arrow';
 import {
   Compression,
+  EnabledStatistics,
   Table as WasmTable,
   WriterPropertiesBuilder,
   transformParquetStream,
@@ -23,7 +24,9 @@ const TWO_POW_32 = 4_294_967_296;
 /**
  * A Parquet file written row group by row group, through parquet-wasm's streaming writer: zstd,
  * dictionary encoding (parquet-wasm falls back to plain pages where a dictionary grows too big),
- * timestamps as TIMESTAMP(MILLIS, isAdjustedToUTC). Memory holds about one row group at a time.
+ * timestamps as TIMESTAMP(MILLIS, isAdjustedToUTC), min/max statistics per column chunk (enough to
+ * skip row groups by time; page-level statistics cost 13% more time for no pruning we need).
+ * Memory holds about one row group at a time.
  * Every column's Arrow type is fixed by `columns`, so an all-null column is still typed.
  */
 export class ParquetFile implements RowGroupFile {
@@ -43,6 +46,7 @@ export class ParquetFile implements RowGroupFile {
       .setCompression(Compression.ZSTD)
       .setMaxRowGroupSize(options.rowGroupRows)
       .setCreatedBy(options.createdBy)
+      .setStatisticsEnabled(EnabledStatistics.Chunk)
       .build();
     const batches = new ReadableStream<RecordBatch>(
       {
