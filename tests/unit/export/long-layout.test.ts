@@ -198,7 +198,7 @@ describe('LongLayoutWriter (CSV)', () => {
       parsed.push(...(JSON.parse(out) as Record<string, string>[]));
     }
     const parquetRows = await duckdbQuery(
-      `select strftime("timestamp" at time zone 'UTC', '%Y-%m-%dT%H:%M:%S.%gZ') as ts, instance, query_, value
+      `select strftime("timestamp" at time zone 'UTC', '%Y-%m-%dT%H:%M:%S.%gZ') as ts, instance, job, zone, date_, query_, value
        from read_parquet(${sqlString(join(pq, '**/*.parquet'))}, union_by_name = true)`,
     );
     expect(parsed).toHaveLength(parquetRows.length);
@@ -208,7 +208,50 @@ describe('LongLayoutWriter (CSV)', () => {
       expect(row, `${String(p.ts)}`).toBeDefined();
       expect(Number(row!.value)).toBe(p.value);
       expect(row!.query).toBe('cpu');
-      expect(row!.query_ === '' ? null : row!.query_).toBe(p.query_);
+      for (const tag of ['job', 'zone', 'date_', 'query_']) {
+        // A column absent from a CSV file (a label not yet seen) and an empty field are both null.
+        const text = row![tag];
+        expect(text === undefined || text === '' ? null : text, tag).toBe(p[tag]);
+      }
     }
+  });
+});
+
+describe('LongLayoutWriter (rollup fields)', () => {
+  it('writes one float64 column per field and escapes a tag named like a field', async () => {
+    const dir = await tempDir();
+    const writer = new LongLayoutWriter({
+      dir,
+      query: 'cpu_5m',
+      format: 'parquet',
+      valueFields: ['value_mean', 'value_max'],
+      createdBy: 't',
+    });
+    const ts = Float64Array.from([T0, T0 + 300_000]);
+    await writer.add({
+      labels: { value_mean: 'tag', job: 'x' },
+      timestampsMs: ts,
+      fields: [Float64Array.from([1.5, 2.5]), Float64Array.from([3, 4])],
+    });
+    await expect(
+      writer.add({ labels: {}, timestampsMs: ts, fields: [Float64Array.from([1, 2])] }),
+    ).rejects.toThrow(/needs 2 value field\(s\)/);
+    const files = await writer.finish();
+    const rows = await duckdbQuery(
+      `select epoch_ms("timestamp")::double as ms, value_mean_, value_mean, value_max
+       from read_parquet(${sqlString(join(dir, '**/*.parquet'))}, hive_partitioning = true) order by ms`,
+    );
+    expect(rows).toEqual([
+      { ms: T0, value_mean_: 'tag', value_mean: 1.5, value_max: 3 },
+      { ms: T0 + 300_000, value_mean_: 'tag', value_mean: 2.5, value_max: 4 },
+    ]);
+    expect(files[0]!.columns.map((c) => c.name)).toEqual([
+      'timestamp',
+      'query',
+      'job',
+      'value_mean_',
+      'value_mean',
+      'value_max',
+    ]);
   });
 });
