@@ -97,6 +97,9 @@ describe('LongLayoutWriter (Parquet, read back by DuckDB)', () => {
     const instance = chunksMeta.filter((c) => c.path_in_schema === 'instance');
     expect(instance.length).toBeGreaterThan(1); // several row groups
     for (const c of instance) expect(String(c.encodings)).toContain('RLE_DICTIONARY');
+    for (const c of chunksMeta.filter((m) => m.path_in_schema === 'timestamp')) {
+      expect(String(c.encodings)).toContain('DELTA_BINARY_PACKED');
+    }
     const types = await duckdbQuery(`describe select * from ${sqlString(path)}`);
     expect(types.find((t) => t.column_name === 'timestamp')?.column_type).toBe(
       'TIMESTAMP WITH TIME ZONE',
