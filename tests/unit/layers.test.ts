@@ -16,7 +16,7 @@ const LAYERS = [
   ['config', 'state'],
   ['extract'],
   ['transform'],
-  ['load'],
+  ['load', 'export'],
   ['pipeline'],
   ['observe'],
   ['daemon'],
