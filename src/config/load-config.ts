@@ -39,6 +39,7 @@ import {
   TLS_FILE_KEYS,
   unreadableFileIssues,
 } from './secrets.js';
+import { insecureTlsWarnings } from './tls-warnings.js';
 import type { LabelRules, PromfluxConfig, QueryConfig } from './types.js';
 
 /** The default config file, relative to the working directory. */
@@ -206,10 +207,11 @@ async function validate(
   ].map((i) => ({ path: i.path, message: redact(i.message) }));
   if (issues.length > 0 || !schema.data) throw new ConfigError(issues, opts.source);
 
+  const config = toPromfluxConfig(schema.data, secrets.values, opts.baseDir);
   return {
-    config: toPromfluxConfig(schema.data, secrets.values, opts.baseDir),
+    config,
     source: opts.source ?? 'config',
-    warnings: [...cross.warnings, ...secrets.warnings].map(redact),
+    warnings: [...cross.warnings, ...secrets.warnings, ...insecureTlsWarnings(config)].map(redact),
     redactor,
   };
 }

@@ -249,7 +249,9 @@ describe('parseConfig', () => {
       server: { listen: ':9470' },
     });
     const { config, warnings } = await parse(yaml, { baseDir: tmp.dir });
-    expect(warnings).toEqual([]);
+    expect(warnings).toEqual([
+      expect.stringMatching(/^extract\.tls\.insecure_skip_verify: .* is not verified/),
+    ]);
     expect(config).toEqual({
       extract: {
         endpoint: {
