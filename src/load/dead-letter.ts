@@ -1,6 +1,6 @@
-import { mkdir, open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
+import { ensurePrivateDir, openPrivateFile } from '../core/private-file.js';
 import { Redactor } from '../core/redact.js';
 
 /** Lines one write refused as malformed, with the server's reason. */
@@ -64,10 +64,10 @@ export class DeadLetterFile {
         }) + '\n';
     }
     if (!this.dirReady) {
-      await mkdir(dirname(this.path), { recursive: true });
+      await ensurePrivateDir(dirname(this.path));
       this.dirReady = true;
     }
-    const file = await open(this.path, 'a', 0o640);
+    const file = await openPrivateFile(this.path, 'a');
     try {
       await file.appendFile(text, 'utf8');
       await file.sync();

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 import { PromfluxError } from '../core/errors.js';
+import { ensurePrivateDir, openPrivateFile } from '../core/private-file.js';
 
 /** One query's progress: every grid point up to `watermarkMs` is acknowledged by every sink. */
 export interface QueryState {
@@ -139,10 +140,11 @@ async function removeCrashLeftovers(path: string): Promise<void> {
 
 async function writeAtomically(path: string, text: string): Promise<void> {
   const dir = dirname(path);
-  await mkdir(dir, { recursive: true });
+  await ensurePrivateDir(dir);
   const tmp = `${path}.${process.pid}.tmp`;
   try {
-    const file = await open(tmp, 'w', 0o600);
+    // The rename then replaces an older state file of any mode with this 0600 one.
+    const file = await openPrivateFile(tmp, 'w');
     try {
       await file.writeFile(text);
       await file.sync();
