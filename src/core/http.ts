@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
+import type { Duplex } from 'node:stream';
+import { clarifyTlsError } from './tls-errors.js';
 
 /** Connection settings shared by every HTTP endpoint promflux talks to. Secrets already resolved. */
 export interface HttpEndpointOptions {
@@ -28,7 +30,7 @@ export interface TlsOptions {
 export function createAgent(url: string, tls: TlsOptions, maxSockets = 16): http.Agent {
   const common = { keepAlive: true, maxSockets, keepAliveMsecs: 10_000 };
   if (new URL(url).protocol !== 'https:') return new http.Agent(common);
-  return new https.Agent({
+  const agent = new https.Agent({
     ...common,
     ca: tls.caFile ? readFileSync(tls.caFile) : undefined,
     cert: tls.certFile ? readFileSync(tls.certFile) : undefined,
@@ -36,6 +38,14 @@ export function createAgent(url: string, tls: TlsOptions, maxSockets = 16): http
     rejectUnauthorized: !tls.insecureSkipVerify,
     servername: tls.serverName,
   });
+  // Every socket's TLS errors get the setting that fixes them, before the request sees them.
+  const createConnection = agent.createConnection.bind(agent) as (...args: unknown[]) => Duplex;
+  agent.createConnection = (...args: unknown[]): Duplex => {
+    const socket = createConnection(...args);
+    socket.prependListener('error', clarifyTlsError);
+    return socket;
+  };
+  return agent;
 }
 
 export function authorizationHeader(auth: AuthOptions): string | undefined {

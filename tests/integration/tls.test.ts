@@ -26,11 +26,15 @@ const FIXTURE_START = Date.UTC(2026, 0, 1);
 const SAMPLES = 40;
 const RANGE = { from: FIXTURE_START, to: FIXTURE_START + (SAMPLES - 1) * STEP_MS };
 
+/** Samples for the fixed backfill range, and for the last ten minutes (what `--once` reads). */
 function fixture(): string {
+  const recentStart = Math.floor(Date.now() / STEP_MS) * STEP_MS - 10 * 60_000;
   const lines = ['# TYPE tls_probe gauge', '# HELP tls_probe A gauge read through TLS.'];
   for (const instance of ['a', 'b']) {
-    for (let i = 0; i < SAMPLES; i++) {
-      lines.push(`tls_probe{instance="${instance}"} ${i} ${(FIXTURE_START + i * STEP_MS) / 1000}`);
+    for (const start of [FIXTURE_START, recentStart]) {
+      for (let i = 0; i < SAMPLES; i++) {
+        lines.push(`tls_probe{instance="${instance}"} ${i} ${(start + i * STEP_MS) / 1000}`);
+      }
     }
   }
   return lines.join('\n') + '\n# EOF\n';
@@ -127,6 +131,8 @@ ${tlsYaml(opts.influxTls, '    ')}    api: v1
     bucket: "${opts.db}/autogen"
     batch_size: 7
 pipeline:
+  interval_seconds: 1800
+  delay: 0s
   state_dir: "${join(dir, `state-${configs}`)}"
   log_level: info
 `,
@@ -184,12 +190,12 @@ pipeline:
     );
     expect(run.code).toBe(1);
     const lines = run.stdout.trim().split('\n');
-    expect(lines.find((l) => l.includes(prom.url))).toMatch(
-      /^FAIL prometheus .*unable to verify the first certificate/,
-    );
-    expect(lines.find((l) => l.includes(influxTls.url))).toMatch(
-      /^FAIL influxdb .*unable to verify the first certificate/,
-    );
+    const untrusted =
+      /unable to verify the first certificate \(the server's certificate is not signed by a CA promflux trusts: set tls\.ca_file to the CA that signed it\)$/;
+    expect(lines.find((l) => l.includes(prom.url))).toMatch(/^FAIL prometheus /);
+    expect(lines.find((l) => l.includes(prom.url))).toMatch(untrusted);
+    expect(lines.find((l) => l.includes(influxTls.url))).toMatch(/^FAIL influxdb /);
+    expect(lines.find((l) => l.includes(influxTls.url))).toMatch(untrusted);
   });
 
   it('trusts the CA in tls.ca_file: check passes and a backfill lands exactly', async () => {
@@ -220,7 +226,7 @@ pipeline:
     );
     expect(run.code).toBe(1);
     const altnames =
-      /does not match certificate's altnames: IP: 127\.0\.0\.1 is not in the cert's list/;
+      /does not match certificate's altnames: IP: 127\.0\.0\.1 is not in the cert's list \(the server's certificate is for another host name: use a name it has in the URL, or set tls\.server_name to one\)$/;
     expect(run.stdout.split('\n').find((l) => l.includes(promOther.url))).toMatch(altnames);
     expect(run.stdout.split('\n').find((l) => l.includes(influxOther.url))).toMatch(altnames);
   });
@@ -251,7 +257,7 @@ pipeline:
     );
     expect(without.code).toBe(1);
     expect(without.stdout.split('\n').find((l) => l.includes(influxMtls.url))).toMatch(
-      /^FAIL influxdb .*certificate required/,
+      /^FAIL influxdb .* is unreachable: tlsv13 alert certificate required \(the server requires a client certificate: set tls\.cert_file and tls\.key_file\)$/,
     );
     expect(influxMtls.clientNames).toEqual([]);
 
@@ -266,6 +272,30 @@ pipeline:
     expect(run.code, run.stdout).toBe(0);
     await expectBackfillLands(path, 'mtls');
     expect(new Set(influxMtls.clientNames)).toEqual(new Set(['promflux']));
+  });
+
+  it('runs --once over mTLS: what it reports written is what InfluxDB holds', async () => {
+    const run = await cli([
+      '--once',
+      '-c',
+      await config({
+        promUrl: prom.url,
+        promTls: { ca_file: pki.caFile },
+        influxUrl: influxMtls.url,
+        influxTls: { ca_file: pki.caFile, cert_file: pki.client.cert, key_file: pki.client.key },
+        db: 'once',
+      }),
+    ]);
+    expect(run.code, run.stderr).toBe(0);
+    const written = [...run.stdout.matchAll(/; (\d+) written to influxdb/g)].map((m) =>
+      Number(m[1]),
+    );
+    expect(written).toHaveLength(2);
+    const total = written.reduce((a, b) => a + b, 0);
+    // Both series of both queries over (at least) the ten recent minutes.
+    expect(total).toBeGreaterThanOrEqual(4 * SAMPLES);
+    const res = await influx.query('SELECT count(value) FROM health_metrics', 'once');
+    expect(res.results[0]?.series?.[0]?.values?.[0]?.[1]).toBe(total);
   });
 
   it('skips verification with insecure_skip_verify and warns once a run, not per request', async () => {
