@@ -3,7 +3,7 @@ import type http from 'node:http';
 import { SinkError, describeError } from '../core/errors.js';
 import { createAgent, joinUrl, type HttpEndpointOptions } from '../core/http.js';
 import { redactUrl } from '../core/redact.js';
-import { headerValue, httpRequest } from './http-request.js';
+import { headerValue, httpRequest } from '../core/http-client.js';
 
 export type InfluxWriteApi = 'v1' | 'v2';
 

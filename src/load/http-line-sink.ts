@@ -4,7 +4,7 @@ import { SinkError } from '../core/errors.js';
 import { createAgent } from '../core/http.js';
 import type { InfluxSinkConfig } from '../config/types.js';
 import { BatchWriter, type PostFn } from './batch-writer.js';
-import { httpRequest, type HttpResponse } from './http-request.js';
+import { httpRequest, type HttpResponse } from '../core/http-client.js';
 import type { Sink, SinkCheckResult, SinkDeps, WriteReport } from './sink.js';
 import type { LineBatch, Precision } from '../core/line-batch.js';
 

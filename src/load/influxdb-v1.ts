@@ -4,7 +4,7 @@ import { authorizationHeader, joinUrl } from '../core/http.js';
 import type { InfluxSinkConfig } from '../config/types.js';
 import type { SinkDeps } from './sink.js';
 import { describePing, pingInflux } from './detect-api.js';
-import { httpRequest } from './http-request.js';
+import { httpRequest } from '../core/http-client.js';
 import { HttpLineSink } from './http-line-sink.js';
 import type { SinkCheckResult } from './sink.js';
 import { serverErrorMessage } from './write-outcome.js';

@@ -14,7 +14,7 @@ import { serverErrorMessage } from './write-outcome.js';
 
 /**
  * InfluxDB 2.x, Cloud and 3.x (and VictoriaMetrics) through `POST /api/v2/write?org=&bucket=&precision=`
- * with `Authorization: Token <token>`. Writes go through node:http (see http-request.ts for why not
+ * with `Authorization: Token <token>`. Writes go through node:http (see core/http-client.ts for why not
  * the client library's transport); `check()` uses the library's OrgsAPI and BucketsAPI.
  */
 export class InfluxDbV2Sink extends HttpLineSink {

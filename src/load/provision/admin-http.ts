@@ -1,7 +1,7 @@
 import type http from 'node:http';
 
 import { createAgent, joinUrl, type HttpEndpointOptions } from '../../core/http.js';
-import { httpRequest, type HttpResponse } from '../http-request.js';
+import { httpRequest, type HttpResponse } from '../../core/http-client.js';
 
 /**
  * The few administrative requests of the 1.x and 3.x provisioners, through the same node:http

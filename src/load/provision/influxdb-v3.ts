@@ -1,6 +1,6 @@
 import { describeError } from '../../core/errors.js';
 import { authorizationHeader } from '../../core/http.js';
-import type { HttpResponse } from '../http-request.js';
+import type { HttpResponse } from '../../core/http-client.js';
 import { serverErrorMessage } from '../write-outcome.js';
 import { AdminHttp } from './admin-http.js';
 import {
