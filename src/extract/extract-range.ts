@@ -1,4 +1,5 @@
 import { QueryError, UsageError } from '../core/errors.js';
+import { anySignal } from '../core/http-client.js';
 import { chunkPoints, planChunk, splitChunk } from './chunk-plan.js';
 import type { PrometheusClient, QueryRangeOptions } from './prometheus.js';
 import type { Chunk, MatrixResult, RangeRequest } from './types.js';
@@ -61,12 +62,10 @@ export async function* extractRange(
 ): AsyncGenerator<ExtractedChunk, void, undefined> {
   if (!(req.stepMs > 0)) throw new UsageError(`Query "${req.name}": the step must be positive.`);
   const concurrency = Math.max(1, Math.floor(opts.concurrency));
+  // Aborted when the consumer stops or fails, and whenever the caller's signal aborts.
   const controller = new AbortController();
-  const onAbort = (): void => controller.abort(opts.signal?.reason);
-  opts.signal?.addEventListener('abort', onAbort, { once: true });
-  if (opts.signal?.aborted) onAbort();
   const requestOptions: QueryRangeOptions = {
-    signal: controller.signal,
+    signal: anySignal([opts.signal, controller.signal]),
     deadlineMs: opts.deadlineMs,
   };
 
@@ -129,7 +128,6 @@ export async function* extractRange(
       queue.unshift({ chunk: halves[0] }, { chunk: halves[1] });
     }
   } finally {
-    opts.signal?.removeEventListener('abort', onAbort);
     controller.abort();
     await Promise.all(queue.flatMap((slot) => (slot.outcome ? [slot.outcome] : [])));
   }

@@ -9,6 +9,14 @@ import {
   joinUrl,
   type HttpEndpointOptions,
 } from '../core/http.js';
+import {
+  anySignal,
+  headerValue,
+  requestErrorMessage as safeMessage,
+  RestartableTimeout,
+  streamRequest,
+  type StreamingResponse,
+} from '../core/http-client.js';
 import type { Logger } from '../core/logger.js';
 import { redactUrl } from '../core/redact.js';
 import {
@@ -19,7 +27,6 @@ import {
 } from '../core/retry.js';
 import { formatDuration } from '../core/time.js';
 import { DecodeError, LabelSetCache, LabelStringCache, MatrixDecoder } from './matrix-decoder.js';
-import { postForStream, type StreamingResponse } from './post-for-stream.js';
 import type { MatrixResult, RangeRequest } from './types.js';
 import { COLUMN_POOL_BYTES, SlabPool } from '../core/slab-pool.js';
 import { YoungGarbageCollector } from '../core/young-garbage.js';
@@ -115,7 +122,7 @@ export class PrometheusClient {
   private readonly params: Record<string, string>;
   private readonly retry: RetryPolicy;
   private readonly agent: http.Agent;
-  /** For the operator-facing calls only (see post-for-stream.ts); created on first use. */
+  /** For the operator-facing calls only (see core/http-client.ts); created on first use. */
   private axios: Promise<AxiosInstance> | undefined;
   private readonly headers: Record<string, string>;
   private readonly gzip: boolean;
@@ -261,37 +268,28 @@ export class PrometheusClient {
     opts: QueryRangeOptions,
     gate: { waitedMs: number },
   ): Promise<MatrixResult> {
-    const url = joinUrl(this.endpoint.url, '/api/v1/query_range');
-    let timeoutMs = this.endpoint.timeoutMs > 0 ? this.endpoint.timeoutMs : Infinity;
-    let deadlineBound = false;
+    const url = new URL(joinUrl(this.endpoint.url, '/api/v1/query_range'));
+    const timeoutMs = this.endpoint.timeoutMs > 0 ? this.endpoint.timeoutMs : Infinity;
+    let deadline: AbortSignal | undefined;
+    let deadlineLeftMs = Infinity;
     if (opts.deadlineMs !== undefined) {
-      const left = opts.deadlineMs - Date.now();
-      if (left <= 0) {
+      deadlineLeftMs = opts.deadlineMs - Date.now();
+      if (deadlineLeftMs <= 0) {
         throw new PromfluxError('DEADLINE_EXCEEDED', `No time left for query "${req.name}".`);
       }
-      if (left < timeoutMs) {
-        timeoutMs = left;
-        deadlineBound = true;
-      }
+      deadline = AbortSignal.timeout(deadlineLeftMs);
     }
-    const controller = new AbortController();
-    let timedOut = false;
-    const startTimer = (): NodeJS.Timeout | undefined =>
-      Number.isFinite(timeoutMs)
-        ? setTimeout(() => {
-            timedOut = true;
-            controller.abort();
-          }, timeoutMs)
-        : undefined;
-    let timer = startTimer();
-    const onAbort = (): void => controller.abort();
-    opts.signal?.addEventListener('abort', onAbort, { once: true });
-    if (opts.signal?.aborted) controller.abort();
+    // The timeout stops while the body waits its turn; the deadline keeps running.
+    const timeout = new RestartableTimeout(timeoutMs);
+    const signal = anySignal([opts.signal, deadline, timeout.signal]);
     let stream: Readable | undefined;
     try {
-      const res = await postForStream(url, body, {
+      const res = await streamRequest({
+        method: 'POST',
+        url,
+        body,
         agent: this.agent,
-        signal: controller.signal,
+        signal,
         headers: {
           ...this.headers,
           'Content-Type': 'application/x-www-form-urlencoded',
@@ -302,25 +300,25 @@ export class PrometheusClient {
       stream = res.data;
       if (opts.bodyGate) {
         const waitStarted = performance.now();
-        if (!deadlineBound) clearTimeout(timer);
-        await untilOpen(opts.bodyGate, controller.signal);
+        timeout.stop();
+        await untilOpen(opts.bodyGate, signal);
         gate.waitedMs += performance.now() - waitStarted;
-        if (!deadlineBound) timer = startTimer();
+        timeout.start();
       }
-      return await this.readQueryResponse(req, res, controller.signal);
+      return await this.readQueryResponse(req, res);
     } catch (err) {
       if (opts.signal?.aborted) {
         throw new PromfluxError('ABORTED', `Query "${req.name}" aborted.`, {
           cause: opts.signal.reason,
         });
       }
-      if (timedOut && deadlineBound) {
+      if (deadline?.aborted) {
         throw new PromfluxError(
           'DEADLINE_EXCEEDED',
-          `Query "${req.name}" did not finish before the deadline (${timeoutMs} ms left).`,
+          `Query "${req.name}" did not finish before the deadline (${deadlineLeftMs} ms left).`,
         );
       }
-      if (timedOut) {
+      if (timeout.signal.aborted) {
         throw new PrometheusRequestError(
           'QUERY_FAILED',
           req.name,
@@ -338,8 +336,7 @@ export class PrometheusClient {
         { retryable: true },
       );
     } finally {
-      clearTimeout(timer);
-      opts.signal?.removeEventListener('abort', onAbort);
+      timeout.stop();
       if (stream && !stream.readableEnded) stream.destroy();
     }
   }
@@ -347,11 +344,10 @@ export class PrometheusClient {
   private async readQueryResponse(
     req: RangeRequest,
     res: StreamingResponse,
-    signal: AbortSignal,
   ): Promise<MatrixResult> {
     const status = res.status;
     const ok = status >= 200 && status < 300;
-    const retryAfterMs = parseRetryAfterMs(headerValue(res, 'retry-after'));
+    const retryAfterMs = parseRetryAfterMs(headerValue(res.headers, 'retry-after'));
     const httpError = (head: string): PrometheusRequestError =>
       new PrometheusRequestError(
         'QUERY_FAILED',
@@ -362,12 +358,12 @@ export class PrometheusClient {
       );
     if (status >= 300 && status < 400) {
       throw httpError(
-        `redirected to ${redactUrl(headerValue(res, 'location') ?? '?')}; set the URL to where the API is served`,
+        `redirected to ${redactUrl(headerValue(res.headers, 'location') ?? '?')}; set the URL to where the API is served`,
       );
     }
-    const body = this.decodedBody(res, signal);
+    const body = this.decodedBody(res);
     const head = new BodyHead();
-    if (!ok && !/json/i.test(headerValue(res, 'content-type') ?? '')) {
+    if (!ok && !/json/i.test(headerValue(res.headers, 'content-type') ?? '')) {
       await head.fill(body);
       throw httpError(head.text());
     }
@@ -431,11 +427,11 @@ export class PrometheusClient {
   }
 
   /** The response body, gunzipped when the server compressed it. */
-  private decodedBody(res: StreamingResponse, signal: AbortSignal): Readable {
-    const encoding = (headerValue(res, 'content-encoding') ?? 'identity').trim().toLowerCase();
+  private decodedBody(res: StreamingResponse): Readable {
+    const encoding = (headerValue(res.headers, 'content-encoding') ?? 'identity')
+      .trim()
+      .toLowerCase();
     const raw = res.data;
-    // Aborting after the headers arrived must end the body too.
-    signal.addEventListener('abort', () => raw.destroy(new Error('aborted')), { once: true });
     if (encoding === 'identity' || encoding === '') return raw;
     if (encoding !== 'gzip' && encoding !== 'x-gzip') {
       raw.destroy();
@@ -540,12 +536,6 @@ function bodyHead(text: string): string {
     .slice(0, BODY_HEAD_CHARS);
 }
 
-function headerValue(res: { headers: object }, name: string): string | undefined {
-  const value: unknown = (res.headers as Record<string, unknown>)[name];
-  if (Array.isArray(value)) return value.join(', ');
-  return typeof value === 'string' || typeof value === 'number' ? String(value) : undefined;
-}
-
 function isRetryableStatus(status: number): boolean {
   return status >= 500 || status === 429 || status === 408;
 }
@@ -557,14 +547,6 @@ function isLoopback(url: string): boolean {
   } catch {
     return false;
   }
-}
-
-/** An error's message without anything that looks like URL credentials. */
-function safeMessage(err: unknown): string {
-  const message = err instanceof Error ? err.message : String(err);
-  const code = (err as { code?: unknown }).code;
-  const text = typeof code === 'string' && !message.includes(code) ? `${code} ${message}` : message;
-  return text.replace(/\/\/[^/@\s]*@/g, '//');
 }
 
 /** Resolves when `gate` does; rejects as soon as `signal` aborts (no listener is left behind). */

@@ -480,6 +480,16 @@ describe('PrometheusClient.queryRange with a body gate', () => {
     expect((err as PromfluxError).code).toBe('DEADLINE_EXCEEDED');
   });
 
+  it('keeps a deadline later than the timeout running while the body waits', async () => {
+    // The timeout stops at the gate; only the deadline can end this wait.
+    const { client } = await setup((_req, res) => sendJson(res, 200, BODY), {
+      endpoint: { timeoutMs: 50 },
+    });
+    const { bodyGate } = gate();
+    const err = await failure(client.queryRange(REQ, { bodyGate, deadlineMs: Date.now() + 150 }));
+    expect((err as PromfluxError).code).toBe('DEADLINE_EXCEEDED');
+  });
+
   it("retries the head chunk while more requests than a socket pool's worth wait their turn", async () => {
     // Bodies larger than a socket's read-ahead: a waiting one keeps its socket busy.
     const values: [number, string][] = Array.from({ length: 12_000 }, (_, i) => [
