@@ -233,7 +233,10 @@ export function anySignal(signals: readonly (AbortSignal | undefined)[]): AbortS
 }
 
 /** A response header as one string (repeated values joined with `, `), or undefined. */
-export function headerValue(headers: http.IncomingHttpHeaders, name: string): string | undefined {
+export function headerValue(
+  headers: Readonly<Record<string, string | string[] | undefined>>,
+  name: string,
+): string | undefined {
   const value = headers[name.toLowerCase()];
   return Array.isArray(value) ? value.join(', ') : value;
 }

@@ -1,34 +1,14 @@
-import { promisify } from 'node:util';
-import { constants as zlibConstants, gzip } from 'node:zlib';
-
 import { describeError, isAbortError, SinkError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
-import { parseRetryAfterMs, withRetry, type RetryPolicy } from '../core/retry.js';
+import { withRetry, type RetryPolicy } from '../core/retry.js';
 import type { DeadLetterFile } from './dead-letter.js';
+import { lineOffsets, linesOf } from './line-offsets.js';
 import type { RequestEvent, RetryEvent, WriteReport } from './sink.js';
-import type { LineBatch, Precision } from '../core/line-batch.js';
-import { classifyWriteOutcome, type WriteOutcome } from './write-outcome.js';
+import type { LineBatch } from '../core/line-batch.js';
+import type { WriteOutcome } from './write-outcome.js';
+import { WriteService, type PostFn } from './write-service.js';
 
-const gzipAsync = promisify(gzip);
-
-/** One HTTP response, whatever the status. */
-export interface RawResponse {
-  status: number;
-  /** Lower-case header names. */
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
-}
-
-/**
- * Sends one write request. Resolves for every HTTP status; rejects only when no response arrived
- * (network error, timeout, abort). `contentEncoding` is set when `body` is already gzipped.
- */
-export type PostFn = (
-  body: Buffer,
-  precision: Precision,
-  signal: AbortSignal,
-  contentEncoding: 'gzip' | undefined,
-) => Promise<RawResponse>;
+export type { PostFn, RawResponse } from './write-service.js';
 
 export interface BatchWriterOptions {
   /** The sink's secret-free name, for messages, logs and dead letters. */
@@ -78,16 +58,20 @@ interface WriteContext {
 }
 
 /**
- * Writes line-protocol batches through a transport function, owning everything between "here is a
- * batch" and "the server has it": retries with backoff and Retry-After (never past the deadline),
- * 413 splitting, 400/422 bisection down to the offending lines, dead-lettering those lines, and
- * optional gzip. InfluxDB 1.x and 2.x sinks differ only in the `post` function they pass in.
+ * The write policy: owns everything between "here is a batch" and "the server has it" but the
+ * request itself: retries with backoff and Retry-After (never past the deadline), 413 splitting,
+ * 400/422 bisection down to the offending lines, dead-lettering those lines. One request (encoding,
+ * sending, classifying the answer) is the {@link WriteService}'s job, as in Vector's split of
+ * encoder, service and retry logic. InfluxDB 1.x and 2.x sinks differ only in the `post` function
+ * they pass in.
  */
 export class BatchWriter {
   private readonly opts: BatchWriterOptions;
+  private readonly service: WriteService;
 
   constructor(options: BatchWriterOptions) {
     this.opts = options;
+    this.service = new WriteService(options);
   }
 
   /**
@@ -199,47 +183,23 @@ export class BatchWriter {
     body: Buffer,
     lines: number,
   ): Promise<{ outcome: WriteOutcome; status?: number }> {
-    const { post, retry: policy } = this.opts;
-    const payload = this.opts.gzip
-      ? await gzipAsync(body, { level: zlibConstants.Z_BEST_SPEED })
-      : body;
-    const encoding = this.opts.gzip ? 'gzip' : undefined;
+    const policy = this.opts.retry;
+    const payload = await this.service.encode(body);
     let attempts = 0;
     try {
       return await withRetry(
         async () => {
           attempts++;
           ctx.report.requests++;
-          let outcome: WriteOutcome;
-          let status: number | undefined;
-          const startedAt = performance.now();
-          try {
-            const res = await post(payload, ctx.batch.precision, ctx.signal, encoding);
-            status = res.status;
-            this.reportRequest(ctx, status, performance.now() - startedAt);
-            const retryAfter = res.headers['retry-after'];
-            outcome = classifyWriteOutcome(
-              {
-                status,
-                body: res.body,
-                headers: res.headers,
-                retryAfterMs: parseRetryAfterMs(
-                  Array.isArray(retryAfter) ? retryAfter[0] : retryAfter,
-                ),
-              },
-              lines,
+          const attempt = await this.service.send(payload, ctx.batch, lines, ctx.signal);
+          const { outcome, status } = attempt;
+          if (outcome.action === 'retry') {
+            throw new RetryableAttempt(
+              outcome,
+              status,
+              attempt.reason,
+              attempt.cause === undefined ? undefined : { cause: attempt.cause },
             );
-            if (outcome.action === 'retry') {
-              throw new RetryableAttempt(outcome, status, `HTTP ${status}: ${shortBody(res.body)}`);
-            }
-          } catch (err) {
-            if (err instanceof RetryableAttempt || ctx.signal.aborted) throw err;
-            this.reportRequest(ctx, undefined, performance.now() - startedAt);
-            const networkOutcome = classifyWriteOutcome({ networkError: true }, lines);
-            if (networkOutcome.action !== 'retry') throw err;
-            throw new RetryableAttempt(networkOutcome, undefined, describeError(err), {
-              cause: err,
-            });
           }
           return { outcome, status };
         },
@@ -285,10 +245,6 @@ export class BatchWriter {
     }
   }
 
-  private reportRequest(ctx: WriteContext, status: number | undefined, durationMs: number): void {
-    this.opts.onRequest?.({ sink: this.opts.name, query: ctx.batch.query, status, durationMs });
-  }
-
   /** The batch's line offsets; warns when the body does not hold the lines it declares. */
   private offsetsOf(batch: LineBatch): number[] {
     const offsets = lineOffsets(batch.body);
@@ -309,17 +265,8 @@ export class BatchWriter {
     error: string,
     status: number | undefined,
   ): Promise<void> {
-    const lines: string[] = [];
     const offsets = ctx.offsets ?? this.offsetsOf(ctx.batch);
-    for (let i = from; i < to; i++) {
-      let end = offsets[i + 1]!;
-      while (
-        end > offsets[i]! &&
-        (ctx.batch.body[end - 1] === 0x0a || ctx.batch.body[end - 1] === 0x0d)
-      )
-        end--;
-      lines.push(ctx.batch.body.toString('utf8', offsets[i], end));
-    }
+    const lines = linesOf(ctx.batch.body, offsets, from, to);
     const deadLetter = this.opts.deadLetter;
     try {
       await deadLetter.append({
@@ -381,33 +328,4 @@ export class BatchWriter {
   private prefix(ctx: WriteContext, lines: number): string {
     return `Could not write ${lines} line(s) of query "${ctx.batch.query}" to ${this.opts.name}`;
   }
-}
-
-/**
- * Byte offsets where lines start, plus the body length at the end (so line i is
- * `body.subarray(offsets[i], offsets[i + 1])`). A final line without `\n` still counts; blank lines
- * stay attached to the line before them (a request of only blank lines would be refused by 2.x as
- * "writing requires points"). Lines are cut at every `\n`: promflux's encoder never leaves a raw
- * newline inside a value.
- */
-export function lineOffsets(body: Buffer): number[] {
-  const offsets = [0];
-  let pos = 0;
-  let seenContent = false;
-  while (pos < body.length) {
-    const nl = body.indexOf(0x0a, pos);
-    const end = nl === -1 ? body.length : nl + 1;
-    if (body[pos] !== 0x0a) {
-      if (seenContent) offsets.push(pos);
-      seenContent = true;
-    }
-    pos = end;
-  }
-  if (seenContent) offsets.push(body.length);
-  return offsets;
-}
-
-function shortBody(body: string): string {
-  const text = body.trim().replace(/\s+/g, ' ');
-  return text.length > 300 ? `${text.slice(0, 300)}…` : text || '(empty body)';
 }

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
-import { BatchWriter, lineOffsets, type RawResponse } from '../../../src/load/batch-writer.js';
+import { BatchWriter, type RawResponse } from '../../../src/load/batch-writer.js';
+import { lineOffsets } from '../../../src/load/line-offsets.js';
 import { DeadLetterFile } from '../../../src/load/dead-letter.js';
 
 const lines = (body: string): string[] => {
