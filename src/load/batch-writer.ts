@@ -1,4 +1,5 @@
 import { describeError, isAbortError, SinkError } from '../core/errors.js';
+import { anySignal } from '../core/http-client.js';
 import type { Logger } from '../core/logger.js';
 import { withRetry, type RetryPolicy } from '../core/retry.js';
 import type { DeadLetterFile } from './dead-letter.js';
@@ -92,18 +93,11 @@ export class BatchWriter {
 
     const now = this.opts.now ?? Date.now;
     const { signal: callerSignal, deadlineMs } = options;
-    const controller = new AbortController();
-    let deadlinePassed = false;
-    const onCallerAbort = (): void => controller.abort(callerSignal?.reason);
+    const deadline = new AbortController();
     let timer: NodeJS.Timeout | undefined;
-    if (callerSignal?.aborted) controller.abort(callerSignal.reason);
-    else callerSignal?.addEventListener('abort', onCallerAbort, { once: true });
     if (deadlineMs !== undefined) {
       const left = deadlineMs - now();
-      const onDeadline = (): void => {
-        deadlinePassed = true;
-        controller.abort(new Error('deadline'));
-      };
+      const onDeadline = (): void => deadline.abort(new Error('deadline'));
       if (left <= 0) onDeadline();
       else timer = setTimeout(onDeadline, left);
     }
@@ -113,9 +107,9 @@ export class BatchWriter {
       offsets,
       lineCount,
       report,
-      signal: controller.signal,
+      signal: anySignal([callerSignal, deadline.signal]),
       deadlineMs,
-      deadlinePassed: () => deadlinePassed,
+      deadlinePassed: () => deadline.signal.aborted,
       callerAborted: () => callerSignal?.aborted === true,
     };
     try {
@@ -128,7 +122,6 @@ export class BatchWriter {
       throw this.toSinkError(err, ctx);
     } finally {
       clearTimeout(timer);
-      callerSignal?.removeEventListener('abort', onCallerAbort);
     }
   }
 
