@@ -226,6 +226,17 @@ export class RestartableTimeout {
   }
 }
 
+/** The longest delay a Node.js timer supports; a longer one fires after 1 ms. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * A signal that aborts `leftMs` from now (`AbortSignal.timeout`), or undefined when that is beyond
+ * a timer's reach (a far deadline then never cuts anything short, instead of firing at once).
+ */
+export function deadlineSignal(leftMs: number): AbortSignal | undefined {
+  return leftMs <= MAX_TIMER_MS ? AbortSignal.timeout(Math.max(0, leftMs)) : undefined;
+}
+
 /** One signal that aborts when any of `signals` does (undefined entries ignored). */
 export function anySignal(signals: readonly (AbortSignal | undefined)[]): AbortSignal {
   const present = signals.filter((s): s is AbortSignal => s !== undefined);

@@ -11,6 +11,7 @@ import {
 } from '../core/http.js';
 import {
   anySignal,
+  deadlineSignal,
   headerValue,
   requestErrorMessage as safeMessage,
   RestartableTimeout,
@@ -277,7 +278,7 @@ export class PrometheusClient {
       if (deadlineLeftMs <= 0) {
         throw new PromfluxError('DEADLINE_EXCEEDED', `No time left for query "${req.name}".`);
       }
-      deadline = AbortSignal.timeout(deadlineLeftMs);
+      deadline = deadlineSignal(deadlineLeftMs);
     }
     // The timeout stops while the body waits its turn; the deadline keeps running.
     const timeout = new RestartableTimeout(timeoutMs);

@@ -480,6 +480,15 @@ describe('PrometheusClient.queryRange with a body gate', () => {
     expect((err as PromfluxError).code).toBe('DEADLINE_EXCEEDED');
   });
 
+  it('answers when the deadline is beyond the reach of a timer', async () => {
+    const { client } = await setup((_req, res) => sendJson(res, 200, BODY));
+    const { bodyGate, open } = gate();
+    open();
+    const farDeadline = Date.now() + 40 * 24 * 3600 * 1000;
+    const result = await client.queryRange(REQ, { bodyGate, deadlineMs: farDeadline });
+    expect(result.samples).toBe(3);
+  });
+
   it('keeps a deadline later than the timeout running while the body waits', async () => {
     // The timeout stops at the gate; only the deadline can end this wait.
     const { client } = await setup((_req, res) => sendJson(res, 200, BODY), {
