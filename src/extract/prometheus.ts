@@ -1,8 +1,7 @@
 import type http from 'node:http';
 import type { Readable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
 import type { AxiosInstance, AxiosResponse } from 'axios';
-import { PromfluxError, QueryError, type ErrorCode } from '../core/errors.js';
+import { PromfluxError, QueryError } from '../core/errors.js';
 import {
   authorizationHeader,
   createAgent,
@@ -12,25 +11,26 @@ import {
 import {
   anySignal,
   deadlineSignal,
-  headerValue,
-  requestErrorMessage as safeMessage,
+  requestErrorMessage,
   RestartableTimeout,
   streamRequest,
-  type StreamingResponse,
 } from '../core/http-client.js';
 import type { Logger } from '../core/logger.js';
 import { redactUrl } from '../core/redact.js';
-import {
-  parseRetryAfterMs,
-  withRetry,
-  type RetryDecision,
-  type RetryPolicy,
-} from '../core/retry.js';
+import { withRetry, type RetryPolicy } from '../core/retry.js';
 import { formatDuration } from '../core/time.js';
 import { DecodeError, LabelSetCache, LabelStringCache, MatrixDecoder } from './matrix-decoder.js';
+import {
+  bodyHead,
+  classifyQueryError,
+  PrometheusRequestError,
+  readQueryResponse,
+} from './query-response.js';
 import type { MatrixResult, RangeRequest } from './types.js';
 import { COLUMN_POOL_BYTES, SlabPool } from '../core/slab-pool.js';
 import { YoungGarbageCollector } from '../core/young-garbage.js';
+
+export { classifyQueryError, PrometheusRequestError } from './query-response.js';
 
 /** Response bytes read between two young-generation collections (see YoungGarbageCollector). */
 const RESPONSE_GARBAGE_BYTES = 4 * 1024 * 1024;
@@ -75,42 +75,6 @@ export interface QueryRangeOptions {
    * zero when it is read (a deadline keeps running).
    */
   bodyGate?: Promise<void>;
-}
-
-/** Prometheus errorTypes a retry may fix. */
-const RETRYABLE_ERROR_TYPES = new Set(['timeout', 'canceled', 'internal', 'unavailable']);
-const BODY_HEAD_CHARS = 200;
-
-/**
- * A range query that failed. `retryable` says whether another attempt may succeed; `retryAfterMs`
- * carries the server's Retry-After. Messages name the query and the URL, never headers.
- */
-export class PrometheusRequestError extends QueryError {
-  readonly retryable: boolean;
-  readonly status: number | undefined;
-  readonly retryAfterMs: number | undefined;
-  constructor(
-    code: ErrorCode,
-    query: string,
-    errorType: string,
-    message: string,
-    details: { retryable: boolean; status?: number; retryAfterMs?: number },
-  ) {
-    super(code, query, errorType, message);
-    this.retryable = details.retryable;
-    this.status = details.status;
-    this.retryAfterMs = details.retryAfterMs;
-  }
-}
-
-/** The retry decision for an error thrown by one query attempt. */
-export function classifyQueryError(err: unknown): RetryDecision {
-  if (err instanceof PrometheusRequestError && err.retryable) {
-    return err.retryAfterMs === undefined
-      ? { retry: true }
-      : { retry: true, afterMs: err.retryAfterMs };
-  }
-  return { retry: false };
 }
 
 /**
@@ -204,7 +168,10 @@ export class PrometheusClient {
       const text = bodyHead(res.data);
       return { ready: res.status === 200, detail: `HTTP ${res.status}${text ? `: ${text}` : ''}` };
     } catch (err) {
-      return { ready: false, detail: `${this.safeUrl} is unreachable: ${safeMessage(err)}` };
+      return {
+        ready: false,
+        detail: `${this.safeUrl} is unreachable: ${requestErrorMessage(err)}`,
+      };
     }
   }
 
@@ -219,7 +186,7 @@ export class PrometheusClient {
     } catch (err) {
       throw new PromfluxError(
         'QUERY_FAILED',
-        `${this.safeUrl} is unreachable: ${safeMessage(err)}`,
+        `${this.safeUrl} is unreachable: ${requestErrorMessage(err)}`,
       );
     }
     if (res.status !== 200) return undefined;
@@ -306,7 +273,17 @@ export class PrometheusClient {
         gate.waitedMs += performance.now() - waitStarted;
         timeout.start();
       }
-      return await this.readQueryResponse(req, res);
+      return await readQueryResponse(req.name, res, {
+        safeUrl: this.safeUrl,
+        decoder: () =>
+          new MatrixDecoder({
+            maxSeries: this.maxSeries,
+            labelCache: this.labelCache,
+            labelSetCache: this.labelSetCache,
+            slabPool: this.slabPool,
+          }),
+        onBytesRead: (bytes) => this.responseGarbage.add(bytes),
+      });
     } catch (err) {
       if (opts.signal?.aborted) {
         throw new PromfluxError('ABORTED', `Query "${req.name}" aborted.`, {
@@ -333,118 +310,13 @@ export class PrometheusClient {
         'QUERY_FAILED',
         req.name,
         'network',
-        `request to ${this.safeUrl} failed: ${safeMessage(err)}`,
+        `request to ${this.safeUrl} failed: ${requestErrorMessage(err)}`,
         { retryable: true },
       );
     } finally {
       timeout.stop();
       if (stream && !stream.readableEnded) stream.destroy();
     }
-  }
-
-  private async readQueryResponse(
-    req: RangeRequest,
-    res: StreamingResponse,
-  ): Promise<MatrixResult> {
-    const status = res.status;
-    const ok = status >= 200 && status < 300;
-    const retryAfterMs = parseRetryAfterMs(headerValue(res.headers, 'retry-after'));
-    const httpError = (head: string): PrometheusRequestError =>
-      new PrometheusRequestError(
-        'QUERY_FAILED',
-        req.name,
-        `http_${status}`,
-        `HTTP ${status} from ${this.safeUrl}${head ? `: ${head}` : ''}`,
-        { retryable: isRetryableStatus(status), status, retryAfterMs },
-      );
-    if (status >= 300 && status < 400) {
-      throw httpError(
-        `redirected to ${redactUrl(headerValue(res.headers, 'location') ?? '?')}; set the URL to where the API is served`,
-      );
-    }
-    const body = this.decodedBody(res);
-    const head = new BodyHead();
-    if (!ok && !/json/i.test(headerValue(res.headers, 'content-type') ?? '')) {
-      await head.fill(body);
-      throw httpError(head.text());
-    }
-    const decoder = new MatrixDecoder({
-      maxSeries: this.maxSeries,
-      labelCache: this.labelCache,
-      labelSetCache: this.labelSetCache,
-      slabPool: this.slabPool,
-    });
-    let decoded;
-    let bytesRead = 0;
-    try {
-      for await (const chunk of body) {
-        head.add(chunk as Buffer);
-        decoder.push(chunk as Buffer);
-        bytesRead += (chunk as Buffer).length;
-      }
-      decoded = decoder.end();
-    } catch (err) {
-      if (!(err instanceof DecodeError)) throw err;
-      await head.fill(body).catch(() => undefined);
-      if (!ok) throw httpError(head.text());
-      throw new DecodeError(
-        `Malformed response to query "${req.name}" from ${this.safeUrl} (HTTP ${status}): ` +
-          `${err.message} The body starts: ${JSON.stringify(head.text())}`,
-        err.offset,
-      );
-    } finally {
-      if (body !== res.data && !body.readableEnded) body.destroy();
-      this.responseGarbage.add(bytesRead);
-    }
-    if (decoded.status === 'success') {
-      if (!ok) throw httpError('a success body with an error status');
-      return decoded.result;
-    }
-    const { errorType, error } = decoded;
-    const message = `${error || '(no message)'} (HTTP ${status})`;
-    if (errorType === 'bad_data') {
-      throw new PrometheusRequestError('QUERY_BAD_DATA', req.name, errorType, message, {
-        retryable: false,
-        status,
-      });
-    }
-    if (errorType === 'execution') {
-      throw new PrometheusRequestError('QUERY_EXECUTION', req.name, errorType, message, {
-        retryable: false,
-        status,
-      });
-    }
-    throw new PrometheusRequestError(
-      'QUERY_FAILED',
-      req.name,
-      errorType || `http_${status}`,
-      message,
-      {
-        retryable: RETRYABLE_ERROR_TYPES.has(errorType) || isRetryableStatus(status),
-        status,
-        retryAfterMs,
-      },
-    );
-  }
-
-  /** The response body, gunzipped when the server compressed it. */
-  private decodedBody(res: StreamingResponse): Readable {
-    const encoding = (headerValue(res.headers, 'content-encoding') ?? 'identity')
-      .trim()
-      .toLowerCase();
-    const raw = res.data;
-    if (encoding === 'identity' || encoding === '') return raw;
-    if (encoding !== 'gzip' && encoding !== 'x-gzip') {
-      raw.destroy();
-      throw new PromfluxError(
-        'RESPONSE_MALFORMED',
-        `${this.safeUrl} answered with unsupported Content-Encoding "${encoding}".`,
-      );
-    }
-    const gunzip = createGunzip();
-    raw.on('error', (err) => gunzip.destroy(err));
-    gunzip.on('close', () => raw.destroy());
-    return raw.pipe(gunzip);
   }
 
   /**
@@ -503,42 +375,6 @@ export function formatPromSeconds(ms: number): string {
 /** The step: float seconds when whole (`15`), else a duration (`1s500ms`), both parsed exactly. */
 export function formatPromStep(stepMs: number): string {
   return stepMs % 1000 === 0 ? String(stepMs / 1000) : formatDuration(stepMs);
-}
-
-/** The first bytes of a body, for error messages about responses that are not what we expected. */
-class BodyHead {
-  private readonly parts: Buffer[] = [];
-  private bytes = 0;
-
-  add(chunk: Buffer): void {
-    if (this.bytes >= BODY_HEAD_CHARS * 4) return;
-    this.parts.push(chunk.subarray(0, BODY_HEAD_CHARS * 4 - this.bytes));
-    this.bytes += Math.min(chunk.length, BODY_HEAD_CHARS * 4 - this.bytes);
-  }
-
-  /** Reads on until enough is captured or the body ends. */
-  async fill(body: Readable): Promise<void> {
-    if (this.bytes >= BODY_HEAD_CHARS * 4 || body.destroyed || body.readableEnded) return;
-    for await (const chunk of body) {
-      this.add(chunk as Buffer);
-      if (this.bytes >= BODY_HEAD_CHARS * 4) break;
-    }
-  }
-
-  text(): string {
-    return bodyHead(Buffer.concat(this.parts).toString('utf8'));
-  }
-}
-
-function bodyHead(text: string): string {
-  return text
-    .replace(/[\u0000-\u001f\u007f]+/g, ' ')
-    .trim()
-    .slice(0, BODY_HEAD_CHARS);
-}
-
-function isRetryableStatus(status: number): boolean {
-  return status >= 500 || status === 429 || status === 408;
 }
 
 function isLoopback(url: string): boolean {
