@@ -1,5 +1,5 @@
 import type { Labels } from '../core/series.js';
-import { selectedMetrics } from './promql-metric-names.js';
+import { selectedMetrics } from '../core/promql-metric-names.js';
 
 /**
  * The metric whitelist (`transform.valid_metrics`: exact names or `/regex/`, anchored).

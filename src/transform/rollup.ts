@@ -1,6 +1,7 @@
+import type { MetricKind } from '../core/metric-kind.js';
 import type { SeriesBlock } from '../core/series.js';
 
-export type MetricKind = 'gauge' | 'counter';
+export type { MetricKind };
 
 /**
  * One closed window of one series, as handed to `emit`. Gauges use count, sum, min, max, last

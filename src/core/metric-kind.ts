@@ -1,7 +1,12 @@
 import { selectedMetrics } from './promql-metric-names.js';
-import type { MetricKind } from './rollup.js';
 
+/** How a query's values are rolled up: a gauge's samples, a counter's increase. */
+export type MetricKind = 'gauge' | 'counter';
+
+/** A query's `kind` setting (default `auto`). */
 export type KindSetting = MetricKind | 'auto';
+
+export const KIND_SETTINGS = ['auto', 'gauge', 'counter'] as const;
 
 /** Name suffixes of series that only ever grow (counters, and histogram and summary parts). */
 const COUNTER_SUFFIXES = ['_total', '_count', '_sum', '_bucket'] as const;

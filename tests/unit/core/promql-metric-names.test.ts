@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { selectedMetrics } from '../../../src/transform/promql-metric-names.js';
+import { selectedMetrics } from '../../../src/core/promql-metric-names.js';
 
 describe('selectedMetrics', () => {
   it.each([

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bareSelectorMetric, decideKind } from '../../../src/transform/metric-kind.js';
+import { bareSelectorMetric, decideKind } from '../../../src/core/metric-kind.js';
 
 describe('bareSelectorMetric', () => {
   it.each([
