@@ -39,6 +39,7 @@ import {
   TLS_FILE_KEYS,
   unreadableFileIssues,
 } from './secrets.js';
+import { rawBucket, resolveTiers } from './tiers.js';
 import { insecureTlsWarnings } from './tls-warnings.js';
 import type { LabelRules, PromfluxConfig, QueryConfig } from './types.js';
 
@@ -290,6 +291,8 @@ function toPromfluxConfig(
   const stateDir = abs(pipeline.state_dir);
   const basicAuth = extract.basic_auth;
   const bearerToken = secrets.get('extract.bearer_token');
+  const tiers = resolveTiers(load.tiers, influx.bucket);
+  const tierNames = tiers.map((t) => t.name);
 
   return {
     extract: {
@@ -314,7 +317,11 @@ function toPromfluxConfig(
       maxPointsPerSeries: extract.max_points_per_series,
       maxSeriesPerResponse: extract.max_series_per_response,
       retry: retryPolicy(extract.retry),
-      queries: extract.queries?.map(toQueryConfig) ?? defaultQueries(),
+      queries: (extract.queries?.map(toQueryConfig) ?? defaultQueries()).map((q) => ({
+        ...q,
+        kind: q.kind ?? 'auto',
+        tiers: q.tiers ?? tierNames,
+      })),
     },
     transform: {
       validMetrics: transform.valid_metrics,
@@ -336,13 +343,15 @@ function toPromfluxConfig(
         api: influx.api,
         ...optional('token', secrets.get('load.influxdb.token')),
         ...optional('org', influx.org || undefined),
-        bucket: influx.bucket,
+        bucket: rawBucket(tiers) ?? '',
         ...optional('username', influx.username || undefined),
         ...optional('password', secrets.get('load.influxdb.password')),
         batchSize: influx.batch_size,
         gzip: influx.gzip,
         retry: retryPolicy(influx.retry),
       },
+      tiers,
+      provision: load.provision,
       deadLetterPath: load.dead_letter_path
         ? abs(load.dead_letter_path)
         : join(stateDir, 'dead-letter.jsonl'),
@@ -360,6 +369,8 @@ function toPromfluxConfig(
       shard: pipeline.shard ?? { index: 0, count: 1 },
       ...(pipeline.schedule !== undefined && { schedule: pipeline.schedule }),
       startJitterMs: pipeline.start_jitter,
+      latenessMs: pipeline.lateness,
+      rewriteWindows: pipeline.rewrite_windows,
       stateDir,
     },
     server: { listen: server.listen },
@@ -380,6 +391,8 @@ function toQueryConfig(q: NonNullable<ConfigDocument['extract']['queries']>[numb
     ...optional('field', q.field),
     tags: q.tags,
     ...optional('labels', q.labels && labelRules(q.labels)),
+    kind: q.kind,
+    ...optional('tiers', q.tiers),
   };
 }
 

@@ -1,5 +1,6 @@
 import type { HttpEndpointOptions } from '../core/http.js';
 import type { LogLevel } from '../core/logger.js';
+import type { KindSetting } from '../core/metric-kind.js';
 import type { RetryPolicy } from '../core/retry.js';
 
 /**
@@ -52,6 +53,22 @@ export interface QueryConfig {
   tags: Record<string, string>;
   /** Per-query label rules, applied after the global ones. */
   labels?: LabelRules;
+  /** How rollups treat the values (`kind`); loaded configs always set it (default `auto`). */
+  kind?: KindSetting;
+  /** The tiers this query feeds (`tiers`); loaded configs always set it (default: every tier). */
+  tiers?: string[];
+}
+
+/** One storage tier (`load.tiers[i]`, or the one raw tier `load.influxdb.bucket` means). */
+export interface TierConfig {
+  /** Unique; what a query's `tiers` lists. */
+  name: string;
+  /** 2.x/Cloud: bucket; 3.x: database; 1.x: `database/retention_policy` or `database`. */
+  bucket: string;
+  /** 0 = kept forever. */
+  retentionMs: number;
+  /** Rollup window length; undefined for a raw tier. */
+  resolutionMs?: number;
 }
 
 export interface LabelRules {
@@ -82,7 +99,7 @@ export interface InfluxSinkConfig {
   api: InfluxApi;
   token?: string;
   org?: string;
-  /** 2.x/3.x: bucket name; 1.x: `db` or `db/rp`. */
+  /** Where raw points go: `bucket`, or the first raw tier's. 2.x/3.x: bucket; 1.x: `db` or `db/rp`. */
   bucket: string;
   username?: string;
   password?: string;
@@ -95,6 +112,10 @@ export interface LoadConfig {
   /** Writes are throttled to this many points per second, when set. */
   maxPointsPerSecond?: number;
   influxdb: InfluxSinkConfig;
+  /** The storage tiers in the order written (`load.tiers`, or one raw tier for `bucket`); never empty. */
+  tiers: TierConfig[];
+  /** Create missing databases / retention policies / buckets at start (`provision`, default false). */
+  provision: boolean;
   /** JSON-lines file for rejected lines (`dead_letter_path`, default `<state_dir>/dead-letter.jsonl`). */
   deadLetterPath: string;
 }
@@ -115,6 +136,10 @@ export interface PipelineConfig {
   schedule?: string;
   /** Random delay before the first cycle, up to this (spreads replicas). */
   startJitterMs: number;
+  /** Windows are held back this long for data that arrives late (`lateness`, default 0). */
+  latenessMs: number;
+  /** The last N emitted windows recomputed each cycle (`rewrite_windows`, default 0). */
+  rewriteWindows: number;
   /** This replica's share of the queries (see ownsQuery); `{0, 1}` owns them all. */
   shard: { index: number; count: number };
 }

@@ -6,12 +6,18 @@
 import { extractChecks } from './checks/extract.js';
 import { loadChecks } from './checks/load.js';
 import type { CrossCheck, Findings } from './checks/rules.js';
+import { tierChecks } from './checks/tiers.js';
 import { transformChecks } from './checks/transform.js';
 
 export type { Findings };
 
 /** In document order, so that issues are listed in the order of the keys. */
-const CROSS_CHECKS: readonly CrossCheck[] = [extractChecks, transformChecks, loadChecks];
+const CROSS_CHECKS: readonly CrossCheck[] = [
+  extractChecks,
+  transformChecks,
+  loadChecks,
+  tierChecks,
+];
 
 /** Cross-key rules of the document; see {@link Findings}. */
 export function crossFieldFindings(doc: unknown): Findings {

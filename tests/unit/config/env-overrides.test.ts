@@ -67,8 +67,11 @@ describe('envVariableFor', () => {
   it('names a variable for every key of the schema, which sets exactly that key', () => {
     const paths = schemaPaths();
     expect(paths.length).toBeGreaterThan(50);
-    // List items need a list to index: one query in the document.
-    const doc = { extract: { queries: [{ name: 'a', query: 'up' }] } };
+    // List items need a list to index: one query and one tier in the document.
+    const doc = {
+      extract: { queries: [{ name: 'a', query: 'up' }] },
+      load: { tiers: [{ name: 'hot', bucket: 'b', retention: 0 }] },
+    };
     for (const path of paths) {
       const variable = envVariableFor(path);
       const { issues, applied } = applyEnvOverrides(doc, { [variable]: 'x' });

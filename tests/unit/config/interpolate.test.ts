@@ -109,7 +109,7 @@ describe('environment in a config', () => {
     const { config } = await parse(yaml, { env: { ...env, METRIC: 'up' } });
     expect(config.extract.endpoint.url).toBe('http://prom:9090');
     expect(config.extract.queries).toEqual([
-      { name: 'q', expr: 'up{job="api"}', stepMs: 30_000, tags: {} },
+      { name: 'q', expr: 'up{job="api"}', stepMs: 30_000, tags: {}, kind: 'auto', tiers: ['raw'] },
     ]);
     expect(config.transform.validMetrics).toEqual(['up', '/.*_total$/']);
     expect(config.load.influxdb.token).toBe('s3cr3t-value');

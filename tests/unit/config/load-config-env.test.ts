@@ -73,7 +73,7 @@ describe('loadConfigFile without a file at the default path', () => {
       `Invalid configuration in ${ENV_ONLY_SOURCE}:\n` +
         '  extract.prometheus_url: is required (an http(s) URL, e.g. http://localhost:9090); set PROMFLUX__EXTRACT__PROMETHEUS_URL\n' +
         '  load.influxdb.url: is required (an http(s) URL, e.g. http://localhost:8086); set PROMFLUX__LOAD__INFLUXDB__URL\n' +
-        '  load.influxdb.bucket: is required (a bucket name; for InfluxDB 1.x "database" or "database/retention_policy"); set PROMFLUX__LOAD__INFLUXDB__BUCKET',
+        '  load.influxdb.bucket: is required (a bucket name; for InfluxDB 1.x "database" or "database/retention_policy"), unless load.tiers lists the tiers; set PROMFLUX__LOAD__INFLUXDB__BUCKET',
     );
   });
 

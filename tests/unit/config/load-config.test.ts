@@ -61,7 +61,7 @@ function expectedDefaults(baseDir: string): PromfluxConfig {
         multiplier: 2,
         jitter: 0.5,
       },
-      queries: defaultQueries(),
+      queries: defaultQueries().map((q) => ({ ...q, kind: 'auto', tiers: ['raw'] })),
     },
     transform: {
       validMetrics: [],
@@ -92,6 +92,8 @@ function expectedDefaults(baseDir: string): PromfluxConfig {
           jitter: 0.5,
         },
       },
+      tiers: [{ name: 'raw', bucket: 'health_metrics', retentionMs: 0 }],
+      provision: false,
       deadLetterPath: join(baseDir, 'promflux-state', 'dead-letter.jsonl'),
     },
     pipeline: {
@@ -104,6 +106,8 @@ function expectedDefaults(baseDir: string): PromfluxConfig {
       shutdownGraceMs: 30_000,
       shard: { index: 0, count: 1 },
       startJitterMs: 0,
+      latenessMs: 0,
+      rewriteWindows: 0,
     },
     server: { listen: '127.0.0.1:9469' },
   };
@@ -204,6 +208,8 @@ describe('parseConfig', () => {
             name: 'rate.5m',
             query: 'rate(x[5m])',
             step: '1m',
+            kind: 'gauge',
+            tiers: ['raw'],
             measurement: 'm',
             field: 'f',
             tags: { tier: 'gold' },
@@ -233,6 +239,7 @@ describe('parseConfig', () => {
           retry: { max_attempts: 1, initial_delay: '0s', max_delay: '1s' },
         },
         dead_letter_path: '/var/log/promflux/dead.jsonl',
+        provision: true,
       },
       pipeline: {
         interval_seconds: 60,
@@ -245,6 +252,8 @@ describe('parseConfig', () => {
         shard: '1/3',
         schedule: '*/5 * * * *',
         start_jitter: '5s',
+        lateness: '5m',
+        rewrite_windows: 2,
       },
       server: { listen: ':9470' },
     });
@@ -273,7 +282,7 @@ describe('parseConfig', () => {
           jitter: 0.5,
         },
         queries: [
-          { name: 'up', expr: 'up', stepMs: 15_000, tags: {} },
+          { name: 'up', expr: 'up', stepMs: 15_000, tags: {}, kind: 'auto', tiers: ['raw'] },
           {
             name: 'rate.5m',
             expr: 'rate(x[5m])',
@@ -282,6 +291,8 @@ describe('parseConfig', () => {
             field: 'f',
             tags: { tier: 'gold' },
             labels: { drop: ['pod'], keep: ['job'], rename: { exported_job: 'job' } },
+            kind: 'gauge',
+            tiers: ['raw'],
           },
         ],
       },
@@ -316,6 +327,8 @@ describe('parseConfig', () => {
             jitter: 0.5,
           },
         },
+        tiers: [{ name: 'raw', bucket: 'db/rp', retentionMs: 0 }],
+        provision: true,
         deadLetterPath: '/var/log/promflux/dead.jsonl',
       },
       pipeline: {
@@ -329,11 +342,20 @@ describe('parseConfig', () => {
         shard: { index: 1, count: 3 },
         schedule: '*/5 * * * *',
         startJitterMs: 5_000,
+        latenessMs: 300_000,
+        rewriteWindows: 2,
       },
       server: { listen: ':9470' },
     });
     // Absent optional settings stay absent rather than present-and-undefined.
-    expect(Object.keys(config.extract.queries[0]!)).toEqual(['name', 'expr', 'stepMs', 'tags']);
+    expect(Object.keys(config.extract.queries[0]!)).toEqual([
+      'name',
+      'expr',
+      'stepMs',
+      'tags',
+      'kind',
+      'tiers',
+    ]);
     expect('token' in config.load.influxdb).toBe(false);
   });
 

@@ -407,7 +407,7 @@ const SINGLE_ISSUE_CASES: [string, Doc, string, string][] = [
     'missing bucket',
     { load: { influxdb: { bucket: undefined } } },
     'load.influxdb.bucket',
-    'is required (a bucket name; for InfluxDB 1.x "database" or "database/retention_policy")',
+    'is required (a bucket name; for InfluxDB 1.x "database" or "database/retention_policy"), unless load.tiers lists the tiers',
   ],
   [
     'v1 bucket with two slashes',
@@ -573,7 +573,7 @@ describe('schema error messages', () => {
       {
         path: 'load.influxdb.bucket',
         message:
-          'is required (a bucket name; for InfluxDB 1.x "database" or "database/retention_policy")',
+          'is required (a bucket name; for InfluxDB 1.x "database" or "database/retention_policy"), unless load.tiers lists the tiers',
       },
     ]);
   });

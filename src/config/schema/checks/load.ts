@@ -1,6 +1,7 @@
 /** Rules across keys of `load.influxdb`: what each API needs, one way to authenticate. */
 import { isPlainDatabaseTarget, splitDatabaseTarget } from '../../../core/database-target.js';
 import type { KeyPath } from '../key-path.js';
+import { bucketRequiredIssue } from './tiers.js';
 import { RETRY_DEFAULTS } from '../blocks.js';
 import {
   authorizationHeaderIssues,
@@ -14,6 +15,7 @@ import {
 
 export const loadChecks: CrossCheck = (doc, found) => {
   const issue = issueSink(found);
+  bucketRequiredIssue(doc, issue);
   const influx = child(child(doc, 'load'), 'influxdb');
   const at = (key: string): KeyPath => ['load', 'influxdb', key];
   const api = child(influx, 'api');

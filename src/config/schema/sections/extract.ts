@@ -1,7 +1,8 @@
 /** The `extract` section: the Prometheus endpoint, its limits and the queries. */
 import { z } from 'zod';
-import { duration, httpUrl, integer, leaf, nonEmptyText, text } from '../leaf.js';
+import { duration, httpUrl, integer, leaf, nonEmptyText, oneOf, text } from '../leaf.js';
 import { headerMap, stringMap, tagMap } from '../maps.js';
+import { KIND_SETTINGS } from '../../../core/metric-kind.js';
 import { labelRules, retry, RETRY_DEFAULTS, tls } from '../blocks.js';
 
 const QUERY_NAME = /^[A-Za-z0-9_.-]+$/;
@@ -19,6 +20,14 @@ const query = z.strictObject({
   field: nonEmptyText('a field name').optional(),
   tags: tagMap(),
   labels: labelRules.optional(),
+  kind: oneOf(KIND_SETTINGS).prefault('auto'),
+  // Absent: every tier of load.tiers. The names are checked against load.tiers in checks/tiers.ts.
+  tiers: z
+    .array(nonEmptyText('a tier name from load.tiers'), {
+      error: 'must be a list of tier names from load.tiers',
+    })
+    .min(1, { error: 'must name at least one tier (or leave it out for every tier)' })
+    .optional(),
 });
 
 /**

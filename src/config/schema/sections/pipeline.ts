@@ -27,6 +27,10 @@ export const pipeline = z
       },
     ).optional(),
     start_jitter: duration({ timer: true }).prefault('0s'),
+    // Windows are held back this long for late data (remote-write, Thanos receive).
+    lateness: duration().prefault('0s'),
+    // The last N emitted windows are recomputed each cycle (idempotent writes).
+    rewrite_windows: integer(0, 10_000).prefault(0),
     shard: leaf<{ index: number; count: number }>(
       '"index/count" or {index, count} with 0 <= index < count, e.g. "0/4" (also settable as $PROMFLUX_SHARD)',
       (input) => {

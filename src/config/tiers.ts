@@ -1,0 +1,36 @@
+import type { TierConfig } from './types.js';
+
+/** The name of the one raw tier that `load.influxdb.bucket` alone configures. */
+export const LEGACY_TIER_NAME = 'raw';
+
+interface TierDocument {
+  name: string;
+  bucket: string;
+  retention: number;
+  resolution?: number | undefined;
+}
+
+/**
+ * The storage tiers, in the order written: `load.tiers`, or the one raw tier `bucket` means,
+ * kept forever as far as promflux is concerned (it sets no retention on it).
+ */
+export function resolveTiers(
+  tiers: readonly TierDocument[] | undefined,
+  bucket: string | undefined,
+): TierConfig[] {
+  if (!tiers) return [{ name: LEGACY_TIER_NAME, bucket: bucket ?? '', retentionMs: 0 }];
+  return tiers.map((t) => ({
+    name: t.name,
+    bucket: t.bucket,
+    retentionMs: t.retention,
+    ...(t.resolution !== undefined && { resolutionMs: t.resolution }),
+  }));
+}
+
+/**
+ * The bucket raw points go to until the pipeline writes per tier: the first raw tier's. A
+ * configuration without a raw tier has none (the cross-checks refuse it for now).
+ */
+export function rawBucket(tiers: readonly TierConfig[]): string | undefined {
+  return tiers.find((t) => t.resolutionMs === undefined)?.bucket;
+}
