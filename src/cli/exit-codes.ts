@@ -11,6 +11,12 @@ export const EXIT = {
    * not in the sink. (A failure, exit 1, takes precedence.)
    */
   REJECTED: 3,
+  /**
+   * `provision`: it ran, but a tier needs an operator: the credential may not check or create it,
+   * the server failed, or its retention differs from the configured one (without
+   * `--apply-retention`).
+   */
+  ATTENTION: 4,
   /** Stopped by SIGINT / SIGTERM before the run finished (128 + signal number). */
   SIGINT: 130,
   SIGTERM: 143,

@@ -2,6 +2,7 @@ import { registerBackfill } from './backfill.js';
 import { registerCheckConfig } from './check-config.js';
 import { registerCheck } from './check.js';
 import type { RegisterCommand } from './command.js';
+import { registerProvision } from './provision.js';
 import { registerRun } from './run.js';
 
 /** Every subcommand, in the order `--help` lists them: a new command is its file and a line here. */
@@ -10,4 +11,5 @@ export const COMMANDS: readonly RegisterCommand[] = [
   registerBackfill,
   registerCheckConfig,
   registerCheck,
+  registerProvision,
 ];

@@ -21,3 +21,4 @@ export type {
   TierState,
 } from './plan.js';
 export { createProvisioner, provision } from './provision.js';
+export { detectGeneration, provisionConfigured, tierSpecs } from './configured.js';
