@@ -9,6 +9,7 @@ import { EXIT } from './exit-codes.js';
 import type { CliIo } from './io.js';
 import { loadConfig } from './load-config.js';
 import { startProgressReporter } from './progress-display.js';
+import { provisionAtStart } from './provision-at-start.js';
 import { runLogger } from './run-logger.js';
 import { interruptOnStopSignals, signalExitCode } from './signals.js';
 import { rejectedPoints } from './summary.js';
@@ -53,6 +54,8 @@ export async function runPipeline(
   const report = dryRun === 'print' ? io.stderr : io.stdout;
   const summaryContext = { deadLetterPath: config.load.deadLetterPath };
 
+  // A dry run writes nothing, so it creates nothing either.
+  if (dryRun === 'off') await provisionAtStart(config, logger);
   const interruption = interruptOnStopSignals(logger);
   try {
     const pipeline = await openPipeline(config, logger, { dryRun, stdout: io.stdout, redactor });

@@ -10,6 +10,7 @@ import { EXIT } from '../exit-codes.js';
 import type { CliIo } from '../io.js';
 import { loadConfig } from '../load-config.js';
 import { runLogger } from '../run-logger.js';
+import { provisionAtStart } from '../provision-at-start.js';
 import { onHangup, onStopSignals } from '../signals.js';
 import { writeSummary } from '../write-summary.js';
 import type { RegisterCommand } from './command.js';
@@ -39,6 +40,7 @@ async function runDaemonCommand(io: CliIo, opts: CommonOptions): Promise<number>
     throw new UsageError('`promflux run` writes; use --dry-run with --once or backfill.');
   const { config, warnings, redactor } = await loadConfig(io, opts.config);
   const logger = runLogger(config, warnings, redactor);
+  await provisionAtStart(config, logger);
   const stop = new AbortController();
   const kill = new AbortController();
   let pendingReload: PromfluxConfig | undefined;
