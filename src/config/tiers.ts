@@ -12,13 +12,17 @@ interface TierDocument {
 
 /**
  * The storage tiers, in the order written: `load.tiers`, or the one raw tier `bucket` means,
- * kept forever as far as promflux is concerned (it sets no retention on it).
+ * whose retention promflux does not manage (created kept forever, else left as it is).
  */
 export function resolveTiers(
   tiers: readonly TierDocument[] | undefined,
   bucket: string | undefined,
 ): TierConfig[] {
-  if (!tiers) return [{ name: LEGACY_TIER_NAME, bucket: bucket ?? '', retentionMs: 0 }];
+  if (!tiers) {
+    return [
+      { name: LEGACY_TIER_NAME, bucket: bucket ?? '', retentionMs: 0, retentionUnmanaged: true },
+    ];
+  }
   return tiers.map((t) => ({
     name: t.name,
     bucket: t.bucket,

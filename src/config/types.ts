@@ -67,6 +67,8 @@ export interface TierConfig {
   bucket: string;
   /** 0 = kept forever. */
   retentionMs: number;
+  /** Set on the tier of `load.influxdb.bucket`, which configures no retention: left as it is. */
+  retentionUnmanaged?: true;
   /** Rollup window length; undefined for a raw tier. */
   resolutionMs?: number;
 }

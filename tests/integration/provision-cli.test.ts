@@ -34,8 +34,7 @@ async function configFile(name: string, influxdb: string[], tiers: string[]): Pr
     'load:',
     '  influxdb:',
     ...influxdb.map((l) => `    ${l}`),
-    '  tiers:',
-    ...tiers.map((t) => `    - ${t}`),
+    ...(tiers.length > 0 ? ['  tiers:', ...tiers.map((t) => `    - ${t}`)] : []),
     '',
   ].join('\n');
   await writeFile(path, yaml);
@@ -150,6 +149,22 @@ describe('promflux provision on a real InfluxDB 1.6.7', () => {
     expect(run.status).toBe(4);
     expect(run.stdout + run.stderr).not.toContain(WRITER.password);
     expect(await databases()).not.toContain('fresh');
+  });
+
+  it('leaves the retention of a single load.influxdb.bucket alone, DEFAULT policy included', async () => {
+    await influx.query('CREATE DATABASE "legacy"');
+    await influx.query('ALTER RETENTION POLICY "autogen" ON "legacy" DURATION 30d');
+    const config = await configFile(
+      'v1-legacy',
+      [`url: "${influx.url}"`, ...user(ADMIN), 'bucket: "legacy/autogen"'],
+      [],
+    );
+    const run = await provision(config, '--apply-retention');
+    expect(run.stdout).toBe(
+      'tier "raw": retention policy "autogen" on database "legacy": exists, retention 30d (not configured: load.tiers sets one)\n',
+    );
+    expect(run.status).toBe(0);
+    expect((await policies('legacy')).autogen).toBe('720h0m0s');
   });
 
   it('refuses a finite retention through a DEFAULT policy once /ping says 1.x (exit 2)', async () => {

@@ -12,7 +12,12 @@ import { provision } from './provision.js';
 
 /** The tiers of a loaded configuration, as provisioning sees them. */
 export function tierSpecs(load: Pick<LoadConfig, 'tiers'>): TierSpec[] {
-  return load.tiers.map((t) => ({ name: t.name, bucket: t.bucket, retentionMs: t.retentionMs }));
+  return load.tiers.map((t) => ({
+    name: t.name,
+    bucket: t.bucket,
+    retentionMs: t.retentionMs,
+    ...(t.retentionUnmanaged && { retentionUnmanaged: true }),
+  }));
 }
 
 /**

@@ -77,7 +77,8 @@ export class InfluxDbV1Provisioner implements Provisioner {
       const policy = rows.find((r) => r.name === rp);
       if (!policy) {
         states.push({ tier, target, kind: 'missing' });
-      } else if (policy.isDefault) {
+      } else if (policy.isDefault && !tier.retentionUnmanaged) {
+        // The one tier of load.influxdb.bucket goes where it was told; it manages no retention.
         states.push({
           tier,
           target,

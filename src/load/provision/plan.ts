@@ -15,6 +15,11 @@ export interface TierSpec {
   bucket: string;
   /** 0 = keep forever. */
   retentionMs: number;
+  /**
+   * No retention was configured (the one tier of `load.influxdb.bucket`): created kept forever
+   * like the server's default, and an existing retention is left as it is, never compared.
+   */
+  retentionUnmanaged?: boolean;
 }
 
 export type InfluxGeneration = 'v1' | 'v2' | 'v3';
@@ -102,6 +107,8 @@ export interface TierResult {
   actualRetentionMs?: number;
   /** Extra words: the denial and its fix, a failure, why a retention is kept. */
   detail?: string;
+  /** The tier configures no retention (see {@link TierSpec.retentionUnmanaged}). */
+  retentionUnmanaged?: true;
 }
 
 export interface ProvisionReport {
@@ -125,7 +132,11 @@ export function decide(
     case 'failed':
       return { action: 'none', outcome: 'failed' };
     case 'exists':
-      if (state.retentionMs === undefined || state.retentionMs === state.tier.retentionMs) {
+      if (
+        state.tier.retentionUnmanaged ||
+        state.retentionMs === undefined ||
+        state.retentionMs === state.tier.retentionMs
+      ) {
         return { action: 'none', outcome: 'exists' };
       }
       if (!options.applyRetention || state.keep !== undefined) {
@@ -148,6 +159,7 @@ export function tierResult(state: TierState, outcome: TierOutcome): TierResult {
   if (state.kind === 'exists' && state.retentionMs !== undefined) {
     result.actualRetentionMs = state.retentionMs;
   }
+  if (state.tier.retentionUnmanaged) result.retentionUnmanaged = true;
   if (state.kind === 'exists' && state.keep !== undefined && outcome === 'differs') {
     result.detail = state.keep;
   }
@@ -176,6 +188,9 @@ export function formatTierResult(r: TierResult): string {
   const head = `tier "${r.tier}": ${r.target}`;
   switch (r.outcome) {
     case 'exists':
+      if (r.retentionUnmanaged) {
+        return `${head}: exists, retention ${actual || 'not reported'} (not configured: load.tiers sets one)`;
+      }
       return r.actualRetentionMs === undefined
         ? `${head}: exists (the server does not report its retention; configured ${configured})`
         : `${head}: exists, retention ${configured} as configured`;

@@ -48,7 +48,9 @@ describe('load.tiers', () => {
 
   it('keeps a single load.influxdb.bucket as one raw tier kept forever', async () => {
     const { config } = await parse(yamlWith({}));
-    expect(config.load.tiers).toEqual([{ name: 'raw', bucket: 'health_metrics', retentionMs: 0 }]);
+    expect(config.load.tiers).toEqual([
+      { name: 'raw', bucket: 'health_metrics', retentionMs: 0, retentionUnmanaged: true },
+    ]);
     expect(config.load.provision).toBe(false);
     expect(config.extract.queries.every((q) => q.tiers?.join() === 'raw')).toBe(true);
   });

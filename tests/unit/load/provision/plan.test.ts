@@ -72,6 +72,27 @@ describe('formatTierResult', () => {
   });
 });
 
+describe('a tier that configures no retention (the one tier of load.influxdb.bucket)', () => {
+  const legacy = { name: 'raw', bucket: 'm', retentionMs: 0, retentionUnmanaged: true };
+  const found: TierState = { tier: legacy, target, kind: 'exists', retentionMs: 30 * DAY_MS };
+
+  it('is never compared with the server retention, nor changed', () => {
+    expect(decide(found, APPLY)).toEqual({ action: 'none', outcome: 'exists' });
+    expect(decide(found, APPLY_RETENTION)).toEqual({ action: 'none', outcome: 'exists' });
+    expect(formatTierResult(tierResult(found, 'exists'))).toBe(
+      `tier "raw": ${target}: exists, retention 30d (not configured: load.tiers sets one)`,
+    );
+  });
+
+  it('is created kept forever when missing', () => {
+    const state: TierState = { tier: legacy, target, kind: 'missing' };
+    expect(decide(state, APPLY)).toEqual({ action: 'create', outcome: 'created' });
+    expect(formatTierResult(tierResult(state, 'created'))).toBe(
+      `tier "raw": ${target}: created, retention forever`,
+    );
+  });
+});
+
 describe('validateTiers', () => {
   it('accepts what each generation accepts', () => {
     const tiers = [
