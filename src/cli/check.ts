@@ -5,6 +5,7 @@ import { redactUrl } from '../core/redact.js';
 import type { Logger } from '../core/logger.js';
 import { createSink } from '../load/create-sink.js';
 import { DeadLetterFile } from '../load/dead-letter.js';
+import { formatTierResult, provisionConfigured } from '../load/provision/index.js';
 import { createPrometheusClient } from '../pipeline/pipeline.js';
 
 /**
@@ -44,8 +45,33 @@ export async function runChecks(
     client.close();
   }
 
-  await checkInflux(config, logger, line);
+  const influxOk = await checkInflux(config, logger, line);
+  if (influxOk) await checkTiers(config, line);
   return ok;
+}
+
+/**
+ * One line per configured tier: ok when it exists with the configured retention, else FAIL
+ * (missing or differing: fixed by `promflux provision`). A lone `load.influxdb.bucket` is the
+ * sink check's own target.
+ */
+async function checkTiers(
+  config: PromfluxConfig,
+  line: (passed: boolean, text: string) => void,
+): Promise<void> {
+  if (config.load.tiers.every((t) => t.retentionUnmanaged)) return;
+  try {
+    const report = await provisionConfigured(config.load, { dryRun: true, applyRetention: false });
+    for (const r of report.results) {
+      const text = formatTierResult(r);
+      if (r.outcome === 'exists') line(true, text);
+      else if (r.outcome === 'would-create' || r.outcome === 'differs')
+        line(false, `${text}; run \`promflux provision\``);
+      else line(false, text);
+    }
+  } catch (err) {
+    line(false, `tiers: ${describeError(err)}`);
+  }
 }
 
 /** One line per InfluxDB check made; only the last one of a failed result failed. */
@@ -53,7 +79,7 @@ async function checkInflux(
   config: PromfluxConfig,
   logger: Logger,
   line: (passed: boolean, text: string) => void,
-): Promise<void> {
+): Promise<boolean> {
   const influxUrl = redactUrl(config.load.influxdb.endpoint.url);
   try {
     const sink = await createSink(config.load.influxdb, {
@@ -67,10 +93,12 @@ async function checkInflux(
         line(result.ok || i < result.details.length - 1, `influxdb ${influxUrl}: ${detail}`),
       );
       if (result.details.length === 0) line(result.ok, `influxdb ${influxUrl}`);
+      return result.ok;
     } finally {
       await sink.close();
     }
   } catch (err) {
     line(false, `influxdb ${influxUrl}: ${describeError(err)}`);
+    return false;
   }
 }

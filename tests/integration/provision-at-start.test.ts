@@ -43,7 +43,7 @@ describe('load.provision at start', () => {
   async function config(
     name: string,
     bucket: string,
-    o: { token?: string; provision?: boolean } = {},
+    o: { token?: string; provision?: boolean; moreTiers?: string[] } = {},
   ) {
     const path = join(dir, `${name}.yaml`);
     await writeFile(
@@ -56,7 +56,7 @@ load:
   influxdb: { url: "${fake.url}", token: "${o.token ?? fake.token}", org: "${fake.org}" }
   tiers:
     - { name: hot, bucket: ${bucket}, retention: 0 }
-  provision: ${String(o.provision ?? true)}
+${(o.moreTiers ?? []).map((t) => `    - ${t}\n`).join('')}  provision: ${String(o.provision ?? true)}
 pipeline:
   state_dir: "${join(dir, `${name}-state`)}"
   log_level: info
@@ -143,5 +143,29 @@ server:
     }
     const [code] = (await exited) as [number | null];
     expect(code).toBe(0);
+  });
+
+  it('check reports every tier: a missing one fails, then all are ok once provisioned', async () => {
+    fake.createBucket(fake.org, 'metrics_checked', 0);
+    const path = await config('check', 'metrics_checked', {
+      provision: false,
+      moreTiers: ['{ name: cold, bucket: metrics_check_cold, retention: 730d, resolution: 1h }'],
+    });
+    const before = await cli('check', '-c', path);
+    expect(before.stdout).toContain(
+      `ok   tier "hot": bucket "metrics_checked" in org "${fake.org}": exists, retention forever as configured\n`,
+    );
+    expect(before.stdout).toContain(
+      `FAIL tier "cold": bucket "metrics_check_cold" in org "${fake.org}": missing, would be created with retention 730d; run \`promflux provision\`\n`,
+    );
+    expect(before.status).toBe(1);
+    expect(fake.findBucket('metrics_check_cold')).toBeUndefined();
+
+    expect((await cli('provision', '-c', path)).status).toBe(0);
+    const after = await cli('check', '-c', path);
+    expect(after.stdout).toContain(
+      `ok   tier "cold": bucket "metrics_check_cold" in org "${fake.org}": exists, retention 730d as configured\n`,
+    );
+    expect(after.status, after.stdout).toBe(0);
   });
 });
