@@ -41,6 +41,7 @@ import {
 } from './secrets.js';
 import { rawBucket, resolveTiers } from './tiers.js';
 import { insecureTlsWarnings } from './tls-warnings.js';
+import { unwrittenTierWarnings } from './tier-warnings.js';
 import type { LabelRules, PromfluxConfig, QueryConfig } from './types.js';
 
 /** The default config file, relative to the working directory. */
@@ -212,7 +213,12 @@ async function validate(
   return {
     config,
     source: opts.source ?? 'config',
-    warnings: [...cross.warnings, ...secrets.warnings, ...insecureTlsWarnings(config)].map(redact),
+    warnings: [
+      ...cross.warnings,
+      ...secrets.warnings,
+      ...insecureTlsWarnings(config),
+      ...unwrittenTierWarnings(config),
+    ].map(redact),
     redactor,
   };
 }

@@ -260,6 +260,7 @@ describe('parseConfig', () => {
     const { config, warnings } = await parse(yaml, { baseDir: tmp.dir });
     expect(warnings).toEqual([
       expect.stringMatching(/^extract\.tls\.insecure_skip_verify: .* is not verified/),
+      expect.stringMatching(/^pipeline\.lateness and pipeline\.rewrite_windows .* no effect/),
     ]);
     expect(config).toEqual({
       extract: {
