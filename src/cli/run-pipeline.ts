@@ -3,7 +3,7 @@ import type { PromfluxConfig, QueryConfig } from '../config/types.js';
 import { PromfluxError, describeError } from '../core/errors.js';
 import type { BackfillProgress } from '../pipeline/backfill-progress.js';
 import { openPipeline, runQueries, type DryRun, type Pipeline } from '../pipeline/pipeline.js';
-import type { QueryRunResult, TimeRange } from '../pipeline/run-query.js';
+import type { QueryRunResult, SeriesSink, TimeRange } from '../pipeline/run-query.js';
 import { rejectSummaryWithoutDryRun, type CommonOptions } from './common-options.js';
 import { EXIT } from './exit-codes.js';
 import type { CliIo } from './io.js';
@@ -33,6 +33,10 @@ export interface RunPlan {
     results: readonly QueryRunResult[],
     out: Writable,
   ) => Promise<void>;
+  /** Each query's clean series go here instead of to a sink, and no sink is opened (export). */
+  seriesSinkFor?: (q: QueryConfig) => SeriesSink;
+  /** After a run in which every query succeeded, before `finish` (export's files and manifest). */
+  complete?: (results: readonly QueryRunResult[], out: Writable) => Promise<void>;
 }
 
 /**
@@ -46,8 +50,17 @@ export async function runPipeline(
 ): Promise<number> {
   rejectSummaryWithoutDryRun(opts);
   const { config, warnings, redactor } = await loadConfig(io, opts.config);
-  const { queries, rangeFor, onAck, finish, progress, failureHint, explainResults } =
-    await plan(config);
+  const {
+    queries,
+    rangeFor,
+    onAck,
+    finish,
+    progress,
+    failureHint,
+    explainResults,
+    seriesSinkFor,
+    complete,
+  } = await plan(config);
   const logger = runLogger(config, warnings, redactor);
   const dryRun: DryRun = opts.dryRun ? (opts.summary ? 'summary' : 'print') : 'off';
   // With line protocol on stdout, summaries go to stderr so the output stays pipeable.
@@ -58,7 +71,12 @@ export async function runPipeline(
   if (dryRun === 'off') await provisionAtStart(config, logger);
   const interruption = interruptOnStopSignals(logger);
   try {
-    const pipeline = await openPipeline(config, logger, { dryRun, stdout: io.stdout, redactor });
+    const pipeline = await openPipeline(config, logger, {
+      dryRun,
+      stdout: io.stdout,
+      redactor,
+      seriesSinksOnly: seriesSinkFor !== undefined,
+    });
     const reporter =
       progress &&
       startProgressReporter({
@@ -78,6 +96,7 @@ export async function runPipeline(
         signal: interruption.signal,
         failureHint,
         onAck,
+        seriesSinkFor,
         onSamples: progress && ((q, n) => progress.tracker.addSamples(q.name, n)),
         onResult: (r) => {
           progress?.tracker.finish(r.query);
@@ -92,6 +111,7 @@ export async function runPipeline(
       if (rejected > 0 && !opts.json)
         writeRejectedNote(report, rejected, config.load.deadLetterPath);
       if (results.some((r) => r.error !== undefined)) return EXIT.FAILURE;
+      await complete?.(results, report);
       return rejected > 0 ? EXIT.REJECTED : EXIT.OK;
     } finally {
       io.stdout.off('error', stopOnClosedOutput);

@@ -13,7 +13,7 @@ import type { Sink } from '../load/sink.js';
 import { StdoutSink } from '../load/stdout-sink.js';
 import { RateLimiter } from '../core/rate-limiter.js';
 import type { Redactor } from '../core/redact.js';
-import { runQuery, type QueryRunResult, type TimeRange } from './run-query.js';
+import { runQuery, type QueryRunResult, type SeriesSink, type TimeRange } from './run-query.js';
 
 export type DryRun = 'off' | 'print' | 'summary';
 
@@ -45,6 +45,8 @@ export interface OpenOptions {
   observer?: RequestObserver;
   /** The configuration's redactor, for what the pipeline writes to files (dead letters). */
   redactor: Redactor;
+  /** No sinks: every query's rows go to `RunOptions.seriesSinkFor` (`promflux export`). */
+  seriesSinksOnly?: boolean;
 }
 
 export async function openPipeline(
@@ -53,8 +55,9 @@ export async function openPipeline(
   opts: OpenOptions,
 ): Promise<Pipeline> {
   const dryRun = opts.dryRun ?? 'off';
-  const sinks: Sink[] =
-    dryRun === 'off'
+  const sinks: Sink[] = opts.seriesSinksOnly
+    ? []
+    : dryRun === 'off'
       ? [
           await createSink(config.load.influxdb, {
             deadLetter: new DeadLetterFile(config.load.deadLetterPath, {
@@ -77,7 +80,10 @@ export async function openPipeline(
     client,
     sinks,
     logger,
-    limiter: dryRun === 'off' && perSecond !== undefined ? new RateLimiter(perSecond) : undefined,
+    limiter:
+      dryRun === 'off' && !opts.seriesSinksOnly && perSecond !== undefined
+        ? new RateLimiter(perSecond)
+        : undefined,
     async close() {
       client.close();
       for (const sink of [...sinks].reverse()) await sink.close();
@@ -111,6 +117,8 @@ export interface RunOptions {
   onResult?: (result: QueryRunResult) => void;
   /** See QueryRunOptions.failureHint. */
   failureHint?: (query: QueryConfig, unacknowledged: TimeRange) => string;
+  /** Where a query's clean series go instead of the sinks (see QueryRunOptions.seriesSink). */
+  seriesSinkFor?: (query: QueryConfig) => SeriesSink;
 }
 
 /** Runs each query over its range, one query at a time; a failing query does not stop the others. */
@@ -137,6 +145,7 @@ export async function runQueries(
       onSamples: opts.onSamples ? (n) => opts.onSamples!(query, n) : undefined,
       failureHint: opts.failureHint && ((range) => opts.failureHint!(query, range)),
       limiter: pipeline.limiter,
+      seriesSink: opts.seriesSinkFor?.(query),
       logger: pipeline.logger,
     });
     results.push(result);

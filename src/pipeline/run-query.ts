@@ -1,7 +1,7 @@
 import type { ExtractConfig, QueryConfig, TransformConfig } from '../config/types.js';
 import { describeError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
-import { emptyDropCounts, type DropCounts } from '../core/series.js';
+import { emptyDropCounts, type DropCounts, type SeriesBlock } from '../core/series.js';
 import { extractRange } from '../extract/extract-range.js';
 import type { PrometheusClient } from '../extract/prometheus.js';
 import type { Sink } from '../load/sink.js';
@@ -9,7 +9,7 @@ import type { LineBatch } from '../core/line-batch.js';
 import { BufferPool } from '../core/buffer-pool.js';
 import type { RateLimiter } from '../core/rate-limiter.js';
 import { LineBatcher } from '../transform/line-batcher.js';
-import { SeriesTransformer } from '../transform/transform-series.js';
+import { SeriesTransformer, type SeriesOutput } from '../transform/transform-series.js';
 import { WriteWindow, type SinkTotals } from './write-window.js';
 
 /** An inclusive range of evaluation times; the step grid inside it is what gets queried. */
@@ -41,6 +41,19 @@ export interface QueryRunOptions {
    * cycle retries it; `--once` keeps no watermark, so it tells the user what to run).
    */
   failureHint?: (unacknowledged: TimeRange) => string;
+  /** Where the series go instead of line-protocol batches to the sinks. */
+  seriesSink?: SeriesSink;
+}
+
+/**
+ * Takes the clean series instead of the sinks (`promflux export`): the same extract and transform,
+ * only where rows go differs. A chunk counts as acknowledged once `endChunk` resolved.
+ */
+export interface SeriesSink {
+  /** One series' kept samples of a chunk; `block` is only valid until the promise resolves. */
+  add(tags: readonly [string, string][], block: SeriesBlock): Promise<void>;
+  /** Every series of the chunk ending at `endMs` (inclusive) was added. */
+  endChunk(endMs: number): Promise<void>;
 }
 
 const DEFAULT_FAILURE_HINT = (): string => 'its unacknowledged range is retried next cycle';
@@ -95,6 +108,10 @@ export async function runQuery(
     // Buffers in flight, plus the one being filled and the batches waiting to be submitted.
     pool: new BufferPool(opts.maxWritesInFlight + 2),
   });
+  const kept: [readonly [string, string][], SeriesBlock][] = [];
+  const output: SeriesOutput = opts.seriesSink
+    ? { append: (_prefix, block, tags) => kept.push([tags, block]) }
+    : batcher;
   const submitReady = async (): Promise<void> => {
     let batch: LineBatch | undefined;
     while ((batch = ready.shift()) !== undefined) {
@@ -142,7 +159,8 @@ export async function runQuery(
       window.beginChunk(chunk.endMs);
       transformer.startChunk();
       for (const block of result.series) {
-        points += transformer.processSeries(block, batcher, drops);
+        points += transformer.processSeries(block, output, drops);
+        for (const [tags, b] of kept.splice(0)) await opts.seriesSink!.add(tags, b);
         // Most series fill no batch: no promise for them (one per series and chunk added up).
         if (ready.length > 0) await submitReady();
         if (window.hasFailed) break;
@@ -151,6 +169,7 @@ export async function runQuery(
         batcher.flush();
         await submitReady();
       }
+      await opts.seriesSink?.endChunk(chunk.endMs);
       window.endChunk();
       // Batches are copies: once the transformer lets go of the blocks, the columns can be reused.
       transformer.endChunk();

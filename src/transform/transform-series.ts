@@ -3,12 +3,21 @@ import type { DropCounts, Labels, SeriesBlock } from '../core/series.js';
 import { dropInvalidSamples, type CleanLimits } from './clean.js';
 import { SeriesDeduper, type LabelSetDedupeState, type SeriesDedupeState } from './dedupe.js';
 import { createMetricFilter, type MetricFilter } from './filter.js';
-import type { LineBatcher } from './line-batcher.js';
 import { encodeSeriesPrefix } from './line-protocol.js';
 import { compileTagMapping, tagMappingOf, type TagMapper } from './schema-map.js';
 
+/**
+ * Where transformed series go: the line batcher, or an export's dataset writer (which wants the
+ * mapped tags rather than the encoded prefix). `block` is only valid during the call.
+ */
+export interface SeriesOutput {
+  append(prefix: Uint8Array, block: SeriesBlock, tags: readonly [string, string][]): void;
+}
+
 interface EncodedSeries {
   prefix: Uint8Array;
+  /** The label set mapped to tags (before line-protocol escaping). */
+  tags: readonly [string, string][];
   dedupe: SeriesDedupeState;
   /** This label set's own part: tells its duplicates from another label set's points. */
   labelSet: LabelSetDedupeState;
@@ -60,8 +69,8 @@ export class SeriesTransformer {
     this.deduper.startChunk();
   }
 
-  /** Transforms one series block into the batcher; returns the number of points encoded. */
-  processSeries(block: SeriesBlock, batcher: LineBatcher, drops: DropCounts): number {
+  /** Transforms one series block into `out`; returns the number of points kept. */
+  processSeries(block: SeriesBlock, out: SeriesOutput, drops: DropCounts): number {
     if (!this.filter(block.labels)) {
       drops.not_whitelisted += block.length + block.nullValues;
       return 0;
@@ -69,7 +78,7 @@ export class SeriesTransformer {
     if (dropInvalidSamples(block, this.limits, drops) === 0) return 0;
     const encoded = this.encode(block.labels);
     const kept = this.deduper.dedupe(encoded.dedupe, encoded.labelSet, block, drops);
-    batcher.append(encoded.prefix, block);
+    out.append(encoded.prefix, block, encoded.tags);
     return kept;
   }
 
@@ -86,11 +95,13 @@ export class SeriesTransformer {
     const labelSet = labelSetKey(labels);
     let encoded = this.encoded.get(labelSet);
     if (!encoded) {
-      const key = encodeSeriesPrefix(this.measurement, this.mapTags(labels), this.field);
+      const tags = this.mapTags(labels);
+      const key = encodeSeriesPrefix(this.measurement, tags, this.field);
       // A Uint8Array of its own, not a (pooled) Buffer: Uint8Array.prototype.set copies from a pooled
       // Buffer slice about twice as slowly, and the prefix is copied once per line.
       encoded = {
         prefix: new Uint8Array(Buffer.from(key)),
+        tags,
         dedupe: this.deduper.series(key),
         labelSet: { newestEmitted: -Infinity },
       };

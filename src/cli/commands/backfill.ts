@@ -1,5 +1,4 @@
 import { Option } from 'commander';
-import type { PromfluxConfig, QueryConfig } from '../../config/types.js';
 import { UsageError } from '../../core/errors.js';
 import { parseDurationMs, parseTimeMs, toRfc3339 } from '../../core/time.js';
 import { planBackfill } from '../../pipeline/backfill-plan.js';
@@ -12,6 +11,7 @@ import { EXIT } from '../exit-codes.js';
 import type { CliIo } from '../io.js';
 import { loadConfig } from '../load-config.js';
 import { runPipeline, type RunPlan } from '../run-pipeline.js';
+import { queryOption, selectQueries } from '../select-queries.js';
 import type { RegisterCommand } from './command.js';
 
 type BackfillOptions = CommonOptions & {
@@ -34,9 +34,7 @@ export const registerBackfill: RegisterCommand = (program, { io, setExit }) => {
       'start: RFC 3339, unix seconds, or now-<duration> (e.g. now-24h)',
     )
     .requiredOption('--to <time>', 'end (inclusive), same forms; e.g. now')
-    .addOption(
-      new Option('--query <name>', 'only this query (repeatable)').argParser(collect).default([]),
-    )
+    .addOption(queryOption())
     .addOption(
       new Option(
         '--plan',
@@ -54,10 +52,6 @@ export const registerBackfill: RegisterCommand = (program, { io, setExit }) => {
       setExit(await runBackfill(io, opts));
     });
 };
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
-}
 
 async function runBackfill(io: CliIo, opts: BackfillOptions): Promise<number> {
   const now = io.now();
@@ -135,15 +129,4 @@ async function printBackfillPlan(
   } finally {
     client.close();
   }
-}
-
-function selectQueries(config: PromfluxConfig, names: string[]): QueryConfig[] {
-  const all = config.extract.queries;
-  const unknown = names.filter((name) => !all.some((q) => q.name === name));
-  if (unknown.length > 0) {
-    throw new UsageError(
-      `Unknown --query ${unknown.map((n) => `"${n}"`).join(', ')}; configured: ${all.map((q) => q.name).join(', ')}.`,
-    );
-  }
-  return names.length > 0 ? all.filter((q) => names.includes(q.name)) : all;
 }
