@@ -2,6 +2,7 @@ import { registerBackfill } from './backfill.js';
 import { registerCheckConfig } from './check-config.js';
 import { registerCheck } from './check.js';
 import type { RegisterCommand } from './command.js';
+import { registerExport } from './export.js';
 import { registerProvision } from './provision.js';
 import { registerRun } from './run.js';
 
@@ -9,6 +10,7 @@ import { registerRun } from './run.js';
 export const COMMANDS: readonly RegisterCommand[] = [
   registerRun,
   registerBackfill,
+  registerExport,
   registerCheckConfig,
   registerCheck,
   registerProvision,

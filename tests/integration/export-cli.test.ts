@@ -1,0 +1,349 @@
+/**
+ * `promflux export` end to end: fixture → Prometheus (promtool backfill) → the built CLI →
+ * Parquet / CSV files, read back with DuckDB (the independent reader) and compared with what
+ * Prometheus itself answers for the same half-open range (one unchunked request, decoded with
+ * the JSON.parse reference), the tags spelled by the README's data model, not by promflux's code.
+ */
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, relative, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateHealthFixture } from '../../scripts/lib/openmetrics-fixture.js';
+import { startPrometheus, type StartedServer } from '../../scripts/lib/servers.js';
+import { blockTimestamps, blockValues } from '../../src/core/series.js';
+import { duckdbQuery, sqlString } from '../support/duckdb-reader.js';
+import { prometheusRange } from '../support/prometheus-range.js';
+
+const REPO_ROOT = resolve(import.meta.dirname, '../..');
+const STEP_MS = 15_000;
+const HOUR_MS = 3_600_000;
+const FIXTURE_END = Math.floor(Date.now() / STEP_MS) * STEP_MS - 60_000;
+const FIXTURE_START = FIXTURE_END - 30 * HOUR_MS;
+// 24 hours: crosses a UTC midnight, so every query has files in two date partitions. `TO` is a
+// grid point Prometheus has data for, which the half-open range must leave out.
+const FROM = FIXTURE_START + HOUR_MS;
+const TO = FROM + 24 * HOUR_MS;
+
+const QUERIES: Record<string, string> = {
+  availability: 'up',
+  request_rate: 'rate(http_requests_total[5m])',
+  special: 'test_special_labels',
+};
+
+/** The README's data model: label → tag, `metric_type` the query name. */
+function expectedTags(labels: Record<string, string>, queryName: string): Record<string, string> {
+  const tags: Record<string, string> = { metric_type: queryName };
+  for (const [name, value] of Object.entries(labels)) {
+    if (name === '__name__') tags.metric_name = value;
+    else if (name === 'job') tags.service = value;
+    else if (name === 'time' || name === '_field' || name === '_measurement')
+      tags[`prom_${name}`] = value;
+    else tags[name] = value;
+  }
+  return tags;
+}
+
+interface Row {
+  query: string;
+  tags: Record<string, string>;
+  ms: number;
+  value: number;
+}
+
+const rowKey = (r: Omit<Row, 'value'>): string =>
+  `${r.query}|${JSON.stringify(Object.entries(r.tags).sort())}|${r.ms}`;
+
+/** Rows from DuckDB: every column but the named ones is a tag; nulls are absent tags. */
+function toRows(records: Record<string, unknown>[], skip: readonly string[]): Row[] {
+  return records.map((rec) => {
+    const tags: Record<string, string> = {};
+    for (const [k, v] of Object.entries(rec)) {
+      if (!skip.includes(k) && v !== null) tags[k] = v as string;
+    }
+    return { query: rec.query as string, tags, ms: Number(rec.ms), value: Number(rec.value) };
+  });
+}
+
+async function filesUnder(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile()) out.push(relative(dir, join(entry.parentPath, entry.name)));
+  }
+  return out.sort();
+}
+
+async function sha256(path: string): Promise<string> {
+  return createHash('sha256')
+    .update(await readFile(path))
+    .digest('hex');
+}
+
+describe('promflux export → real Prometheus, read back with DuckDB', () => {
+  let prometheus: StartedServer;
+  let dir: string;
+  let config: string;
+  let expected: Map<string, number>;
+  /** Per query, the grid points Prometheus answered and each series' finite values. */
+  let expectedSeries: Map<string, { tags: Record<string, string>; values: Map<number, number> }[]>;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'promflux-export-'));
+    prometheus = await startPrometheus({
+      openMetrics: generateHealthFixture({
+        startMs: FIXTURE_START,
+        endMs: FIXTURE_END,
+        intervalMs: STEP_MS,
+        instances: 2,
+        specialLabels: true,
+        nanEvery: 7,
+      }),
+    });
+    const queries = Object.entries(QUERIES)
+      .map(([name, query]) => `    - { name: ${name}, query: ${JSON.stringify(query)} }`)
+      .join('\n');
+    config = join(dir, 'promflux.yaml');
+    await writeFile(
+      config,
+      `extract:
+  prometheus_url: "${prometheus.url}"
+  # Small chunks so that chunk edges (and the UTC midnight) are crossed many times.
+  max_points_per_series: 97
+  concurrency: 2
+  queries:
+${queries}
+transform:
+  valid_metrics: ["up", "http_requests_total", "test_special_labels"]
+load:
+  influxdb:
+    url: "http://127.0.0.1:9"
+    api: v1
+    bucket: "unused/autogen"
+pipeline:
+  log_level: warn
+`,
+    );
+    expected = new Map();
+    expectedSeries = new Map();
+    for (const [name, query] of Object.entries(QUERIES)) {
+      // The last grid point before TO: the range is half-open.
+      const range = { startMs: FROM, endMs: TO - STEP_MS, stepMs: STEP_MS };
+      const list: { tags: Record<string, string>; values: Map<number, number> }[] = [];
+      for (const series of await prometheusRange(prometheus.url, query, range)) {
+        const tags = expectedTags(series.labels, name);
+        const values = new Map<number, number>();
+        const [ts, vs] = [blockTimestamps(series), blockValues(series)];
+        for (let i = 0; i < series.length; i++) {
+          if (!Number.isFinite(vs[i]!)) continue;
+          values.set(ts[i]!, vs[i]!);
+          expected.set(rowKey({ query: name, tags, ms: ts[i]! }), vs[i]!);
+        }
+        list.push({ tags, values });
+      }
+      expectedSeries.set(name, list);
+    }
+  }, 240_000);
+  afterAll(async () => {
+    await prometheus?.stop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+    try {
+      const { stdout, stderr } = await promisify(execFile)(
+        process.execPath,
+        [join(REPO_ROOT, 'bin/promflux.js'), ...args],
+        { cwd: dir, env: { ...process.env, PROMFLUX_CONFIG: '' }, timeout: 180_000 },
+      );
+      return { code: 0, stdout, stderr };
+    } catch (err) {
+      const e = err as { code?: number; stdout?: string; stderr?: string };
+      if (typeof e.code !== 'number') throw err;
+      return { code: e.code, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+    }
+  }
+
+  const iso = (ms: number): string => new Date(ms).toISOString();
+  const exportTo = (out: string, ...extra: string[]) =>
+    cli(['export', '-c', config, '--from', iso(FROM), '--to', iso(TO), '--out', out, ...extra]);
+
+  function expectRowsEqualPrometheus(rows: Row[]): void {
+    const got = new Map<string, number>();
+    const duplicates = rows.filter((r) => got.size === got.set(rowKey(r), r.value).size);
+    expect(duplicates.length, 'duplicate rows').toBe(0);
+    const missing = [...expected.keys()].filter((k) => !got.has(k));
+    const extra = [...got.keys()].filter((k) => !expected.has(k));
+    expect(missing.slice(0, 3), `${missing.length} rows missing`).toEqual([]);
+    expect(extra.slice(0, 3), `${extra.length} unexpected rows`).toEqual([]);
+    const wrong = [...got].filter(([k, v]) => !Object.is(expected.get(k), v));
+    expect(wrong.slice(0, 3), 'values differ').toEqual([]);
+  }
+
+  async function readManifest(out: string): Promise<Record<string, unknown>> {
+    return JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8')) as Record<
+      string,
+      unknown
+    >;
+  }
+
+  let longDir: string;
+  let longParquet: Row[];
+
+  it('long Parquet: exactly the samples Prometheus has in [from, to), typed, with a manifest', async () => {
+    longDir = join(dir, 'long');
+    const run = await exportTo(longDir);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/Exported \d+ rows in \d+ files/);
+
+    const glob = sqlString(join(longDir, '**/*.parquet'));
+    const source = `read_parquet(${glob}, hive_partitioning = true, union_by_name = true)`;
+    const [types] = await duckdbQuery(
+      `SELECT typeof(timestamp) AS ts, typeof(value) AS v FROM ${source} LIMIT 1`,
+    );
+    expect(types).toEqual({ ts: 'TIMESTAMP WITH TIME ZONE', v: 'DOUBLE' });
+    const records = await duckdbQuery(
+      `SELECT epoch_ms(timestamp) AS ms, * EXCLUDE (timestamp, date) FROM ${source}`,
+    );
+    longParquet = toRows(records, ['ms', 'query', 'value']);
+    expectRowsEqualPrometheus(longParquet);
+    const times = longParquet.map((r) => r.ms);
+    expect(times.reduce((a, b) => Math.max(a, b))).toBe(TO - STEP_MS);
+    expect(times.reduce((a, b) => Math.min(a, b))).toBe(FROM);
+
+    // The date partition is each row's UTC day.
+    const dates = await duckdbQuery(
+      `SELECT count(*) AS n FROM ${source} WHERE strftime(timestamp AT TIME ZONE 'UTC', '%Y-%m-%d') <> date::VARCHAR`,
+    );
+    expect(dates).toEqual([{ n: '0' }]);
+
+    const manifest = await readManifest(longDir);
+    expect(manifest).toMatchObject({
+      complete: true,
+      layout: 'long',
+      format: 'parquet',
+      source: { kind: 'prometheus', url: prometheus.url },
+      range: { from: iso(FROM), to: iso(TO) },
+    });
+    const queries = manifest.queries as {
+      name: string;
+      expr: string;
+      step_ms: number;
+      series: number;
+      schema: { name: string; kind: string }[];
+      files: { path: string; rows: number; sha256: string }[];
+    }[];
+    expect(queries.map((q) => [q.name, q.expr, q.step_ms])).toEqual(
+      Object.entries(QUERIES).map(([n, e]) => [n, e, STEP_MS]),
+    );
+    const onDisk = (await filesUnder(longDir)).filter((f) => f !== 'manifest.json');
+    expect(queries.flatMap((q) => q.files.map((f) => f.path)).sort()).toEqual(onDisk);
+    for (const q of queries) {
+      expect(q.series).toBe(expectedSeries.get(q.name)!.length);
+      expect(q.schema[0]).toEqual({ name: 'timestamp', kind: 'timestamp' });
+      expect(q.schema.at(-1)).toEqual({ name: 'value', kind: 'float64' });
+      expect(new Set(q.files.map((f) => f.path.split('/')[1])).size).toBe(2);
+      for (const f of q.files) {
+        expect(f.path.startsWith(`query=${q.name}/date=`)).toBe(true);
+        expect(await sha256(join(longDir, f.path))).toBe(f.sha256);
+        const [count] = await duckdbQuery(
+          `SELECT count(*) AS n FROM read_parquet(${sqlString(join(longDir, f.path))})`,
+        );
+        expect(Number(count!.n)).toBe(f.rows);
+      }
+    }
+  }, 240_000);
+
+  it('the same export again gives byte-identical files and the same manifest but created_at', async () => {
+    const before = new Map<string, string>();
+    for (const f of await filesUnder(longDir)) before.set(f, await sha256(join(longDir, f)));
+    const manifestBefore = await readManifest(longDir);
+    const run = await exportTo(longDir);
+    expect(run.code).toBe(0);
+    const after = new Map<string, string>();
+    for (const f of await filesUnder(longDir)) after.set(f, await sha256(join(longDir, f)));
+    before.delete('manifest.json');
+    after.delete('manifest.json');
+    expect(after).toEqual(before);
+    const manifestAfter = await readManifest(longDir);
+    expect({ ...manifestAfter, created_at: 0 }).toEqual({ ...manifestBefore, created_at: 0 });
+  }, 240_000);
+
+  it('CSV holds the same rows as the Parquet files', async () => {
+    const csvDir = join(dir, 'csv');
+    const run = await exportTo(csvDir, '--format', 'csv');
+    expect(run.code).toBe(0);
+    const glob = sqlString(join(csvDir, '**/*.csv'));
+    const records = await duckdbQuery(
+      `SELECT * EXCLUDE (date) FROM read_csv(${glob}, hive_partitioning = true, union_by_name = true, all_varchar = true)`,
+    );
+    const rows = records.map((rec) => ({ ...rec, ms: Date.parse(rec.timestamp as string) }));
+    const csvRows = toRows(rows, ['ms', 'query', 'value', 'timestamp']);
+    const key = (r: Row) => `${rowKey(r)}=${r.value}`;
+    expect(csvRows.map(key).sort()).toEqual(longParquet.map(key).sort());
+  }, 240_000);
+
+  it('wide layout: a row per grid timestamp, a column per series, null where no sample', async () => {
+    const wideDir = join(dir, 'wide');
+    const run = await exportTo(wideDir, '--layout', 'wide', '--query', 'availability');
+    expect(run.code).toBe(0);
+    const manifest = await readManifest(wideDir);
+    const [query] = manifest.queries as {
+      columns: Record<string, { query: string; labels: Record<string, string> }>;
+    }[];
+    const source = `read_parquet(${sqlString(join(wideDir, '**/*.parquet'))}, hive_partitioning = true, union_by_name = true)`;
+    const records = await duckdbQuery(
+      `SELECT epoch_ms(timestamp) AS ms, * EXCLUDE (timestamp, date, query) FROM ${source} ORDER BY ms`,
+    );
+    const grid = records.map((r) => Number(r.ms));
+    expect(grid.length).toBe((TO - FROM) / STEP_MS);
+    grid.forEach((ms, i) => expect(ms).toBe(FROM + i * STEP_MS));
+    const series = expectedSeries.get('availability')!;
+    const columns = Object.entries(query!.columns);
+    expect(columns.length).toBe(series.length);
+    let nulls = 0;
+    for (const [name, { labels }] of columns) {
+      const sorted = (tags: Record<string, string>) => JSON.stringify(Object.entries(tags).sort());
+      const want = series.find((s) => sorted(s.tags) === sorted(labels));
+      expect(want, name).toBeDefined();
+      for (const r of records) {
+        const cell = r[name];
+        const value = want!.values.get(Number(r.ms));
+        if (value === undefined) nulls++;
+        expect(cell === null ? undefined : Number(cell)).toBe(value);
+      }
+    }
+    expect(nulls).toBeGreaterThan(0); // NaN samples are cleaned away: their cells are null
+  }, 240_000);
+
+  it('refuses a directory that holds another export, or other files', async () => {
+    const other = await cli([
+      'export',
+      '-c',
+      config,
+      '--from',
+      iso(FROM),
+      '--to',
+      iso(TO - HOUR_MS),
+      '--out',
+      longDir,
+    ]);
+    expect(other.code).toBe(2);
+    expect(other.stderr).toContain(`--out ${longDir} holds a different export (its range differs)`);
+    const foreign = join(dir, 'foreign');
+    await mkdir(foreign);
+    await writeFile(join(foreign, 'notes.txt'), 'mine');
+    const refused = await exportTo(foreign);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('is not empty and holds no manifest.json');
+    expect(await readdir(foreign)).toEqual(['notes.txt']);
+  }, 240_000);
+
+  it('says --source influxdb is not available yet', async () => {
+    const run = await exportTo(join(dir, 'influx'), '--source', 'influxdb');
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('--source influxdb is not available yet');
+  });
+});
