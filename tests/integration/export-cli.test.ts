@@ -271,6 +271,25 @@ pipeline:
     expect({ ...manifestAfter, created_at: 0 }).toEqual({ ...manifestBefore, created_at: 0 });
   }, 240_000);
 
+  it("README's DuckDB snippet reads the export", async () => {
+    const readme = await readFile(join(REPO_ROOT, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('\n## Training data\n'));
+    const sql = /```sql\n([\s\S]*?)```/.exec(section)![1]!;
+    const rows = await duckdbQuery(sql.replace(`'dataset/`, `'${longDir}/`));
+    const counts = new Map<string, number>();
+    for (const key of expected.keys()) {
+      const query = key.slice(0, key.indexOf('|'));
+      counts.set(query, (counts.get(query) ?? 0) + 1);
+    }
+    expect(rows.map((r) => [r.query, Number(r.samples)])).toEqual(
+      [...counts].sort((a, b) => (a[0] < b[0] ? -1 : 1)),
+    );
+    for (const r of rows) {
+      expect(Date.parse(r.first as string)).toBe(FROM);
+      expect(Date.parse(r.last as string)).toBe(TO - STEP_MS);
+    }
+  });
+
   it('CSV holds the same rows as the Parquet files', async () => {
     const csvDir = join(dir, 'csv');
     const run = await exportTo(csvDir, '--format', 'csv');
