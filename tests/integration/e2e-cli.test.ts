@@ -29,6 +29,7 @@ import {
   type VictoriaMetricsServer,
 } from '../../scripts/lib/servers.js';
 import { prometheusRange } from '../support/prometheus-range.js';
+import { expectedTags, runPromflux } from '../support/promflux-cli.js';
 import { blockTimestamps, blockValues } from '../../src/core/series.js';
 
 const REPO_ROOT = resolve(import.meta.dirname, '../..');
@@ -49,20 +50,6 @@ interface Point {
   tags: Record<string, string>;
   timeMs: number;
   value: number;
-}
-
-/** What the sink should hold for one Prometheus series, per the README's data model. */
-function expectedTags(labels: Record<string, string>, queryName: string): Record<string, string> {
-  const tags: Record<string, string> = { metric_type: queryName };
-  for (const [name, value] of Object.entries(labels)) {
-    if (value === '') continue;
-    if (name === '__name__') tags.metric_name = value;
-    else if (name === 'job') tags.service = value;
-    else if (name === 'time' || name === '_field' || name === '_measurement')
-      tags[`prom_${name}`] = value;
-    else tags[name] = value;
-  }
-  return tags;
 }
 
 /**
@@ -166,27 +153,8 @@ ${extra}`;
   const vmConfig = (): string =>
     `    url: "${vm.url}"\n    api: v2\n    token: "vm-ignores-it"\n    org: "monitoring"\n    bucket: "health"`;
 
-  async function cli(
-    args: string[],
-    env: Record<string, string> = {},
-  ): Promise<{ code: number; stdout: string; stderr: string }> {
-    try {
-      const { stdout, stderr } = await promisify(execFile)(
-        process.execPath,
-        [join(REPO_ROOT, 'bin/promflux.js'), ...args],
-        {
-          cwd: dir,
-          env: { ...process.env, PROMFLUX_CONFIG: '', ...env },
-          timeout: 120_000,
-          maxBuffer: 64 * 1024 * 1024,
-        },
-      );
-      return { code: 0, stdout, stderr };
-    } catch (err) {
-      const e = err as { code?: number; stdout?: string; stderr?: string };
-      if (typeof e.code !== 'number') throw err;
-      return { code: e.code, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-    }
+  function cli(args: string[], env: Record<string, string> = {}) {
+    return runPromflux(args, { cwd: dir, env });
   }
 
   /** `promflux backfill -c config --from from --to to ...extra`. */

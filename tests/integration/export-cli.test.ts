@@ -4,18 +4,17 @@
  * Prometheus itself answers for the same half-open range (one unchunked request, decoded with
  * the JSON.parse reference), the tags spelled by the README's data model, not by promflux's code.
  */
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateHealthFixture } from '../../scripts/lib/openmetrics-fixture.js';
 import { startPrometheus, type StartedServer } from '../../scripts/lib/servers.js';
 import { blockTimestamps, blockValues } from '../../src/core/series.js';
 import { duckdbQuery, sqlString } from '../support/duckdb-reader.js';
 import { prometheusRange } from '../support/prometheus-range.js';
+import { expectedTags, runPromflux } from '../support/promflux-cli.js';
 
 const REPO_ROOT = resolve(import.meta.dirname, '../..');
 const STEP_MS = 15_000;
@@ -32,19 +31,6 @@ const QUERIES: Record<string, string> = {
   request_rate: 'rate(http_requests_total[5m])',
   special: 'test_special_labels',
 };
-
-/** The README's data model: label → tag, `metric_type` the query name. */
-function expectedTags(labels: Record<string, string>, queryName: string): Record<string, string> {
-  const tags: Record<string, string> = { metric_type: queryName };
-  for (const [name, value] of Object.entries(labels)) {
-    if (name === '__name__') tags.metric_name = value;
-    else if (name === 'job') tags.service = value;
-    else if (name === 'time' || name === '_field' || name === '_measurement')
-      tags[`prom_${name}`] = value;
-    else tags[name] = value;
-  }
-  return tags;
-}
 
 interface Row {
   query: string;
@@ -150,20 +136,7 @@ pipeline:
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    try {
-      const { stdout, stderr } = await promisify(execFile)(
-        process.execPath,
-        [join(REPO_ROOT, 'bin/promflux.js'), ...args],
-        { cwd: dir, env: { ...process.env, PROMFLUX_CONFIG: '' }, timeout: 180_000 },
-      );
-      return { code: 0, stdout, stderr };
-    } catch (err) {
-      const e = err as { code?: number; stdout?: string; stderr?: string };
-      if (typeof e.code !== 'number') throw err;
-      return { code: e.code, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-    }
-  }
+  const cli = (args: string[]) => runPromflux(args, { cwd: dir, timeoutMs: 180_000 });
 
   const iso = (ms: number): string => new Date(ms).toISOString();
   const exportTo = (out: string, ...extra: string[]) =>

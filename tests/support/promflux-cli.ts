@@ -1,0 +1,50 @@
+import { execFile } from 'node:child_process';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+
+const REPO_ROOT = resolve(import.meta.dirname, '../..');
+
+/** The built CLI (`bin/promflux.js`) as a child process; a non-zero exit is a result, not a throw. */
+export async function runPromflux(
+  args: string[],
+  opts: { cwd: string; env?: Record<string, string>; timeoutMs?: number },
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(
+      process.execPath,
+      [join(REPO_ROOT, 'bin/promflux.js'), ...args],
+      {
+        cwd: opts.cwd,
+        env: { ...process.env, PROMFLUX_CONFIG: '', ...opts.env },
+        timeout: opts.timeoutMs ?? 120_000,
+        maxBuffer: 64 * 1024 * 1024,
+      },
+    );
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code?: number; stdout?: string; stderr?: string };
+    if (typeof e.code !== 'number') throw err;
+    return { code: e.code, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+  }
+}
+
+/**
+ * The tags of one Prometheus series per README's data model, spelled independently of promflux's
+ * mapping code: `metric_type` the query name, `__name__` → `metric_name`, `job` → `service`,
+ * InfluxDB's reserved names prefixed `prom_`, empty values dropped.
+ */
+export function expectedTags(
+  labels: Record<string, string>,
+  queryName: string,
+): Record<string, string> {
+  const tags: Record<string, string> = { metric_type: queryName };
+  for (const [name, value] of Object.entries(labels)) {
+    if (value === '') continue;
+    if (name === '__name__') tags.metric_name = value;
+    else if (name === 'job') tags.service = value;
+    else if (name === 'time' || name === '_field' || name === '_measurement')
+      tags[`prom_${name}`] = value;
+    else tags[name] = value;
+  }
+  return tags;
+}
