@@ -4,6 +4,7 @@ import { firstGridPoint } from '../core/step-grid.js';
 import type { DatasetFormat } from './dataset-file.js';
 import { DEFAULT_ROW_GROUP_ROWS, LongLayoutWriter } from './long-layout.js';
 import type { WrittenFile } from './row-group.js';
+import type { SplitRange } from './splits.js';
 import { WideTableBuilder, wideColumnLabels, writeWideLayout } from './wide-layout.js';
 
 export type DatasetLayout = 'long' | 'wide';
@@ -17,6 +18,8 @@ export interface DatasetExportOptions {
   toMs: number;
   maxColumns: number;
   createdBy: string;
+  /** Time splits (`split=NAME/` directories); rows outside every split (the gaps) are left out. */
+  splits?: readonly SplitRange[];
 }
 
 /** What one query's export produced, for the manifest. */
@@ -30,6 +33,14 @@ export interface QueryExport {
 interface QueryState {
   tagsToLabels: Map<readonly [string, string][], Labels>;
   series: Set<string>;
+  parts: Part[];
+}
+
+/** The rows of one split (or of the whole range) of one query, and their writer. */
+interface Part {
+  split?: string;
+  fromMs: number;
+  toMs: number;
   long?: LongLayoutWriter;
   wide?: WideTableBuilder;
 }
@@ -44,19 +55,33 @@ export class DatasetExport {
   constructor(private readonly options: DatasetExportOptions) {}
 
   startQuery(query: string, stepMs: number): void {
-    const { dir, format, createdBy, layout, fromMs, toMs, maxColumns } = this.options;
-    this.queries.set(query, {
-      tagsToLabels: new Map(),
-      series: new Set(),
-      ...(layout === 'long'
-        ? { long: new LongLayoutWriter({ dir, query, format, createdBy }) }
-        : {
-            wide: new WideTableBuilder(
-              { fromMs: firstGridPoint(fromMs, stepMs), toMs, stepMs },
-              maxColumns,
-            ),
-          }),
+    const { dir, format, createdBy, layout, maxColumns } = this.options;
+    const ranges = this.options.splits ?? [this.options];
+    const parts = ranges.map((r): Part => {
+      const split = 'name' in r ? r.name : undefined;
+      return {
+        ...(split !== undefined && { split }),
+        fromMs: r.fromMs,
+        toMs: r.toMs,
+        ...(layout === 'long'
+          ? {
+              long: new LongLayoutWriter({
+                dir,
+                query,
+                format,
+                createdBy,
+                ...(split !== undefined && { split }),
+              }),
+            }
+          : {
+              wide: new WideTableBuilder(
+                { fromMs: firstGridPoint(r.fromMs, stepMs), toMs: r.toMs, stepMs },
+                maxColumns,
+              ),
+            }),
+      };
     });
+    this.queries.set(query, { tagsToLabels: new Map(), series: new Set(), parts });
   }
 
   async add(query: string, tags: readonly [string, string][], block: SeriesBlock): Promise<void> {
@@ -68,46 +93,65 @@ export class DatasetExport {
       state.tagsToLabels.set(tags, labels);
       state.series.add(JSON.stringify([...tags].sort()));
     }
-    const series = {
-      labels,
-      timestampsMs: blockTimestamps(block),
-      fields: [blockValues(block)],
-    };
-    if (state.long) await state.long.add(series);
-    else state.wide!.add(query, series);
+    const timestampsMs = blockTimestamps(block);
+    const values = blockValues(block);
+    for (const part of state.parts) {
+      const start = lowerBound(timestampsMs, part.fromMs);
+      const end = lowerBound(timestampsMs, part.toMs);
+      if (start === end) continue;
+      const series = {
+        labels,
+        timestampsMs: timestampsMs.subarray(start, end),
+        fields: [values.subarray(start, end)],
+      };
+      if (part.long) await part.long.add(series);
+      else part.wide!.add(query, series);
+    }
   }
 
   /** Every sample up to `endMs` (inclusive) of the query was added: finishes its complete days. */
   async endChunk(query: string, endMs: number): Promise<void> {
-    await this.state(query).long?.closeBefore(endMs + 1);
+    for (const part of this.state(query).parts) await part.long?.closeBefore(endMs + 1);
   }
 
   /** Finishes every file; per query, what was written. */
   async finish(): Promise<Map<string, QueryExport>> {
     const out = new Map<string, QueryExport>();
     for (const [query, state] of this.queries) {
-      if (state.long) {
-        out.set(query, { files: await state.long.finish(), series: state.series.size });
-        continue;
+      const files: WrittenFile[] = [];
+      let columns: QueryExport['columns'];
+      for (const part of state.parts) {
+        if (part.long) {
+          files.push(...(await part.long.finish()));
+          continue;
+        }
+        const table = part.wide!.build();
+        const target = {
+          dir: this.options.dir,
+          query,
+          ...(part.split !== undefined && { split: part.split }),
+        };
+        files.push(
+          ...(await writeWideLayout(table, target, {
+            format: this.options.format,
+            rowGroupRows: DEFAULT_ROW_GROUP_ROWS,
+            createdBy: this.options.createdBy,
+          })),
+        );
+        columns = { ...columns, ...wideColumnLabels(table) };
       }
-      const table = state.wide!.build();
-      const files = await writeWideLayout(
-        table,
-        { dir: this.options.dir, query },
-        {
-          format: this.options.format,
-          rowGroupRows: DEFAULT_ROW_GROUP_ROWS,
-          createdBy: this.options.createdBy,
-        },
-      );
-      out.set(query, { files, series: state.series.size, columns: wideColumnLabels(table) });
+      files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+      const sorted = columns && Object.fromEntries(Object.entries(columns).sort());
+      out.set(query, { files, series: state.series.size, ...(sorted && { columns: sorted }) });
     }
     return out;
   }
 
   /** Removes the temporary files of an export that did not complete. */
   async abort(): Promise<void> {
-    for (const state of this.queries.values()) await state.long?.abort();
+    for (const state of this.queries.values()) {
+      for (const part of state.parts) await part.long?.abort();
+    }
   }
 
   private state(query: string): QueryState {
@@ -115,4 +159,16 @@ export class DatasetExport {
     if (!state) throw new Error(`DatasetExport: query ${query} was not started`);
     return state;
   }
+}
+
+/** Index of the first entry at or after `ms` in ascending `ts`. */
+function lowerBound(ts: Float64Array, ms: number): number {
+  let lo = 0;
+  let hi = ts.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (ts[mid]! < ms) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }

@@ -13,6 +13,8 @@ export interface ExportIdentity {
   layout: DatasetLayout;
   format: DatasetFormat;
   queries: { name: string; expr: string; step_ms: number }[];
+  /** With `--split`: each split's exact half-open range, and the gap before every split but the first. */
+  splits?: { gap_ms: number; ranges: { name: string; from: string; to: string }[] };
 }
 
 export interface ManifestFile {
@@ -76,6 +78,7 @@ export function buildManifest(
     range: identity.range,
     layout: identity.layout,
     format: identity.format,
+    ...(identity.splits && { splits: identity.splits }),
     queries: identity.queries.map((q) => {
       const result = exported.get(q.name) ?? { files: [], series: 0 };
       return {
@@ -116,12 +119,21 @@ export function manifestIdentity(text: string): ExportIdentity | undefined {
     layout: parsed.layout!,
     format: parsed.format!,
     queries: parsed.queries.map((q) => ({ name: q.name, expr: q.expr, step_ms: q.step_ms })),
+    ...(parsed.splits && { splits: parsed.splits }),
   };
 }
 
 /** The first field in which two identities differ, for the refusal message; undefined if equal. */
 export function identityDifference(a: ExportIdentity, b: ExportIdentity): string | undefined {
-  const fields = ['source', 'range', 'layout', 'format', 'queries', 'config_sha256'] as const;
+  const fields = [
+    'source',
+    'range',
+    'layout',
+    'format',
+    'splits',
+    'queries',
+    'config_sha256',
+  ] as const;
   return fields.find((f) => JSON.stringify(a[f]) !== JSON.stringify(b[f]));
 }
 

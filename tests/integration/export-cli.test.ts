@@ -310,6 +310,51 @@ pipeline:
     expect(nulls).toBeGreaterThan(0); // NaN samples are cleaned away: their cells are null
   }, 240_000);
 
+  it('--split cuts by time, leaving out the lookback of the queries before each later split', async () => {
+    const splitDir = join(dir, 'split');
+    const run = await exportTo(
+      splitDir,
+      '--query',
+      'request_rate',
+      '--split',
+      'train=0.5,validation=0.25,test=0.25',
+    );
+    expect(run.code).toBe(0);
+    const gap = 5 * 60_000; // rate(http_requests_total[5m]) reads 5 minutes back
+    const manifest = await readManifest(splitDir);
+    expect(manifest.splits).toEqual({
+      gap_ms: gap,
+      ranges: [
+        { name: 'train', from: iso(FROM), to: iso(FROM + 12 * HOUR_MS) },
+        { name: 'validation', from: iso(FROM + 12 * HOUR_MS + gap), to: iso(FROM + 18 * HOUR_MS) },
+        { name: 'test', from: iso(FROM + 18 * HOUR_MS + gap), to: iso(TO) },
+      ],
+    });
+    const ranges = (manifest.splits as { ranges: { name: string; from: string; to: string }[] })
+      .ranges;
+    const splitOf = (ms: number) =>
+      ranges.find((r) => Date.parse(r.from) <= ms && ms < Date.parse(r.to))?.name;
+    const source = `read_parquet(${sqlString(join(splitDir, '**/*.parquet'))}, hive_partitioning = true, union_by_name = true)`;
+    const records = await duckdbQuery(
+      `SELECT epoch_ms(timestamp) AS ms, split AS split_name, * EXCLUDE (timestamp, date, split) FROM ${source}`,
+    );
+    const rows = toRows(records, ['ms', 'query', 'value', 'split_name']);
+    // Every row lies in the split its directory names: nothing leaks across a boundary or a gap.
+    const misplaced = records.filter((r) => splitOf(Number(r.ms)) !== r.split_name);
+    expect(misplaced.slice(0, 3)).toEqual([]);
+    // And the splits hold every sample of Prometheus outside the gaps.
+    const got = new Set(rows.map((r) => `${rowKey(r)}=${r.value}`));
+    const want = [...expected]
+      .filter(([k]) => k.startsWith('request_rate|'))
+      .filter(([k]) => splitOf(Number(k.slice(k.lastIndexOf('|') + 1))) !== undefined)
+      .map(([k, v]) => `${k}=${v}`);
+    expect(got.size).toBe(rows.length);
+    expect([...got].sort()).toEqual(want.sort());
+    expect(want.length).toBeLessThan(
+      [...expected.keys()].filter((k) => k.startsWith('request_rate|')).length,
+    );
+  }, 240_000);
+
   it('refuses a directory that holds another export, or other files', async () => {
     const other = await cli([
       'export',

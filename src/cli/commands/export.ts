@@ -8,6 +8,7 @@ import type { DatasetFormat } from '../../export/dataset-file.js';
 import { DatasetExport, type DatasetLayout } from '../../export/dataset-export.js';
 import { claimExportDir, writeManifest } from '../../export/export-dir.js';
 import { buildManifest, configHash, type ExportIdentity } from '../../export/manifest.js';
+import { lookbackMs, parseSplitSpec, splitRanges } from '../../export/splits.js';
 import { DEFAULT_MAX_COLUMNS } from '../../export/wide-layout.js';
 import { BackfillProgress } from '../../pipeline/backfill-progress.js';
 import type { TimeRange } from '../../pipeline/run-query.js';
@@ -27,6 +28,8 @@ interface ExportOptions {
   layout: DatasetLayout;
   source: string;
   maxColumns: string;
+  split?: string;
+  gap?: string;
   /** false with --no-progress. */
   progress: boolean;
   progressInterval: string;
@@ -58,6 +61,11 @@ export const registerExport: RegisterCommand = (program, { io, setExit }) => {
       '--max-columns <n>',
       'wide layout: refuse more series than this',
       String(DEFAULT_MAX_COLUMNS),
+    )
+    .option('--split <splits>', 'split by time, e.g. train=0.8,validation=0.1,test=0.1')
+    .option(
+      '--gap <duration>',
+      'with --split: time left out before each split but the first (default: the longest lookback of the queries)',
     )
     .option('--no-progress', 'no progress bar (on a terminal) or progress log lines (otherwise)')
     .option(
@@ -96,11 +104,33 @@ async function runExport(io: CliIo, opts: ExportOptions): Promise<number> {
       `--to (${toRfc3339(toMs)}) must be after --from (${toRfc3339(fromMs)}): the range is [from, to).`,
     );
   }
+  if (opts.gap !== undefined && opts.split === undefined) {
+    throw new UsageError('--gap only applies to --split.');
+  }
+  const splitParts = opts.split === undefined ? undefined : parseSplitSpec(opts.split);
+  const gapOption = opts.gap === undefined ? undefined : parseDurationMs(opts.gap);
+  if (opts.gap !== undefined && gapOption === undefined) {
+    throw new UsageError(`--gap "${opts.gap}" is not a duration (e.g. 5m, 1h).`);
+  }
   // The pipeline's ranges are inclusive; timestamps are whole milliseconds.
   const range: TimeRange = { startMs: fromMs, endMs: toMs - 1 };
   return runPipeline(io, opts, async (config) => {
     const queries = selectQueries(config, opts.query);
+    const gapMs = gapOption ?? Math.max(0, ...queries.map((q) => lookbackMs(q.expr)));
+    const splits =
+      splitParts &&
+      splitRanges(splitParts, { fromMs, toMs }, gapMs, Math.max(...queries.map((q) => q.stepMs)));
     const identity = exportIdentity(config, queries, opts, fromMs, toMs);
+    if (splits) {
+      identity.splits = {
+        gap_ms: gapMs,
+        ranges: splits.map((r) => ({
+          name: r.name,
+          from: new Date(r.fromMs).toISOString(),
+          to: new Date(r.toMs).toISOString(),
+        })),
+      };
+    }
     const stale = await claimExportDir(opts.out, identity);
     const manifest = (exported: Parameters<typeof buildManifest>[1], complete: boolean) =>
       buildManifest(identity, exported, {
@@ -117,6 +147,7 @@ async function runExport(io: CliIo, opts: ExportOptions): Promise<number> {
       toMs,
       maxColumns,
       createdBy: `promflux ${VERSION}`,
+      ...(splits && { splits }),
     });
     for (const q of queries) dataset.startQuery(q.name, q.stepMs);
     const plan: RunPlan = {
