@@ -378,6 +378,25 @@ pipeline:
     expect(await readdir(foreign)).toEqual(['notes.txt']);
   }, 240_000);
 
+  it('a failed export leaves no partial file, an incomplete manifest, and may be run again', async () => {
+    const broken = join(dir, 'broken.yaml');
+    const text = await readFile(config, 'utf8');
+    await writeFile(
+      broken,
+      text.replace('  queries:\n', '  queries:\n    - { name: broken, query: "rate(up[5m]" }\n'),
+    );
+    const out = join(dir, 'failed');
+    const args = ['export', '-c', broken, '--from', iso(FROM), '--to', iso(TO), '--out', out];
+    const first = await cli(args);
+    expect(first.code).toBe(1);
+    const manifest = await readManifest(out);
+    expect(manifest.complete).toBe(false);
+    expect((await filesUnder(out)).filter((f) => f.split('/').at(-1)!.startsWith('.'))).toEqual([]);
+    const again = await cli(args);
+    expect(again.code).toBe(1);
+    expect(again.stderr).not.toContain('holds a different export');
+  }, 240_000);
+
   it('says --source influxdb is not available yet', async () => {
     const run = await exportTo(join(dir, 'influx'), '--source', 'influxdb');
     expect(run.code).toBe(2);
