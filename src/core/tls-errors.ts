@@ -22,6 +22,18 @@ const HINTS: Readonly<Record<string, string>> = {
   ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE: 'the server refused the client certificate in tls.cert_file',
 };
 
+/**
+ * Whether `err` (or an error it wraps) is a certificate verification failure, at either end: a
+ * configuration error that no retry can fix, unlike a refused or reset connection.
+ */
+export function isCertificateError(err: unknown): boolean {
+  for (let e = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && Object.hasOwn(HINTS, code)) return true;
+  }
+  return false;
+}
+
 /** Marks errors already rewritten: one error object can reach several listeners. */
 const CLARIFIED = Symbol('promflux.tlsClarified');
 

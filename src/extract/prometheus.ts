@@ -19,6 +19,7 @@ import type { Logger } from '../core/logger.js';
 import { redactUrl } from '../core/redact.js';
 import { withRetry, type RetryPolicy } from '../core/retry.js';
 import { formatDuration } from '../core/time.js';
+import { isCertificateError } from '../core/tls-errors.js';
 import { DecodeError, LabelSetCache, LabelStringCache, MatrixDecoder } from './matrix-decoder.js';
 import {
   bodyHead,
@@ -311,7 +312,7 @@ export class PrometheusClient {
         req.name,
         'network',
         `request to ${this.safeUrl} failed: ${requestErrorMessage(err)}`,
-        { retryable: true },
+        { retryable: !isCertificateError(err) },
       );
     } finally {
       timeout.stop();

@@ -6,6 +6,8 @@ export interface WriteResponse {
   status?: number;
   /** Connection refused/reset, DNS failure, timeout: no HTTP response. */
   networkError?: boolean;
+  /** The network error's text when it is a certificate verification failure (final). */
+  certificateError?: string;
   /** The server's Retry-After, already converted to milliseconds (it is sent in seconds). */
   retryAfterMs?: number;
   body?: string;
@@ -60,6 +62,7 @@ const NOT_FOUND_500 = /retention policy not found/i;
  * | 404 | fail SINK_NOT_FOUND |
  * | 429, 503 | retry after max(backoff, Retry-After) |
  * | 408, 500, 502, 504, network error, timeout | retry (1.x "retention policy not found" 500: fail SINK_NOT_FOUND) |
+ * | certificate verification failure (either end) | fail SINK_WRITE_FAILED: a retry cannot fix it |
  * | anything else | fail SINK_WRITE_FAILED |
  *
  * 400 from 2.x/3.x means one bad line rejected the whole batch; from 1.x and 422 from 2.x it is a
@@ -68,6 +71,9 @@ const NOT_FOUND_500 = /retention policy not found/i;
  */
 export function classifyWriteOutcome(res: WriteResponse, lines: number): WriteOutcome {
   const { status } = res;
+  if (res.certificateError !== undefined) {
+    return { action: 'fail', code: 'SINK_WRITE_FAILED', reason: res.certificateError };
+  }
   if (res.networkError || status === undefined || status === 0) return retry(res);
   if (status >= 200 && status < 300) return { action: 'accept' };
   const message = serverErrorMessage(res);

@@ -5,6 +5,7 @@ import { describeError } from '../core/errors.js';
 import { headerValue } from '../core/http-client.js';
 import { parseRetryAfterMs } from '../core/retry.js';
 import type { Precision } from '../core/line-batch.js';
+import { isCertificateError } from '../core/tls-errors.js';
 import type { RequestEvent } from './sink.js';
 import { classifyWriteOutcome, type WriteOutcome } from './write-outcome.js';
 
@@ -69,8 +70,8 @@ export class WriteService {
   }
 
   /**
-   * One request of `lines` lines (`payload` from {@link encode}). Rejects only when aborted, or on
-   * a network error that the classification says not to retry; every other result is an outcome.
+   * One request of `lines` lines (`payload` from {@link encode}). Rejects only when aborted; every
+   * other result, a network error included, is an outcome.
    */
   async send(
     payload: Buffer,
@@ -90,9 +91,12 @@ export class WriteService {
     } catch (err) {
       if (signal.aborted) throw err;
       this.report(batch.query, undefined, performance.now() - startedAt);
-      const outcome = classifyWriteOutcome({ networkError: true }, lines);
-      if (outcome.action !== 'retry') throw err;
-      return { outcome, status: undefined, reason: describeError(err), cause: err };
+      const reason = describeError(err);
+      const outcome = classifyWriteOutcome(
+        { networkError: true, certificateError: isCertificateError(err) ? reason : undefined },
+        lines,
+      );
+      return { outcome, status: undefined, reason, cause: err };
     }
     const status = res.status;
     this.report(batch.query, status, performance.now() - startedAt);

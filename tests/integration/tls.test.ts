@@ -112,6 +112,8 @@ describe('TLS through a terminating proxy in front of real Prometheus and Influx
     influxUrl: string;
     influxTls?: TlsKeys;
     db: string;
+    /** One query, one request at a time: each request is then one connection. */
+    serial?: boolean;
   }): Promise<string> {
     await influx.createDatabase(opts.db);
     const path = join(dir, `config-${++configs}.yaml`);
@@ -119,12 +121,11 @@ describe('TLS through a terminating proxy in front of real Prometheus and Influx
       path,
       `extract:
   prometheus_url: "${opts.promUrl}"
-${tlsYaml(opts.promTls, '  ')}  concurrency: 2
+${tlsYaml(opts.promTls, '  ')}  concurrency: ${opts.serial ? 1 : 2}
   max_points_per_series: 11
   queries:
     - { name: probe, query: "tls_probe", step: 15s }
-    - { name: probe_doubled, query: "tls_probe * 2", step: 15s }
-load:
+${opts.serial ? '' : '    - { name: probe_doubled, query: "tls_probe * 2", step: 15s }\n'}load:
   influxdb:
     url: "${opts.influxUrl}"
 ${tlsYaml(opts.influxTls, '    ')}    api: v1
@@ -196,6 +197,47 @@ pipeline:
     expect(lines.find((l) => l.includes(prom.url))).toMatch(untrusted);
     expect(lines.find((l) => l.includes(influxTls.url))).toMatch(/^FAIL influxdb /);
     expect(lines.find((l) => l.includes(influxTls.url))).toMatch(untrusted);
+  });
+
+  it('fails --once on an unknown CA at the first attempt: a retry cannot fix a certificate', async () => {
+    const trusted = { ca_file: pki.caFile };
+    const untrusted =
+      /unable to verify the first certificate \(the server's certificate is not signed by a CA promflux trusts: set tls\.ca_file to the CA that signed it\)/;
+    const cases = [
+      // One query, one range request at a time: one connection, no retry.
+      {
+        proxy: prom,
+        connections: 1,
+        path: await config({
+          promUrl: prom.url,
+          influxUrl: influxTls.url,
+          influxTls: trusted,
+          db: 'unknown_ca_prom',
+          serial: true,
+        }),
+      },
+      // The pipeline keeps up to two writes in flight: each is tried once, none retried.
+      {
+        proxy: influxTls,
+        connections: 2,
+        path: await config({
+          promUrl: prom.url,
+          promTls: trusted,
+          influxUrl: influxTls.url,
+          db: 'unknown_ca_influx',
+          serial: true,
+        }),
+      },
+    ];
+    for (const { proxy, connections, path } of cases) {
+      const before = proxy.connections;
+      const run = await cli(['--once', '-c', path]);
+      expect(run.code, run.stderr).toBe(1);
+      expect(run.stderr).toMatch(untrusted);
+      expect(run.stderr).not.toMatch(/retrying/i);
+      expect(proxy.connections - before, run.stderr).toBeGreaterThan(0);
+      expect(proxy.connections - before, run.stderr).toBeLessThanOrEqual(connections);
+    }
   });
 
   it('trusts the CA in tls.ca_file: check passes and a backfill lands exactly', async () => {

@@ -9,6 +9,8 @@ export interface TlsProxy {
   port: number;
   /** Handshakes completed (with a verified client certificate when one is required). */
   handshakes: number;
+  /** Connections accepted, whether or not their handshake completed. */
+  connections: number;
   /** Client certificate subjects (CN) the proxy accepted, in order. */
   clientNames: string[];
   stop(): Promise<void>;
@@ -51,7 +53,10 @@ export async function startTlsProxy(opts: {
       upstream.once('error', closeBoth).once('close', closeBoth);
     },
   );
-  server.on('connection', track);
+  server.on('connection', (socket: Socket) => {
+    proxy.connections++;
+    track(socket);
+  });
   // A refused handshake (unknown CA, no client certificate) is the point of some tests.
   server.on('tlsClientError', () => undefined);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -60,6 +65,7 @@ export async function startTlsProxy(opts: {
     url: `https://127.0.0.1:${port}`,
     port,
     handshakes: 0,
+    connections: 0,
     clientNames: [],
     stop: () =>
       new Promise<void>((resolve) => {

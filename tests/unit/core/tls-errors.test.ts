@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { clarifyTlsError } from '../../../src/core/tls-errors.js';
+import { clarifyTlsError, isCertificateError } from '../../../src/core/tls-errors.js';
 
 function tlsError(code: string, message: string, reason?: string): Error {
   return Object.assign(new Error(message), {
@@ -54,5 +54,15 @@ describe('clarifyTlsError', () => {
       clarifyTlsError(err);
       expect(err.message).toBe(before);
     }
+  });
+});
+
+describe('isCertificateError', () => {
+  it('is true for a verification failure, also wrapped, and false for a network error', () => {
+    const cert = tlsError('ERR_TLS_CERT_ALTNAME_INVALID', 'Hostname/IP does not match');
+    expect(isCertificateError(cert)).toBe(true);
+    expect(isCertificateError(new Error('request failed', { cause: cert }))).toBe(true);
+    expect(isCertificateError(tlsError('ECONNRESET', 'socket hang up'))).toBe(false);
+    expect(isCertificateError('UNABLE_TO_VERIFY_LEAF_SIGNATURE')).toBe(false);
   });
 });

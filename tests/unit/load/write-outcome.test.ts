@@ -198,6 +198,12 @@ const TABLE: [string, WriteResponse, number, WriteOutcome][] = [
   ['504: retry', { status: 504 }, 10, { action: 'retry' }],
   ['408: retry', { status: 408 }, 10, { action: 'retry' }],
   ['network error: retry', { networkError: true }, 10, { action: 'retry' }],
+  [
+    'certificate verification failure: fail, a retry cannot fix it',
+    { networkError: true, certificateError: 'unable to verify the first certificate' },
+    10,
+    { action: 'fail', code: 'SINK_WRITE_FAILED', reason: 'unable to verify the first certificate' },
+  ],
   ['no status at all: retry', {}, 10, { action: 'retry' }],
   [
     '405: fail SINK_WRITE_FAILED',
