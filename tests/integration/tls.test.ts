@@ -366,4 +366,26 @@ pipeline:
       'warn',
     ]);
   });
+
+  it('check prints the insecure_skip_verify warnings as check-config does', async () => {
+    const insecure = { insecure_skip_verify: true };
+    const path = await config({
+      promUrl: promOther.url,
+      promTls: insecure,
+      influxUrl: influxTls.url,
+      influxTls: insecure,
+      db: 'insecure_check',
+    });
+    const insecureLines = (run: CliRun): string[] =>
+      run.stderr.split('\n').filter((l) => l.includes('insecure_skip_verify'));
+    const checked = await check(path);
+    expect(checked.code, checked.stdout).toBe(0);
+    const validated = await cli(['check-config', '-c', path]);
+    expect(validated.code, validated.stderr).toBe(0);
+    expect(insecureLines(validated)).toEqual([
+      expect.stringMatching(/^warning: extract\.tls\.insecure_skip_verify: the certificate of /),
+      expect.stringMatching(/^warning: load\.influxdb\.tls\.insecure_skip_verify: /),
+    ]);
+    expect(insecureLines(checked)).toEqual(insecureLines(validated));
+  });
 });

@@ -1,6 +1,6 @@
-import { transformWarnings } from '../../transform/config-warnings.js';
 import { EXIT } from '../exit-codes.js';
 import { loadConfig } from '../load-config.js';
+import { printConfigWarnings } from '../print-warnings.js';
 import type { RegisterCommand } from './command.js';
 
 /** `promflux check-config`: validates the configuration, usable as systemd `ExecStartPre`. */
@@ -11,8 +11,7 @@ export const registerCheckConfig: RegisterCommand = (program, { io, setExit }) =
     .option('-c, --config <file>', 'config file')
     .action(async (opts: { config?: string }) => {
       const { config, path, warnings } = await loadConfig(io, opts.config);
-      for (const w of warnings) io.stderr.write(`warning: ${w}\n`);
-      for (const w of transformWarnings(config)) io.stderr.write(`warning: ${w}\n`);
+      printConfigWarnings(io.stderr, config, warnings);
       io.stdout.write(
         `${path}: valid. ${config.extract.queries.length} queries: ` +
           `${config.extract.queries.map((q) => q.name).join(', ')}.\n`,

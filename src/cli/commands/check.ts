@@ -3,6 +3,7 @@ import { redactedStream } from '../../core/redact.js';
 import { runChecks } from '../check.js';
 import { EXIT } from '../exit-codes.js';
 import { loadConfig } from '../load-config.js';
+import { printConfigWarnings } from '../print-warnings.js';
 import type { RegisterCommand } from './command.js';
 
 /** `promflux check`: connectivity to both ends (the checks themselves are in ../check.ts). */
@@ -14,7 +15,8 @@ export const registerCheck: RegisterCommand = (program, { io, setExit }) => {
     )
     .option('-c, --config <file>', 'config file')
     .action(async (opts: { config?: string }) => {
-      const { config, redactor } = await loadConfig(io, opts.config);
+      const { config, warnings, redactor } = await loadConfig(io, opts.config);
+      printConfigWarnings(redactedStream(io.stderr, redactor), config, warnings);
       const logger = createLogger({ level: 'warn', redactor });
       const ok = await runChecks(config, logger, redactedStream(io.stdout, redactor));
       setExit(ok ? EXIT.OK : EXIT.FAILURE);
