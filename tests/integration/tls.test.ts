@@ -156,6 +156,18 @@ pipeline:
     }
   }
 
+  /** Verification off at both ends, Prometheus behind a certificate for another host name. */
+  const insecureConfig = (db: string): Promise<string> => {
+    const insecure = { insecure_skip_verify: true };
+    return config({
+      promUrl: promOther.url,
+      promTls: insecure,
+      influxUrl: influxTls.url,
+      influxTls: insecure,
+      db,
+    });
+  };
+
   const check = (configPath: string): Promise<CliRun> => cli(['check', '-c', configPath]);
   const backfill = (configPath: string): Promise<CliRun> =>
     cli([
@@ -341,14 +353,7 @@ pipeline:
   });
 
   it('skips verification with insecure_skip_verify and warns once a run, not per request', async () => {
-    const insecure = { insecure_skip_verify: true };
-    const path = await config({
-      promUrl: promOther.url,
-      promTls: insecure,
-      influxUrl: influxTls.url,
-      influxTls: insecure,
-      db: 'insecure',
-    });
+    const path = await insecureConfig('insecure');
     const handshakesBefore = { prom: promOther.handshakes, influx: influxTls.handshakes };
     const run = await expectBackfillLands(path, 'insecure');
     // Several requests (queries × chunks, batches) went over TLS, each time unverified...
@@ -368,14 +373,7 @@ pipeline:
   });
 
   it('check prints the insecure_skip_verify warnings as check-config does', async () => {
-    const insecure = { insecure_skip_verify: true };
-    const path = await config({
-      promUrl: promOther.url,
-      promTls: insecure,
-      influxUrl: influxTls.url,
-      influxTls: insecure,
-      db: 'insecure_check',
-    });
+    const path = await insecureConfig('insecure_check');
     const insecureLines = (run: CliRun): string[] =>
       run.stderr.split('\n').filter((l) => l.includes('insecure_skip_verify'));
     const checked = await check(path);
