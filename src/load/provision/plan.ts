@@ -1,4 +1,5 @@
 import type { ConfigIssue } from '../../core/errors.js';
+import { splitDatabaseTarget } from '../../core/database-target.js';
 import { formatDuration } from '../../core/time.js';
 import type { InfluxSinkConfig } from '../../config/types.js';
 
@@ -251,18 +252,16 @@ export function validateTiers(
       });
     }
     if (generation === 'v1') {
-      const slash = tier.bucket.indexOf('/');
-      const db = slash === -1 ? tier.bucket : tier.bucket.slice(0, slash);
-      const rp = slash === -1 ? undefined : tier.bucket.slice(slash + 1);
-      if (!db || rp === '') {
+      const target = splitDatabaseTarget(tier.bucket);
+      if (!target) {
         issues.push({
           path: `${at}.bucket`,
           message: `tier "${tier.name}": "${tier.bucket}" is not a valid InfluxDB 1.x target: use "database/retention_policy".`,
         });
-      } else if (rp === undefined && tier.retentionMs > 0) {
+      } else if (target.rp === undefined && tier.retentionMs > 0) {
         issues.push({
           path: `${at}.bucket`,
-          message: `tier "${tier.name}" has a finite retention, so it must name "database/retention_policy" (e.g. "${db}/${tier.name}"): promflux never changes a database's DEFAULT policy, which other writers share.`,
+          message: `tier "${tier.name}" has a finite retention, so it must name "database/retention_policy" (e.g. "${target.db}/${tier.name}"): promflux never changes a database's DEFAULT policy, which other writers share.`,
         });
       }
     }

@@ -3,6 +3,7 @@
  * tier names, retentions InfluxDB accepts, resolutions that fit the queries' steps and each other,
  * tier names a query may list, and which queries may be counters.
  */
+import { isPlainDatabaseTarget, splitDatabaseTarget } from '../../../core/database-target.js';
 import { decideKind } from '../../../core/metric-kind.js';
 import { formatDuration, parseDurationMs } from '../../../core/time.js';
 import { isRecord } from '../../plain-object.js';
@@ -133,10 +134,10 @@ function tierRules(
     }
     const bucket = child(tier, 'bucket');
     if (api === 'v1' && typeof bucket === 'string' && bucket.trim() !== '') {
-      const slash = bucket.indexOf('/');
-      if (slash === 0 || slash === bucket.length - 1 || bucket.indexOf('/', slash + 1) !== -1) {
+      const target = splitDatabaseTarget(bucket);
+      if (!target || !isPlainDatabaseTarget(target)) {
         issue([...at, 'bucket'], 'must be "database/retention_policy" for the v1 API');
-      } else if (slash === -1 && retention !== undefined && retention > 0) {
+      } else if (target.rp === undefined && retention !== undefined && retention > 0) {
         issue(
           [...at, 'bucket'],
           `tier "${label}" has a finite retention, so for InfluxDB 1.x it must name "database/retention_policy" (e.g. "${bucket}/${label}"): promflux never changes a database's DEFAULT policy, which other writers share`,
