@@ -35,8 +35,9 @@ export interface LabelSetDedupeState {
  *
  * The identity is the encoded series prefix (measurement + sorted tags + field): exactly what
  * InfluxDB keys a point by, so two Prometheus series that map to the same tags after relabelling are
- * one series here too (the points one drops for the other count as `label_collision`). Chunks arrive in range order, so a point from an earlier chunk is a duplicate
- * iff its timestamp is <= the newest one seen for that series before the current chunk. Within a
+ * one series here too (the points one drops for the other count as `label_collision`). Chunks
+ * arrive in range order, so a point from an earlier chunk is a duplicate iff its timestamp is <=
+ * the newest one seen for that series before the current chunk. Within a
  * chunk, a series seen again (another Prometheus series with the same tags) is checked against the
  * exact timestamps already emitted in that chunk. Memory: one small record per series, plus a set
  * for the rare within-chunk collisions.
