@@ -84,7 +84,13 @@ export class BatchWriter {
     batch: LineBatch,
     options: { signal?: AbortSignal; deadlineMs?: number } = {},
   ): Promise<WriteReport> {
-    const report: WriteReport = { written: 0, rejected: 0, requests: 0, retries: 0 };
+    const report: WriteReport = {
+      written: 0,
+      rejected: 0,
+      skippedBeyondRetention: 0,
+      requests: 0,
+      retries: 0,
+    };
     const max = this.opts.maxLinesPerRequest;
     const oneRequest = batch.lines > 0 && (max === undefined || batch.lines <= max);
     const offsets = oneRequest ? undefined : this.offsetsOf(batch);
@@ -141,9 +147,18 @@ export class BatchWriter {
       lines = to - from;
     }
     switch (outcome.action) {
-      case 'accept':
-        ctx.report.written += lines;
+      case 'accept': {
+        const skipped = outcome.beyondRetention ?? 0;
+        ctx.report.written += lines - skipped;
+        ctx.report.skippedBeyondRetention += skipped;
+        if (skipped > 0) {
+          this.opts.logger.warn(
+            { sink: this.opts.name, query: ctx.batch.query, lines: skipped },
+            `InfluxDB dropped ${skipped} point(s) older than its retention policy; they are counted as skipped.`,
+          );
+        }
         return;
+      }
       case 'split':
       case 'bisect': {
         if (lines < 2) break; // the classifier never asks this; a lone line is rejected below

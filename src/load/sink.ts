@@ -12,6 +12,12 @@ export interface WriteReport {
   written: number;
   /** Lines the server refused as malformed (400/422) and that went to the dead-letter file. */
   rejected: number;
+  /**
+   * Lines the server dropped as older than its retention policy (`partial write: points beyond
+   * retention policy dropped=N`): never retried, bisected or dead-lettered; the batch still counts
+   * as acknowledged, since no later attempt could store them.
+   */
+  skippedBeyondRetention: number;
   /** HTTP requests made, including retries and split/bisect requests. */
   requests: number;
   retries: number;

@@ -27,7 +27,13 @@ export class StdoutSink implements Sink {
         this.out.write(batch.body, (err) => (err ? reject(err) : resolve())),
       );
     }
-    return { written: batch.lines, rejected: 0, requests: 0, retries: 0 };
+    return {
+      written: batch.lines,
+      rejected: 0,
+      skippedBeyondRetention: 0,
+      requests: 0,
+      retries: 0,
+    };
   }
 
   check(): Promise<SinkCheckResult> {

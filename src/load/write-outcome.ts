@@ -17,7 +17,8 @@ export interface WriteResponse {
 
 /**
  * What the batch writer does next:
- * - `accept`: every line was written;
+ * - `accept`: every line was written, but `beyondRetention` lines the server dropped as older than
+ *   its retention (they can never be written there, so they count as handled, not as failed);
  * - `split`: the body was too large: write each half (at line boundaries);
  * - `bisect`: some line is malformed: write each half so only the bad lines end up rejected;
  * - `reject`: these lines are refused for good: dead-letter them, never retry;
@@ -25,7 +26,7 @@ export interface WriteResponse {
  * - `fail`: retrying will not help (credentials, missing database): the batch stays unwritten.
  */
 export type WriteOutcome =
-  | { action: 'accept' }
+  | { action: 'accept'; beyondRetention?: number }
   | { action: 'split' }
   | { action: 'bisect' }
   | { action: 'reject'; reason: string }
@@ -45,6 +46,12 @@ const REQUEST_LEVEL_400: readonly RegExp[] = [
   /^unexpected EOF$/i, // bad gzip body (1.x)
 ];
 
+/**
+ * 1.x (400) and 2.x (422) name points older than the retention policy this way; `N` of the
+ * request's points were dropped, every other one was stored.
+ */
+const BEYOND_RETENTION = /partial write: points beyond retention policy dropped=(\d+)/i;
+
 /** 1.x answers 500 for a missing retention policy: a configuration error, not a transient one. */
 const NOT_FOUND_500 = /retention policy not found/i;
 
@@ -56,6 +63,7 @@ const NOT_FOUND_500 = /retention policy not found/i;
  * | response | action |
  * |---|---|
  * | 2xx | accept |
+ * | 400, 422 `points beyond retention policy dropped=N` | accept, N lines skipped beyond retention |
  * | 400, 422 | bisect (> 1 line), reject (1 line, or `dropped=N` covers every line); request-level 400s fail |
  * | 413 | split (> 1 line), reject (1 line) |
  * | 401, 403 | fail SINK_AUTH (the batch is kept: the pipeline does not advance) |
@@ -86,6 +94,14 @@ export function classifyWriteOutcome(res: WriteResponse, lines: number): WriteOu
           code: 'SINK_WRITE_FAILED',
           reason: `request refused (400): ${message}`,
         };
+      }
+      const beyondRetention = BEYOND_RETENTION.exec(message);
+      if (beyondRetention) {
+        // The server's own clock decided these points expired: re-sending, bisecting or
+        // dead-lettering them cannot store them. 1.x names this error in preference to a
+        // parse error in the same request (handler.go), so a line it could not parse would
+        // count as written here; promflux's encoder emits only parseable lines.
+        return { action: 'accept', beyondRetention: Math.min(lines, Number(beyondRetention[1])) };
       }
       if (lines <= 1 || droppedEveryLine(message, lines))
         return { action: 'reject', reason: message };

@@ -4,6 +4,7 @@ import type { LineBatch } from '../core/line-batch.js';
 export interface SinkTotals {
   written: number;
   rejected: number;
+  skippedBeyondRetention: number;
   requests: number;
   retries: number;
 }
@@ -37,7 +38,10 @@ export class WriteWindow {
     private readonly onAck?: (ackedThroughMs: number) => void,
   ) {
     this.totals = new Map(
-      sinks.map((s) => [s.name, { written: 0, rejected: 0, requests: 0, retries: 0 }]),
+      sinks.map((s) => [
+        s.name,
+        { written: 0, rejected: 0, skippedBeyondRetention: 0, requests: 0, retries: 0 },
+      ]),
     );
   }
 
@@ -108,6 +112,7 @@ export class WriteWindow {
     const totals = this.totals.get(sink)!;
     totals.written += report.written;
     totals.rejected += report.rejected;
+    totals.skippedBeyondRetention += report.skippedBeyondRetention;
     totals.requests += report.requests;
     totals.retries += report.retries;
   }

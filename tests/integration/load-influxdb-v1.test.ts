@@ -27,6 +27,7 @@ describe('load stage → real InfluxDB 1.6.7 (/write)', () => {
     dir = await mkdtemp(join(tmpdir(), 'promflux-load-v1-'));
     await influx.createDatabase('health');
     await influx.createDatabase('tiered', { name: 'weekly', duration: '7d' });
+    await influx.query(`CREATE RETENTION POLICY "hourly" ON "tiered" DURATION 1h REPLICATION 1`);
     await influx.query(`CREATE USER "reader" WITH PASSWORD 'r3ader'`);
     await influx.query(`GRANT READ ON "health" TO "reader"`);
   });
@@ -99,7 +100,13 @@ describe('load stage → real InfluxDB 1.6.7 (/write)', () => {
         's',
       ),
     );
-    expect(report).toEqual({ written: 3, rejected: 0, requests: 1, retries: 0 });
+    expect(report).toEqual({
+      written: 3,
+      rejected: 0,
+      skippedBeyondRetention: 0,
+      requests: 1,
+      retries: 0,
+    });
     expect(
       await rows('SELECT "instance", "job", "value" FROM "up" ORDER BY time', 'health'),
     ).toEqual([
@@ -134,6 +141,41 @@ describe('load stage → real InfluxDB 1.6.7 (/write)', () => {
       [NOW_S * 1000, 'h2', 7],
     ]);
     expect(await rows('SELECT * FROM "tiered"."autogen"."cpu"', 'tiered')).toEqual([]);
+  });
+
+  it('points beyond the retention policy (400 partial write): skipped and counted, not dead-lettered', async () => {
+    const sink = makeSink({ bucket: 'tiered/hourly' }, 'retention.jsonl');
+    const nowS = Math.floor(Date.now() / 1000);
+    const fresh = [`rp,instance=a value=1 ${nowS - 60}`, `rp,instance=b value=2 ${nowS - 30}`];
+    const expired = [
+      `rp,instance=a value=0 ${nowS - 3 * 3600}`,
+      `rp,instance=b value=0 ${nowS - 4 * 3600}`,
+    ];
+    const report = await sink.write(batch([expired[0]!, ...fresh, expired[1]!], 's', 'rp'));
+    expect(report).toEqual({
+      written: 2,
+      rejected: 0,
+      skippedBeyondRetention: 2,
+      requests: 1,
+      retries: 0,
+    });
+    expect(
+      await rows('SELECT "instance", "value" FROM "tiered"."hourly"."rp" ORDER BY time', 'tiered'),
+    ).toEqual([
+      [(nowS - 60) * 1000, 'a', 1],
+      [(nowS - 30) * 1000, 'b', 2],
+    ]);
+    // A batch that is entirely too old is acknowledged too: nothing to retry, nothing to bisect.
+    expect(await sink.write(batch(expired, 's', 'rp'))).toEqual({
+      written: 0,
+      rejected: 0,
+      skippedBeyondRetention: 2,
+      requests: 1,
+      retries: 0,
+    });
+    await expect(readFile(join(dir, 'retention.jsonl'), 'utf8')).rejects.toMatchObject({
+      code: 'ENOENT',
+    });
   });
 
   it('a batch with one invalid line: the rest lands, the one is dead-lettered with the server error', async () => {

@@ -70,6 +70,7 @@ describe('load stage → real VictoriaMetrics (/api/v2/write)', () => {
     expect(await sink.write(batch(lines, 'ms'))).toEqual({
       written: 4,
       rejected: 0,
+      skippedBeyondRetention: 0,
       requests: 1,
       retries: 0,
     });

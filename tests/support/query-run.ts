@@ -21,7 +21,9 @@ export function queryRun(
     series: 1,
     drops: { ...emptyDropCounts(), ...drops },
     histogramSamples: 0,
-    sinks: { influxdb: { written, rejected: 0, requests: 1, retries: 0 } },
+    sinks: {
+      influxdb: { written, rejected: 0, skippedBeyondRetention: 0, requests: 1, retries: 0 },
+    },
     warnings: [],
     ackedThroughMs: error ? undefined : 60_000,
     error,

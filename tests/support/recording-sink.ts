@@ -28,7 +28,13 @@ export class RecordingSink implements Sink {
       this.batches.push({ ...batch, body: Buffer.from(batch.body) }); // a copy: the body is reused
       const text = batch.body.toString('utf8');
       this.lines.push(...text.split('\n').filter((l) => l !== ''));
-      return { written: batch.lines, rejected: 0, requests: 1, retries: 0 };
+      return {
+        written: batch.lines,
+        rejected: 0,
+        skippedBeyondRetention: 0,
+        requests: 1,
+        retries: 0,
+      };
     } finally {
       this.active--;
     }

@@ -130,7 +130,13 @@ describe('InfluxDbV2Sink against the fake InfluxDB 2.x', () => {
   it('writes a batch: points stored, token sent as header only, org/bucket/precision in the query', async () => {
     const { sink } = makeSink();
     const report = await sink.write(batchOf(goodLines(3)));
-    expect(report).toEqual({ written: 3, rejected: 0, requests: 1, retries: 0 });
+    expect(report).toEqual({
+      written: 3,
+      rejected: 0,
+      skippedBeyondRetention: 0,
+      requests: 1,
+      retries: 0,
+    });
     expect(fake.points()).toHaveLength(3);
     expect(fake.points()[0]).toMatchObject({
       measurement: 'health',
@@ -229,7 +235,13 @@ describe('InfluxDbV2Sink against the fake InfluxDB 2.x', () => {
     expect(fake.writes()).toHaveLength(1);
     await vi.advanceTimersByTimeAsync(1);
     const report = await pending;
-    expect(report).toEqual({ written: 3, rejected: 0, requests: 2, retries: 1 });
+    expect(report).toEqual({
+      written: 3,
+      rejected: 0,
+      skippedBeyondRetention: 0,
+      requests: 2,
+      retries: 1,
+    });
     expect(fake.writes()).toHaveLength(2);
   });
 
@@ -237,7 +249,13 @@ describe('InfluxDbV2Sink against the fake InfluxDB 2.x', () => {
     fake.failNext(2, { status });
     const { sink } = makeSink();
     const report = await sink.write(batchOf(goodLines(10)));
-    expect(report).toEqual({ written: 10, rejected: 0, requests: 3, retries: 2 });
+    expect(report).toEqual({
+      written: 10,
+      rejected: 0,
+      skippedBeyondRetention: 0,
+      requests: 3,
+      retries: 2,
+    });
     expect(fake.points()).toHaveLength(10);
   });
 
@@ -282,6 +300,43 @@ describe('InfluxDbV2Sink against the fake InfluxDB 2.x', () => {
       true,
     );
     expect(fake.points()).toHaveLength(98);
+  });
+
+  it('422 beyond retention: counted as skipped, not rejected or bisected; the rest is written', async () => {
+    fake.createBucket(fake.org, 'hourly', 3600);
+    const { sink } = makeSink({ bucket: 'hourly' });
+    const nowS = Math.floor(Date.now() / 1000);
+    const fresh = Array.from(
+      { length: 5 },
+      (_, i) => `health,instance=new${i} value=1 ${nowS - i}`,
+    );
+    const expired = Array.from(
+      { length: 3 },
+      (_, i) => `health,instance=old${i} value=1 ${nowS - 3 * 3600 - i}`,
+    );
+    const report = await sink.write(
+      batchOf([expired[0]!, ...fresh.slice(0, 2), expired[1]!, ...fresh.slice(2), expired[2]!]),
+    );
+    expect(report).toEqual({
+      written: 5,
+      rejected: 0,
+      skippedBeyondRetention: 3,
+      requests: 1,
+      retries: 0,
+    });
+    expect(fake.points('hourly')).toHaveLength(5);
+    expect(await deadLetters()).toEqual([]);
+
+    const allExpired = await sink.write(batchOf(expired));
+    expect(allExpired).toEqual({
+      written: 0,
+      rejected: 0,
+      skippedBeyondRetention: 3,
+      requests: 1,
+      retries: 0,
+    });
+    expect(await deadLetters()).toEqual([]);
+    expect(logs.some((l) => l.includes('older than its retention policy'))).toBe(true);
   });
 
   it('gzip on: bodies are gzipped with Content-Encoding and decoded by the server', async () => {

@@ -63,13 +63,55 @@ const TABLE: [string, WriteResponse, number, WriteOutcome][] = [
     { action: 'bisect' },
   ],
   [
-    '422 beyond retention, dropped = lines: reject without bisecting',
+    '422 2.x beyond retention, dropped = lines: accept, every line skipped',
     {
       status: 422,
-      body: v2('unprocessable entity', 'partial write: points beyond retention policy dropped=5'),
+      body: v2(
+        'unprocessable entity',
+        'failure writing points to database: partial write: points beyond retention policy dropped=5',
+      ),
     },
     5,
-    { action: 'reject', reason: 'partial write: points beyond retention policy dropped=5' },
+    { action: 'accept', beyondRetention: 5 },
+  ],
+  [
+    '422 2.x beyond retention, some lines: accept, no bisection',
+    {
+      status: 422,
+      body: v2(
+        'unprocessable entity',
+        'failure writing points to database: partial write: points beyond retention policy dropped=2',
+      ),
+    },
+    7,
+    { action: 'accept', beyondRetention: 2 },
+  ],
+  [
+    '400 1.x beyond retention (as 1.6.7 answers it): accept, not a request-level failure',
+    { status: 400, body: v1('partial write: points beyond retention policy dropped=1') },
+    3,
+    { action: 'accept', beyondRetention: 1 },
+  ],
+  [
+    '400 1.x beyond retention, one line: accept, not reject',
+    { status: 400, body: v1('partial write: points beyond retention policy dropped=1') },
+    1,
+    { action: 'accept', beyondRetention: 1 },
+  ],
+  [
+    'beyond retention counting more than the request holds: capped at its lines',
+    { status: 400, body: v1('partial write: points beyond retention policy dropped=9') },
+    4,
+    { action: 'accept', beyondRetention: 4 },
+  ],
+  [
+    '1.x beyond retention in the X-Influxdb-Error header only',
+    {
+      status: 400,
+      headers: { 'x-influxdb-error': 'partial write: points beyond retention policy dropped=2' },
+    },
+    2,
+    { action: 'accept', beyondRetention: 2 },
   ],
   [
     '422 one line: reject',

@@ -15,7 +15,13 @@ class ManualSink implements Sink {
         batch,
         settle: (ok) =>
           ok
-            ? resolve({ written: batch.lines, rejected: 0, requests: 1, retries: 0 })
+            ? resolve({
+                written: batch.lines,
+                rejected: 0,
+                skippedBeyondRetention: 0,
+                requests: 1,
+                retries: 0,
+              })
             : reject(new SinkError('SINK_WRITE_FAILED', 'boom', 503)),
       });
     });
