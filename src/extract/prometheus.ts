@@ -200,6 +200,47 @@ export class PrometheusClient {
     }
   }
 
+  /**
+   * `/api/v1/metadata`: every metric family's type (`counter`, `gauge`, `histogram`, ...) as the
+   * scraped targets declare it, one entry per distinct declaration. Throws a PromfluxError
+   * (`QUERY_FAILED`) when the server cannot be reached or does not answer with metadata.
+   */
+  async metricMetadata(): Promise<Map<string, string[]>> {
+    let res: AxiosResponse<string>;
+    try {
+      res = await this.getText('/api/v1/metadata');
+    } catch (err) {
+      throw new PromfluxError(
+        'QUERY_FAILED',
+        `${this.safeUrl} is unreachable: ${requestErrorMessage(err)}`,
+      );
+    }
+    const fail = (why: string): PromfluxError =>
+      new PromfluxError('QUERY_FAILED', `${this.safeUrl}/api/v1/metadata: ${why}`);
+    if (res.status !== 200) {
+      const text = bodyHead(res.data);
+      throw fail(`HTTP ${res.status}${text ? `: ${text}` : ''}`);
+    }
+    let doc: { status?: unknown; data?: unknown };
+    try {
+      doc = JSON.parse(res.data) as typeof doc;
+    } catch {
+      throw fail('the response is not JSON');
+    }
+    if (doc.status !== 'success' || typeof doc.data !== 'object' || doc.data === null) {
+      throw fail('the response holds no metadata');
+    }
+    const types = new Map<string, string[]>();
+    for (const [name, entries] of Object.entries(doc.data as Record<string, unknown>)) {
+      if (!Array.isArray(entries)) continue;
+      const declared = entries
+        .map((e) => (e as { type?: unknown } | null)?.type)
+        .filter((t): t is string => typeof t === 'string');
+      types.set(name, [...new Set(declared)]);
+    }
+    return types;
+  }
+
   /** Closes idle keep-alive connections. */
   close(): void {
     this.agent.destroy();
