@@ -3,6 +3,7 @@ import type { PromfluxConfig } from '../config/types.js';
 import { describeError } from '../core/errors.js';
 import { redactUrl } from '../core/redact.js';
 import type { Logger } from '../core/logger.js';
+import { resolveQueryKinds } from '../extract/metric-metadata.js';
 import { createSink } from '../load/create-sink.js';
 import { DeadLetterFile } from '../load/dead-letter.js';
 import { formatTierResult, provisionConfigured } from '../load/provision/index.js';
@@ -10,7 +11,8 @@ import { createPrometheusClient } from '../pipeline/pipeline.js';
 
 /**
  * `promflux check`: can promflux reach both ends, authenticate, and find its target? Prints one
- * line per check (`ok`/`FAIL`) and resolves to whether all passed.
+ * line per check (`ok`/`FAIL`), and each query's kind (gauge or counter) and why, and resolves to
+ * whether all passed.
  */
 export async function runChecks(
   config: PromfluxConfig,
@@ -38,6 +40,12 @@ export async function runChecks(
         true,
         `prometheus ${prometheusUrl}: version ${info?.version ?? 'unknown (no buildinfo API)'}`,
       );
+      // Kinds follow Prometheus' metadata, so they are shown only when it answers.
+      const kinds = await resolveQueryKinds(client, config.extract.queries, logger);
+      for (const [name, decision] of kinds) {
+        if (decision.error !== undefined) line(false, `query ${name}: ${decision.error}`);
+        else line(true, `query ${name}: kind ${decision.kind} (${decision.reason})`);
+      }
     }
   } catch (err) {
     line(false, `prometheus ${prometheusUrl}: ${describeError(err)}`);

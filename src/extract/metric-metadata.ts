@@ -76,5 +76,5 @@ function explained(
   else if (!types || types.length === 0) why = `no metadata for ${name}`;
   else if (types.length > 1) why = `metadata types differ: ${types.join(', ')}`;
   else why = `metadata type ${types[0]}`;
-  return { kind: decision.kind, reason: `${decision.reason} (${why})` };
+  return { kind: decision.kind, reason: `${decision.reason}; ${why}` };
 }

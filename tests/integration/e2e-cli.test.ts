@@ -597,6 +597,12 @@ ${extra}`;
     expect(ok.code).toBe(0);
     expect(ok.stdout).toMatch(/Prometheus/);
     expect(ok.stdout).toMatch(/2\.42/);
+    // The fixture is backfilled with promtool: Prometheus holds no metadata for it.
+    expect(ok.stdout.split('\n').filter((l) => l.includes(' query '))).toEqual([
+      'ok   query availability: kind gauge (no counter metadata or suffix; no metadata for up)',
+      'ok   query request_rate: kind gauge (not a bare selector)',
+      'ok   query special: kind gauge (no counter metadata or suffix; no metadata for test_special_labels)',
+    ]);
     const missing = await writeConfig('check-missing.yaml', configYaml(influxConfig('absent')));
     const bad = await cli(['check', '-c', missing]);
     expect(bad.code).toBe(1);

@@ -100,7 +100,7 @@ describe('resolveQueryKinds → real Prometheus', () => {
       depth: { kind: 'gauge', reason: 'metadata type gauge' },
       old_depth: {
         kind: 'counter',
-        reason: 'name ends in _total (no metadata for backfilled_depth_total)',
+        reason: 'name ends in _total; no metadata for backfilled_depth_total',
       },
     });
   });

@@ -65,11 +65,11 @@ describe('resolveQueryKinds', () => {
       depth: { kind: 'gauge', reason: 'metadata type gauge' },
       errors: {
         kind: 'counter',
-        reason: 'name ends in _total (no metadata for http_errors_total)',
+        reason: 'name ends in _total; no metadata for http_errors_total',
       },
       flaky: {
         kind: 'gauge',
-        reason: 'no counter metadata or suffix (metadata types differ: counter, gauge)',
+        reason: 'no counter metadata or suffix; metadata types differ: counter, gauge',
       },
       rate: { kind: 'gauge', reason: 'not a bare selector' },
       forced: { kind: 'gauge', reason: 'kind: gauge' },
@@ -108,8 +108,8 @@ describe('resolveQueryKinds', () => {
     const queries = [query('done', 'jobs_done'), query('errors', 'http_errors_total')];
     const kinds = await resolveQueryKinds(client, queries, logger);
     expect(Object.fromEntries(kinds)).toEqual({
-      done: { kind: 'gauge', reason: 'no counter metadata or suffix (metadata unavailable)' },
-      errors: { kind: 'counter', reason: 'name ends in _total (metadata unavailable)' },
+      done: { kind: 'gauge', reason: 'no counter metadata or suffix; metadata unavailable' },
+      errors: { kind: 'counter', reason: 'name ends in _total; metadata unavailable' },
     });
     await resolveQueryKinds(client, queries, logger);
     expect(fake.requests).toHaveLength(1);
@@ -128,7 +128,7 @@ describe('resolveQueryKinds', () => {
     const kinds = await resolveQueryKinds(client, [query('errors', 'http_errors_total')], logger);
     expect(kinds.get('errors')).toEqual({
       kind: 'counter',
-      reason: 'name ends in _total (metadata unavailable)',
+      reason: 'name ends in _total; metadata unavailable',
     });
     expect(lines).toHaveLength(1);
     expect(lines[0]).toContain('unreachable');
