@@ -1,6 +1,6 @@
 import type { InfluxSinkConfig } from '../config/types.js';
 import { redactUrl } from '../core/redact.js';
-import { detectWriteApi, type InfluxWriteApi } from './detect-api.js';
+import { detectWriteApi, type InfluxWriteApi } from '../core/influx-api.js';
 import { InfluxDbV1Sink } from './influxdb-v1.js';
 import { InfluxDbV2Sink } from './influxdb-v2.js';
 import type { Sink, SinkCheckResult, SinkDeps, WriteReport } from './sink.js';

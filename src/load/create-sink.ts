@@ -1,17 +1,8 @@
 import { redactUrl } from '../core/redact.js';
 import type { InfluxSinkConfig } from '../config/types.js';
 import { AutoApiSink, influxSink } from './auto-api-sink.js';
-import { detectWriteApi, type InfluxWriteApi } from './detect-api.js';
+import { detectWriteApi, fallbackApi } from '../core/influx-api.js';
 import type { Sink, SinkDeps } from './sink.js';
-
-/**
- * The API `auto` falls back to when the server does not say (no `X-Influxdb-Version` on `/ping`,
- * e.g. VictoriaMetrics, or the server is down): v2 when a token and an org are configured
- * (2.x/3.x credentials), else v1 (database + optional username/password).
- */
-export function fallbackApi(config: InfluxSinkConfig): InfluxWriteApi {
-  return config.token !== undefined && config.org !== undefined ? 'v2' : 'v1';
-}
 
 /**
  * Builds the InfluxDB sink for `config`, resolving `api: auto` from `/ping`. When the server

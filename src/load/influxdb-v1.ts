@@ -1,13 +1,13 @@
 import { splitDatabaseTarget, type DatabaseTarget } from '../core/database-target.js';
 import { ConfigError, describeError } from '../core/errors.js';
-import { authorizationHeader, joinUrl } from '../core/http.js';
+import { joinUrl } from '../core/http.js';
 import type { InfluxSinkConfig } from '../config/types.js';
 import type { SinkDeps } from './sink.js';
-import { describePing, pingInflux } from './detect-api.js';
+import { describePing, pingInflux } from '../core/influx-api.js';
 import { httpRequest } from '../core/http-client.js';
 import { HttpLineSink } from './http-line-sink.js';
 import type { SinkCheckResult } from './sink.js';
-import { serverErrorMessage } from './write-outcome.js';
+import { quoteIdent, serverErrorMessage, v1Authorization } from '../core/influx-http.js';
 
 /** {@link splitDatabaseTarget}, or a {@link ConfigError} naming the key. */
 export function parseDatabaseTarget(bucket: string): DatabaseTarget {
@@ -21,25 +21,6 @@ export function parseDatabaseTarget(bucket: string): DatabaseTarget {
     ]);
   }
   return target;
-}
-
-/** 1.x credentials: Basic for a username, `Token` for a token, else the endpoint's own auth. */
-export function v1Authorization(
-  config: Pick<InfluxSinkConfig, 'endpoint' | 'token' | 'username' | 'password'>,
-): string | undefined {
-  if (config.username !== undefined) {
-    return authorizationHeader({
-      type: 'basic',
-      username: config.username,
-      password: config.password ?? '',
-    });
-  }
-  return config.token ? `Token ${config.token}` : authorizationHeader(config.endpoint.auth);
-}
-
-/** Quotes an InfluxQL identifier. */
-export function quoteIdent(name: string): string {
-  return `"${name.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 }
 
 interface InfluxQlResult {

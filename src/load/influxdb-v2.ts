@@ -1,16 +1,12 @@
-import type http from 'node:http';
-
-import type { HttpError, InfluxDB } from '@influxdata/influxdb-client';
-
 import { describeError } from '../core/errors.js';
 import { authorizationHeader, joinUrl } from '../core/http.js';
 import { formatDuration } from '../core/time.js';
 import type { InfluxSinkConfig } from '../config/types.js';
 import type { SinkDeps } from './sink.js';
-import { describePing, pingInflux } from './detect-api.js';
+import { describePing, pingInflux } from '../core/influx-api.js';
 import { HttpLineSink } from './http-line-sink.js';
 import type { SinkCheckResult } from './sink.js';
-import { serverErrorMessage } from './write-outcome.js';
+import { createInfluxClient, isHttpError, serverErrorMessage } from '../core/influx-http.js';
 
 /**
  * InfluxDB 2.x, Cloud and 3.x (and VictoriaMetrics) through `POST /api/v2/write?org=&bucket=&precision=`
@@ -142,28 +138,4 @@ export class InfluxDbV2Sink extends HttpLineSink {
       ? 'InfluxDB rejected the token (401 unauthorized)'
       : 'InfluxDB requires a token and none is configured (401 unauthorized)';
   }
-}
-
-/**
- * The client library's InfluxDB object on the sink's endpoint (headers, timeout, TLS agent), for
- * the OrgsAPI/BucketsAPI look-ups. Loaded on demand, not at start-up: only `check` and
- * provisioning need the library (~0.1 s of CPU).
- */
-export async function createInfluxClient(
-  config: Pick<InfluxSinkConfig, 'endpoint' | 'token'>,
-  agent: http.Agent,
-): Promise<InfluxDB> {
-  const { InfluxDB } = await import('@influxdata/influxdb-client');
-  return new InfluxDB({
-    url: config.endpoint.url,
-    token: config.token,
-    timeout: config.endpoint.timeoutMs,
-    headers: config.endpoint.headers,
-    transportOptions: { agent },
-  });
-}
-
-/** The client library's HttpError, recognised without loading the library. */
-export function isHttpError(err: unknown): err is HttpError {
-  return err instanceof Error && err.name === 'HttpError' && 'statusCode' in err;
 }

@@ -1,4 +1,5 @@
 import type { ErrorCode } from '../core/errors.js';
+import { serverErrorMessage } from '../core/influx-http.js';
 
 /** What a write attempt produced, as far as classification needs it. */
 export interface WriteResponse {
@@ -154,40 +155,4 @@ function isRequestLevel400(message: string): boolean {
 function droppedEveryLine(message: string, lines: number): boolean {
   const match = /dropped=(\d+)/.exec(message);
   return match !== null && Number(match[1]) >= lines;
-}
-
-const MAX_MESSAGE_CHARS = 2000;
-
-/**
- * The server's error text: `{"code","message"}` (2.x/3.x), `{"error"}` (1.x), the
- * `X-Influxdb-Error` or `X-Platform-Error-Code` header, the plain body, or the status alone.
- */
-export function serverErrorMessage(
-  res: Pick<WriteResponse, 'status' | 'body' | 'headers'>,
-): string {
-  const text = (res.body ?? '').trim();
-  let message: string | undefined;
-  if (text.startsWith('{')) {
-    try {
-      const json = JSON.parse(text) as Record<string, unknown>;
-      if (typeof json.message === 'string' && json.message) message = json.message;
-      else if (typeof json.error === 'string' && json.error) message = json.error;
-    } catch {
-      // not JSON after all: fall through to headers and plain text
-    }
-  }
-  message ??=
-    header(res.headers, 'x-influxdb-error') ?? header(res.headers, 'x-platform-error-code');
-  if (!message && text) message = text;
-  if (!message) message = res.status ? `HTTP ${res.status}` : 'no response';
-  return message.length > MAX_MESSAGE_CHARS ? `${message.slice(0, MAX_MESSAGE_CHARS)}…` : message;
-}
-
-function header(
-  headers: Record<string, string | string[] | undefined> | undefined,
-  name: string,
-): string | undefined {
-  const value = headers?.[name];
-  const first = Array.isArray(value) ? value[0] : value;
-  return first ? first : undefined;
 }

@@ -1,6 +1,6 @@
 import type { LoadConfig } from '../../config/types.js';
 import { createAgent } from '../../core/http.js';
-import { pingInflux } from '../detect-api.js';
+import { pingInflux } from '../../core/influx-api.js';
 import {
   generationFromPing,
   type InfluxGeneration,

@@ -1,7 +1,7 @@
 import { describeError } from '../../core/errors.js';
 import { parseDurationMs } from '../../core/time.js';
-import { parseDatabaseTarget, quoteIdent, v1Authorization } from '../influxdb-v1.js';
-import { serverErrorMessage } from '../write-outcome.js';
+import { quoteIdent, serverErrorMessage, v1Authorization } from '../../core/influx-http.js';
+import { parseDatabaseTarget } from '../influxdb-v1.js';
 import { AdminHttp } from './admin-http.js';
 import {
   influxDuration,

@@ -5,7 +5,7 @@ import type { BucketsAPI } from '@influxdata/influxdb-client-apis';
 
 import { describeError } from '../../core/errors.js';
 import { createAgent } from '../../core/http.js';
-import { createInfluxClient, isHttpError } from '../influxdb-v2.js';
+import { createInfluxClient, isHttpError } from '../../core/influx-http.js';
 import {
   ProvisionDenied,
   type Denial,

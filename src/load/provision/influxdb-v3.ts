@@ -1,7 +1,7 @@
 import { describeError } from '../../core/errors.js';
 import { authorizationHeader } from '../../core/http.js';
 import type { HttpResponse } from '../../core/http-client.js';
-import { serverErrorMessage } from '../write-outcome.js';
+import { serverErrorMessage } from '../../core/influx-http.js';
 import { AdminHttp } from './admin-http.js';
 import {
   influxDuration,

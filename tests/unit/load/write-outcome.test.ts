@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 
+import { serverErrorMessage } from '../../../src/core/influx-http.js';
 import {
   classifyWriteOutcome,
-  serverErrorMessage,
   type WriteOutcome,
   type WriteResponse,
 } from '../../../src/load/write-outcome.js';

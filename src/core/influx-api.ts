@@ -1,11 +1,20 @@
 import type http from 'node:http';
 
-import { SinkError, describeError } from '../core/errors.js';
-import { createAgent, joinUrl, type HttpEndpointOptions } from '../core/http.js';
-import { redactUrl } from '../core/redact.js';
-import { headerValue, httpRequest } from '../core/http-client.js';
+import { SinkError, describeError } from './errors.js';
+import { createAgent, joinUrl, type HttpEndpointOptions } from './http.js';
+import { redactUrl } from './redact.js';
+import { headerValue, httpRequest } from './http-client.js';
 
 export type InfluxWriteApi = 'v1' | 'v2';
+
+/**
+ * The API `auto` falls back to when the server does not say (no `X-Influxdb-Version` on `/ping`,
+ * e.g. VictoriaMetrics, or the server is down): v2 when a token and an org are configured
+ * (2.x/3.x credentials), else v1 (database + optional username/password).
+ */
+export function fallbackApi(config: { token?: string; org?: string }): InfluxWriteApi {
+  return config.token !== undefined && config.org !== undefined ? 'v2' : 'v1';
+}
 
 /** What `/ping` told us about the server. */
 export interface InfluxPing {
