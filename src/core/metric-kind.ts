@@ -8,6 +8,17 @@ export type KindSetting = MetricKind | 'auto';
 
 export const KIND_SETTINGS = ['auto', 'gauge', 'counter'] as const;
 
+/** What a rollup tier stores per window of each kind, in the order written (README, Tiers). */
+export const ROLLUP_AGGREGATES: Readonly<Record<MetricKind, readonly string[]>> = {
+  gauge: ['count', 'sum', 'min', 'max', 'last', 'mean'],
+  counter: ['increase', 'resets', 'first', 'last', 'count'],
+};
+
+/** A rollup tier's field names for the query field `field`: `value_count`, `value_sum`, .... */
+export function rollupFieldNames(kind: MetricKind, field: string): string[] {
+  return ROLLUP_AGGREGATES[kind].map((aggregate) => `${field}_${aggregate}`);
+}
+
 /** Name suffixes of series that only ever grow (counters, and histogram and summary parts). */
 const COUNTER_SUFFIXES = ['_total', '_count', '_sum', '_bucket'] as const;
 

@@ -483,6 +483,18 @@ export interface InfluxDbV2FakeOptions {
   latencyMs?: number;
 }
 
+/**
+ * A route served by a module that extends the fake (tests/fakes/influxdb-v2-query.ts), called
+ * after the token was accepted, with the organization the `org`/`orgID` parameters name.
+ */
+export type MountedRoute = (request: {
+  url: URL;
+  body: Buffer;
+  access: Access;
+  org: FakeOrg | { status: number; error: string };
+  res: http.ServerResponse;
+}) => void;
+
 const ERROR_CODES: Record<number, string> = {
   400: 'invalid',
   401: 'unauthorized',
@@ -528,6 +540,7 @@ export class InfluxDbV2Fake {
   private readonly failures: { remaining: number; failure: InjectedFailure; path: string }[] = [];
   private partialWrite: ((line: string) => boolean) | undefined;
   private inFlight = 0;
+  private readonly mounted = new Map<string, MountedRoute>();
 
   private constructor(opts: InfluxDbV2FakeOptions) {
     this.token = opts.token ?? 'fake-token';
@@ -595,6 +608,11 @@ export class InfluxDbV2Fake {
    */
   setPartialWrite(predicate: ((line: string) => boolean) | undefined): void {
     this.partialWrite = predicate;
+  }
+
+  /** Serves `route` (`POST /api/v2/query`) with `handler`. */
+  mount(route: string, handler: MountedRoute): void {
+    this.mounted.set(route, handler);
   }
 
   /** A bucket (3.x: database) by name, as stored now. */
@@ -694,6 +712,12 @@ export class InfluxDbV2Fake {
     const access = this.authorize(req);
     if (!access) {
       this.sendError(res, 401, 'unauthorized access');
+      return;
+    }
+    const mounted = this.mounted.get(route);
+    if (mounted) {
+      const org = this.findOrg(url.searchParams.get('org'), url.searchParams.get('orgID'));
+      mounted({ url, body, access, org, res });
       return;
     }
     const patch = /^\/api\/v2\/buckets\/([^/]+)$/.exec(url.pathname);
@@ -1116,7 +1140,7 @@ export class InfluxDbV2Fake {
 }
 
 /** What a token may do: everything, read orgs/buckets, or only write points. */
-type Access = 'all' | 'read' | 'write';
+export type Access = 'all' | 'read' | 'write';
 
 function readBody(req: http.IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { rollupFieldNames } from '../../../src/core/metric-kind.js';
 import type { LineBatch } from '../../../src/core/line-batch.js';
 import { LineBatcher } from '../../../src/transform/line-batcher.js';
 import { encodeSeriesKey, encodeSeriesPrefix } from '../../../src/transform/line-protocol.js';
@@ -105,5 +106,14 @@ describe('RollupLineWriter', () => {
     expect(lines[2]).toBe(
       `${key} value_count=2i,value_sum=3,value_min=1,value_max=2,value_last=2,value_mean=1.5 1700000220`,
     );
+  });
+
+  it('writes the fields rollupFieldNames names, in its order (what the stored-series reader asks for)', () => {
+    for (const kind of ['gauge', 'counter'] as const) {
+      const [batch] = encode(new RollupLineWriter(kind, 'rtt'), KEY, [window({ count: 1 })]);
+      // KEY has no space: the fields are the line's second part.
+      const fields = batch!.body.toString().split(' ')[1]!.split(',');
+      expect(fields.map((f) => f.split('=')[0])).toEqual(rollupFieldNames(kind, 'rtt'));
+    }
   });
 });
