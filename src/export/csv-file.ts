@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { open, rm, type FileHandle } from 'node:fs/promises';
+import { rm, type FileHandle } from 'node:fs/promises';
+import { openPrivateFile } from '../core/private-file.js';
 import type { ColumnData, ColumnSpec, RowGroup, RowGroupFile } from './row-group.js';
 
 /**
@@ -19,7 +20,7 @@ export class CsvFile implements RowGroupFile {
   ) {}
 
   static async create(path: string, columns: readonly ColumnSpec[]): Promise<CsvFile> {
-    const csv = new CsvFile(path, await open(path, 'w'), columns);
+    const csv = new CsvFile(path, await openPrivateFile(path, 'w'), columns);
     await csv.append(columns.map((c) => csvField(c.name)).join(',') + '\r\n');
     return csv;
   }

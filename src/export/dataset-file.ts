@@ -1,5 +1,6 @@
-import { mkdir, rename } from 'node:fs/promises';
+import { rename } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { ensurePrivateDir } from '../core/private-file.js';
 import { CsvFile } from './csv-file.js';
 import { ParquetFile } from './parquet-file.js';
 import type { ColumnSpec, RowGroupFile } from './row-group.js';
@@ -15,7 +16,8 @@ export interface FileFormatOptions {
 /**
  * Opens a file under a hidden temporary name in the partition directory of `relativePath`
  * (readers skip names starting with `.`); `placeDatasetFile` renames it into place once closed,
- * so an interrupted export never leaves a half file under a dataset name.
+ * so an interrupted export never leaves a half file under a dataset name. Files are 0600 and the
+ * directories it creates 0700, as for all data promflux writes (core/private-file.ts).
  */
 export async function openDatasetFile(
   dir: string,
@@ -25,7 +27,7 @@ export async function openDatasetFile(
   options: FileFormatOptions,
 ): Promise<{ tmp: string; file: RowGroupFile }> {
   const partition = dirname(join(dir, relativePath));
-  await mkdir(partition, { recursive: true });
+  await ensurePrivateDir(partition);
   const tmp = join(partition, `.promflux-${tag}.${options.format}.tmp`);
   const file =
     options.format === 'parquet'

@@ -1,6 +1,7 @@
-import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { readFile, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UsageError } from '../core/errors.js';
+import { ensurePrivateDir, openPrivateFile } from '../core/private-file.js';
 import {
   MANIFEST_NAME,
   identityDifference,
@@ -53,11 +54,18 @@ export async function writeManifest(
   dir: string,
   manifest: ExportManifest,
   stale: readonly string[] = [],
+  name = MANIFEST_NAME,
 ): Promise<void> {
-  await mkdir(dir, { recursive: true });
-  const tmp = join(dir, `.promflux-${MANIFEST_NAME}.tmp`);
-  await writeFile(tmp, serializeManifest(manifest));
-  await rename(tmp, join(dir, MANIFEST_NAME));
+  await ensurePrivateDir(dir);
+  const tmp = join(dir, `.promflux-${name}.tmp`);
+  const file = await openPrivateFile(tmp, 'w');
+  try {
+    await file.writeFile(serializeManifest(manifest));
+    await file.sync();
+  } finally {
+    await file.close();
+  }
+  await rename(tmp, join(dir, name));
   const kept = new Set(manifest.queries.flatMap((q) => q.files.map((f) => f.path)));
   for (const path of stale) if (!kept.has(path)) await rm(join(dir, path), { force: true });
 }

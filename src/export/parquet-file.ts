@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { open, rm, type FileHandle } from 'node:fs/promises';
+import { rm, type FileHandle } from 'node:fs/promises';
+import { openPrivateFile } from '../core/private-file.js';
 import * as arrow from 'apache-arrow';
 import {
   Compression,
@@ -81,7 +82,7 @@ export class ParquetFile implements RowGroupFile {
     columns: readonly ColumnSpec[],
     options: ParquetFileOptions,
   ): Promise<ParquetFile> {
-    return new ParquetFile(path, await open(path, 'w'), columns, options);
+    return new ParquetFile(path, await openPrivateFile(path, 'w'), columns, options);
   }
 
   async write(group: RowGroup): Promise<void> {
