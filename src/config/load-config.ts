@@ -358,6 +358,7 @@ function toPromfluxConfig(
       },
       tiers,
       provision: load.provision,
+      ...(load.export && { export: { dir: abs(load.export.dir), format: load.export.format } }),
       deadLetterPath: load.dead_letter_path
         ? abs(load.dead_letter_path)
         : join(stateDir, 'dead-letter.jsonl'),

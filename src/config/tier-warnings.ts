@@ -16,10 +16,13 @@ export function unwrittenTierWarnings(config: PromfluxConfig): string[] {
         : 'rollup tiers are provisioned and checked, but not written yet in this version';
     warnings.push(`load.tiers[${i}] (${tier.name}): ${what}; it receives no points.`);
   });
-  if (config.pipeline.latenessMs > 0 || config.pipeline.rewriteWindows > 0) {
+  // load.export holds its hours back by pipeline.lateness too (it never rewrites a file).
+  const lateness = config.pipeline.latenessMs > 0 && config.load.export === undefined;
+  if (lateness || config.pipeline.rewriteWindows > 0) {
     warnings.push(
       'pipeline.lateness and pipeline.rewrite_windows apply to rollup tiers, which this version ' +
-        'does not write yet: they have no effect.',
+        'does not write yet: they have no effect' +
+        (config.load.export ? ' (load.export honours lateness, not rewrite_windows).' : '.'),
     );
   }
   return warnings;

@@ -118,8 +118,16 @@ export interface LoadConfig {
   tiers: TierConfig[];
   /** Create missing databases / retention policies / buckets at start (`provision`, default false). */
   provision: boolean;
+  /** `load.export`: the daemon also writes each complete hour as a dataset file per query. */
+  export?: ContinuousExportConfig;
   /** JSON-lines file for rejected lines (`dead_letter_path`, default `<state_dir>/dead-letter.jsonl`). */
   deadLetterPath: string;
+}
+
+export interface ContinuousExportConfig {
+  /** The dataset directory (absolute). */
+  dir: string;
+  format: 'parquet' | 'csv';
 }
 
 export interface PipelineConfig {

@@ -3,6 +3,7 @@
  * the keys involved have the right types (type problems are the schema's to report), so they run
  * even when the schema failed elsewhere and every problem surfaces in one pass.
  */
+import { exportChecks } from './checks/export.js';
 import { extractChecks } from './checks/extract.js';
 import { loadChecks } from './checks/load.js';
 import type { CrossCheck, Findings } from './checks/rules.js';
@@ -17,6 +18,7 @@ const CROSS_CHECKS: readonly CrossCheck[] = [
   transformChecks,
   loadChecks,
   tierChecks,
+  exportChecks,
 ];
 
 /** Cross-key rules of the document; see {@link Findings}. */

@@ -21,7 +21,7 @@ function durationMs(value: unknown): number | undefined {
     : undefined;
 }
 
-interface QueryView {
+export interface QueryView {
   index: number | undefined;
   name: string;
   expr: string | undefined;
@@ -30,7 +30,7 @@ interface QueryView {
 }
 
 /** The queries as written, or the default ones (index undefined) when `extract.queries` is absent. */
-function queryViews(doc: unknown): QueryView[] {
+export function queryViews(doc: unknown): QueryView[] {
   const queries = child(child(doc, 'extract'), 'queries');
   if (queries === undefined) {
     return DEFAULT_QUERIES.map((q) => ({

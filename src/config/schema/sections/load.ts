@@ -1,6 +1,6 @@
 /**
- * The `load` section: the InfluxDB sink, its storage tiers and their provisioning, the dead-letter
- * file, the write rate limit.
+ * The `load` section: the InfluxDB sink, its storage tiers and their provisioning, the continuous
+ * export, the dead-letter file, the write rate limit.
  */
 import { z } from 'zod';
 import { boolean, duration, httpUrl, integer, leaf, nonEmptyText, oneOf, text } from '../leaf.js';
@@ -48,6 +48,14 @@ const tier = z.strictObject({
   resolution: duration({ positive: true, wholeMs: true }).optional(),
 });
 
+export const EXPORT_FORMATS = ['parquet', 'csv'] as const;
+
+/** Continuous export: the daemon also writes each complete hour of clean samples as a dataset. */
+const continuousExport = z.strictObject({
+  dir: nonEmptyText('a directory path (relative to the config file)'),
+  format: oneOf(EXPORT_FORMATS).prefault('parquet'),
+});
+
 export const load = z
   .strictObject({
     influxdb,
@@ -58,6 +66,7 @@ export const load = z
       })
       .optional(),
     provision: boolean().prefault(false),
+    export: continuousExport.optional(),
     dead_letter_path: nonEmptyText('a file path').optional(),
     max_points_per_second: integer(1).optional(),
   })
