@@ -162,7 +162,7 @@ export class DatasetExport {
 }
 
 /** Index of the first entry at or after `ms` in ascending `ts`. */
-function lowerBound(ts: Float64Array, ms: number): number {
+export function lowerBound(ts: Float64Array, ms: number): number {
   let lo = 0;
   let hi = ts.length;
   while (lo < hi) {

@@ -1,7 +1,7 @@
 import type { Labels, SeriesBlock } from '../core/series.js';
 import { blockTimestamps, blockValues } from '../core/series.js';
 import { tagColumnName } from './column-names.js';
-import { DAY_MS, datasetFilePath, utcDayStart } from './dataset-path.js';
+import { DAY_MS, datasetFilePath } from './dataset-path.js';
 import { openDatasetFile, placeDatasetFile } from './dataset-file.js';
 import type { ColumnData, ColumnSpec, RowGroupFile, WrittenFile } from './row-group.js';
 
@@ -36,6 +36,13 @@ export interface LongLayoutOptions {
   rowGroupRows?: number;
   /** The Parquet `created_by`, e.g. `promflux 0.3.0`. */
   createdBy: string;
+  /**
+   * Files hold one epoch-aligned period of this length (a divisor of a day; default a UTC day),
+   * named by the samples they hold, or with `nameByPeriod` by the whole period (continuous
+   * export: a rerun of the period writes the same name).
+   */
+  periodMs?: number;
+  nameByPeriod?: boolean;
 }
 
 /**
@@ -54,9 +61,14 @@ export class LongLayoutWriter {
   private readonly paths = new Set<string>();
   private readonly valueFields: readonly string[];
   private readonly rowGroupRows: number;
+  private readonly periodMs: number;
 
   constructor(private readonly options: LongLayoutOptions) {
     this.valueFields = options.valueFields ?? ['value'];
+    this.periodMs = options.periodMs ?? DAY_MS;
+    if (!Number.isInteger(this.periodMs) || this.periodMs < 1 || DAY_MS % this.periodMs !== 0) {
+      throw new RangeError(`periodMs must divide a day (got ${this.periodMs}).`);
+    }
     this.rowGroupRows = options.rowGroupRows ?? DEFAULT_ROW_GROUP_ROWS;
     if (!Number.isInteger(this.rowGroupRows) || this.rowGroupRows < 1) {
       throw new RangeError(`rowGroupRows must be a positive integer (got ${this.rowGroupRows}).`);
@@ -77,21 +89,23 @@ export class LongLayoutWriter {
       .map((name) => [tagColumnName(name, this.valueFields), series.labels[name]!] as const);
     let start = 0;
     while (start < ts.length) {
-      const day = utcDayStart(ts[start]!);
+      const day = Math.floor(ts[start]! / this.periodMs) * this.periodMs;
       let end = start + 1;
-      while (end < ts.length && ts[end]! < day + DAY_MS) end++;
+      while (end < ts.length && ts[end]! < day + this.periodMs) end++;
       await this.day(day).append(tags, ts, fields, start, end);
       start = end;
     }
   }
 
-  /** Finishes the files of every UTC day that ends at or before `ms`. */
-  async closeBefore(ms: number): Promise<void> {
+  /** Finishes the files of every period that ends at or before `ms`; returns those files. */
+  async closeBefore(ms: number): Promise<WrittenFile[]> {
+    const before = this.written.length;
     for (const [day, file] of [...this.days].sort((a, b) => a[0] - b[0])) {
-      if (day + DAY_MS > ms) continue;
+      if (day + this.periodMs > ms) continue;
       this.days.delete(day);
       await file.finish();
     }
+    return this.written.slice(before);
   }
 
   /** Finishes every file; returns all files written, sorted by path. */
@@ -137,7 +151,10 @@ export class LongLayoutWriter {
   }
 
   /** @internal Renames a closed temporary file into place and records it. */
-  async commit(tmp: string, record: Omit<WrittenFile, 'path'>, dayMs: number): Promise<void> {
+  async commit(tmp: string, found: Omit<WrittenFile, 'path'>, dayMs: number): Promise<void> {
+    const record = this.options.nameByPeriod
+      ? { ...found, fromMs: dayMs, toMs: dayMs + this.periodMs }
+      : found;
     let part = 1;
     let path = this.relativePath(dayMs, record.fromMs, record.toMs, part);
     while (this.paths.has(path))

@@ -7,6 +7,8 @@ export const MANIFEST_NAME = 'manifest.json';
 
 /** What makes two exports the same one: a rerun of it may replace its files. */
 export interface ExportIdentity {
+  /** `continuous` for the daemon's `load.export` dataset, which grows hour by hour; absent ad hoc. */
+  mode?: 'continuous';
   config_sha256: string;
   source: { kind: 'prometheus'; url: string };
   range: { from: string; to: string };
@@ -113,6 +115,7 @@ export function manifestIdentity(text: string): ExportIdentity | undefined {
   }
   if (parsed.manifest_version !== 1 || !Array.isArray(parsed.queries)) return undefined;
   return {
+    ...(parsed.mode !== undefined && { mode: parsed.mode }),
     config_sha256: parsed.config_sha256!,
     source: parsed.source!,
     range: parsed.range!,
@@ -126,6 +129,7 @@ export function manifestIdentity(text: string): ExportIdentity | undefined {
 /** The first field in which two identities differ, for the refusal message; undefined if equal. */
 export function identityDifference(a: ExportIdentity, b: ExportIdentity): string | undefined {
   const fields = [
+    'mode',
     'source',
     'range',
     'layout',
@@ -138,7 +142,7 @@ export function identityDifference(a: ExportIdentity, b: ExportIdentity): string
 }
 
 /** Every file's columns merged: `timestamp`, then string columns sorted, then value columns. */
-function unionSchema(schemas: readonly (readonly ColumnSpec[])[]): ColumnSpec[] {
+export function unionSchema(schemas: readonly (readonly ColumnSpec[])[]): ColumnSpec[] {
   const byName = new Map<string, ColumnSpec>();
   for (const schema of schemas)
     for (const c of schema) if (!byName.has(c.name)) byName.set(c.name, c);
