@@ -6,6 +6,7 @@ import type { Logger } from '../core/logger.js';
 import type { Redactor } from '../core/redact.js';
 import { sleep } from '../core/retry.js';
 import { toRfc3339 } from '../core/time.js';
+import { ContinuousExporter } from '../pipeline/continuous-export.js';
 import { openPipeline, runQueries, type Pipeline } from '../pipeline/pipeline.js';
 import type { QueryRunResult, TimeRange } from '../pipeline/run-query.js';
 import { startStatusServer, type StatusServer } from '../observe/http-server.js';
@@ -96,6 +97,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
   opts.kill?.addEventListener('abort', onKill, { once: true });
 
   let pipeline: Pipeline | undefined;
+  const exporter = new ContinuousExporter();
   let cycle = 0;
   let schedule = createSchedule(config.pipeline);
   logger.info(`Cycles run ${schedule.description}.`);
@@ -129,7 +131,14 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
           metrics,
           status,
         });
-        status.recordCycle(ok);
+        const exported = await exporter.cycle(pipeline, store, {
+          nowMs: now(),
+          logger,
+          signal: abandon.signal,
+          stop: opts.stop,
+          observer: metrics.exportObserver,
+        });
+        status.recordCycle(ok && exported);
       } catch (err) {
         logger.error({ cycle, err: describeError(err) }, 'Cycle failed; retrying next cycle.');
         if (pipeline === undefined)

@@ -2,6 +2,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 
 import { DROP_REASONS } from '../core/series.js';
 import { VERSION } from '../core/version.js';
+import type { ExportObserver } from '../pipeline/continuous-export.js';
 import type { RequestObserver } from '../pipeline/pipeline.js';
 import type { QueryRunResult } from '../pipeline/run-query.js';
 
@@ -122,6 +123,21 @@ export class DaemonMetrics {
     'Seconds of data skipped because they lay beyond max_catchup.',
     ['query'],
   );
+  readonly exportWatermark = this.gauge(
+    'promflux_export_watermark_timestamp_seconds',
+    'load.export: end of the last hour exported, per query.',
+    ['query'],
+  );
+  readonly exportFiles = this.counter(
+    'promflux_export_files_written_total',
+    'load.export: dataset files written (an hour written again after a crash counts again).',
+    ['query'],
+  );
+  readonly exportRows = this.counter(
+    'promflux_export_rows_written_total',
+    'load.export: rows in the dataset files written.',
+    ['query'],
+  );
 
   constructor(private readonly now: () => number = Date.now) {
     collectDefaultMetrics({ register: this.registry });
@@ -169,6 +185,18 @@ export class DaemonMetrics {
     this.queryRuns.inc({ query, result: ok ? 'ok' : 'error' });
     if (ok) this.lastSuccess.set({ query }, this.now() / 1000);
   }
+
+  /** What the continuous export reports. */
+  readonly exportObserver: ExportObserver = {
+    onWatermark: (query, endMs) => this.exportWatermark.set({ query }, endMs / 1000),
+    onFiles: (query, files) => {
+      this.exportFiles.inc({ query }, files.length);
+      this.exportRows.inc(
+        { query },
+        files.reduce((n, f) => n + f.rows, 0),
+      );
+    },
+  };
 
   /** Per-request hooks for the pipeline's sinks and Prometheus client: counted as they happen. */
   readonly requestObserver: RequestObserver = {
