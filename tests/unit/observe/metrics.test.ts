@@ -63,3 +63,25 @@ describe('DaemonMetrics.recordQueryRun', () => {
     expect(await dropped('label_collision')).toBe(3);
   });
 });
+
+describe('DaemonMetrics.exportObserver', () => {
+  it('reports the export watermark in unix seconds and counts files and their rows', async () => {
+    const metrics = new DaemonMetrics();
+    const file = (rows: number) => ({
+      path: 'p',
+      rows,
+      bytes: 1,
+      sha256: 'x',
+      fromMs: 0,
+      toMs: 1,
+      columns: [],
+    });
+    metrics.exportObserver.onFiles('cpu', [file(7200), file(3)]);
+    metrics.exportObserver.onFiles('cpu', []);
+    metrics.exportObserver.onWatermark('cpu', 1_764_550_800_000);
+    const at = (name: string) => sample(metrics, `${name}{query="cpu"}`);
+    expect(await at('promflux_export_files_written_total')).toBe(2);
+    expect(await at('promflux_export_rows_written_total')).toBe(7203);
+    expect(await at('promflux_export_watermark_timestamp_seconds')).toBe(1_764_550_800);
+  });
+});
