@@ -110,7 +110,7 @@ export class ContinuousExporter {
     } catch (err) {
       log.error(
         { err: describeError(err) },
-        'Continuous export stopped: cannot use its directory.',
+        'Continuous export cannot use its directory; nothing is exported until that is fixed.',
       );
       return false;
     }
@@ -149,7 +149,7 @@ export class ContinuousExporter {
       const failed = await this.exportHours(pipeline, dataset, query, plan.windows, {
         ...ctx,
         logger: log,
-        onComplete: async (hourMs, files) => {
+        onComplete: async (hourMs, files, requests) => {
           await dataset.save({
             configSha256,
             version: VERSION,
@@ -160,7 +160,12 @@ export class ContinuousExporter {
           ctx.observer?.onFiles(query.name, files);
           ctx.observer?.onWatermark(query.name, toMs);
           log.info(
-            { query: query.name, hour: toRfc3339(hourMs), files: files.map((f) => f.path) },
+            {
+              query: query.name,
+              hour: toRfc3339(hourMs),
+              files: files.map((f) => f.path),
+              requests,
+            },
             'Exported a complete hour.',
           );
         },
@@ -181,7 +186,12 @@ export class ContinuousExporter {
     query: QueryConfig,
     windows: HalfOpenRange,
     ctx: ExportCycleContext & {
-      onComplete: (hourMs: number, files: readonly WrittenFile[]) => Promise<void>;
+      /** `requests`: the range requests the hour took (its chunks). */
+      onComplete: (
+        hourMs: number,
+        files: readonly WrittenFile[],
+        requests: number,
+      ) => Promise<void>;
     },
   ): Promise<boolean> {
     const { config } = pipeline;
@@ -205,7 +215,7 @@ export class ContinuousExporter {
       let failed = result.error !== undefined;
       if (!failed) {
         try {
-          await ctx.onComplete(hourMs, await files.place());
+          await ctx.onComplete(hourMs, await files.place(), result.chunks);
         } catch (err) {
           ctx.logger.error({ query: query.name, err: describeError(err) }, 'Export failed.');
           failed = true;
