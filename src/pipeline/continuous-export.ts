@@ -61,8 +61,7 @@ export function planExportHours(input: ExportPlanInput): Emission | undefined {
     resolutionMs: EXPORT_RESOLUTION_MS,
     watermarkMs: input.watermarkMs,
     rewriteWindows: 0,
-    // A lookback under an hour would reach no whole hour, ever.
-    initialLookbackMs: Math.max(input.pipeline.initialLookbackMs, EXPORT_RESOLUTION_MS),
+    initialLookbackMs: input.pipeline.initialLookbackMs,
     maxCatchupMs: input.pipeline.maxCatchupMs,
   });
 }

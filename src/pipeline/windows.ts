@@ -89,7 +89,7 @@ export interface EmissionInput {
   watermarkMs: number | undefined;
   /** `pipeline.rewrite_windows`: this many emitted windows are recomputed with the new ones. */
   rewriteWindows: number;
-  /** Where a tier without a watermark starts, back from the cutoff. */
+  /** Where a tier without a watermark starts, back from the cutoff (at the window holding it). */
   initialLookbackMs: number;
   /** The most one cycle catches up; older windows are reported as a gap. */
   maxCatchupMs: number;
@@ -113,8 +113,10 @@ export interface Emission {
 export function nextEmission(input: EmissionInput): Emission | undefined {
   const { resolutionMs: r, watermarkMs } = input;
   const toMs = lastGridPoint(input.nowMs - input.delayMs - input.latenessMs, r);
+  // A new tier starts with the window holding `now - initial_lookback`: rounding up instead
+  // would leave a lookback shorter than R (the default is one interval) with no window, ever.
   let newFromMs =
-    watermarkMs !== undefined ? watermarkMs : firstGridPoint(toMs - input.initialLookbackMs, r);
+    watermarkMs !== undefined ? watermarkMs : lastGridPoint(toMs - input.initialLookbackMs, r);
   let gap: HalfOpenRange | undefined;
   const earliestMs = firstGridPoint(toMs - input.maxCatchupMs, r);
   if (newFromMs < earliestMs) {

@@ -16,7 +16,7 @@ import {
   planExportHours,
 } from '../../../src/pipeline/continuous-export.js';
 import type { Pipeline } from '../../../src/pipeline/pipeline.js';
-import { nextEmission, tierStateKey } from '../../../src/pipeline/windows.js';
+import { tierStateKey } from '../../../src/pipeline/windows.js';
 import { WatermarkStore } from '../../../src/state/watermark-store.js';
 import { badData, FakePrometheusClient } from '../../support/fake-prometheus-client.js';
 
@@ -44,21 +44,10 @@ describe('planExportHours', () => {
     });
   });
 
-  it('starts a query without a watermark at the last complete hour, though initial_lookback is shorter', () => {
+  it('starts a query without a watermark at the hour holding now - initial_lookback, though shorter than an hour', () => {
     const nowMs = T0 + 5 * H + 20 * 60_000;
     const input = { nowMs, pipeline: PIPELINE, stepMs: 60_000, watermarkMs: undefined };
     expect(planExportHours(input)?.windows).toEqual({ fromMs: T0 + 4 * H, toMs: T0 + 5 * H });
-    // The bare primitive with a 5m lookback would never reach a whole hour.
-    expect(
-      nextEmission({
-        ...PIPELINE,
-        nowMs,
-        stepMs: 60_000,
-        resolutionMs: H,
-        watermarkMs: undefined,
-        rewriteWindows: 0,
-      }),
-    ).toBeUndefined();
     const longer = { ...PIPELINE, initialLookbackMs: 3 * H };
     expect(planExportHours({ ...input, pipeline: longer })?.windows).toEqual({
       fromMs: T0 + 2 * H,

@@ -184,6 +184,24 @@ describe('nextEmission', () => {
     expect(next.gap).toBeUndefined();
   });
 
+  it('starts a new tier with the window holding now - initial_lookback, even if shorter than R', () => {
+    const nowMs = T0 + 86_400_000 + 60_000 + 123_456;
+    const next = nextEmission({
+      ...base,
+      initialLookbackMs: 60_000,
+      nowMs,
+      watermarkMs: undefined,
+    })!;
+    expect(next.windows).toEqual({ fromMs: T0 + 86_400_000 - 300_000, toMs: T0 + 86_400_000 });
+    const unaligned = nextEmission({
+      ...base,
+      initialLookbackMs: 400_000,
+      nowMs,
+      watermarkMs: undefined,
+    })!;
+    expect(unaligned.windows.fromMs).toBe(T0 + 86_400_000 - 600_000);
+  });
+
   it('cuts a backlog longer than max_catchup and reports the windows left out as a gap', () => {
     const watermarkMs = T0;
     const nowMs = T0 + 3 * 86_400_000 + 60_000;
