@@ -204,7 +204,12 @@ export async function startPrometheus(
  * `/ping` answers 204.
  */
 export async function startInfluxV1(
-  opts: { auth?: { username: string; password: string }; httpPort?: number } = {},
+  opts: {
+    auth?: { username: string; password: string };
+    httpPort?: number;
+    /** Extra `[data]` settings, e.g. `{ 'max-series-per-database': 5 }` (limits under test). */
+    data?: Record<string, number | string | boolean>;
+  } = {},
 ): Promise<InfluxV1Server> {
   ensureServerBinaries(['influxd']);
   const dataDir = await mkdtemp(join(tmpdir(), 'promflux-influxdb-'));
@@ -218,7 +223,10 @@ export async function startInfluxV1(
       ports: 2,
       httpPort: opts.httpPort,
       beforeStart: ([httpPort, rpcPort]) =>
-        writeFile(configPath, influxConfig(dataDir, httpPort!, rpcPort!, opts.auth !== undefined)),
+        writeFile(
+          configPath,
+          influxConfig(dataDir, httpPort!, rpcPort!, opts.auth !== undefined, opts.data ?? {}),
+        ),
       args: () => ['run', '-config', configPath],
       ready: { path: '/ping', status: 204 },
     });
@@ -614,7 +622,16 @@ function parseTarget(target: string): { scheme: string; hostPort: string; path: 
   };
 }
 
-function influxConfig(dir: string, httpPort: number, rpcPort: number, auth: boolean): string {
+function influxConfig(
+  dir: string,
+  httpPort: number,
+  rpcPort: number,
+  auth: boolean,
+  data: Record<string, number | string | boolean>,
+): string {
+  const extraData = Object.entries(data)
+    .map(([key, value]) => `  ${key} = ${typeof value === 'string' ? tomlString(value) : value}\n`)
+    .join('');
   // `reporting-disabled` is upstream's key; Debian's 1.6.7 renamed it to `reporting-enabled`.
   // Unknown keys are ignored, so both are set to keep any build from phoning home.
   return `reporting-disabled = true
@@ -629,7 +646,7 @@ bind-address = "127.0.0.1:${rpcPort}"
   dir = ${tomlString(join(dir, 'data'))}
   wal-dir = ${tomlString(join(dir, 'wal'))}
   query-log-enabled = false
-
+${extraData}
 [monitor]
   store-enabled = false
 

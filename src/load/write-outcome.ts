@@ -53,6 +53,16 @@ const REQUEST_LEVEL_400: readonly RegExp[] = [
  */
 const BEYOND_RETENTION = /partial write: points beyond retention policy dropped=(\d+)/i;
 
+/**
+ * InfluxDB 1.x's cardinality limits (`[data]` section of influxdb.conf), as 1.6.7 answers them
+ * (400, a partial write: the points of existing series in the request were stored):
+ * `partial write: max-series-per-database limit exceeded: (5) dropped=4` and
+ * `partial write: max-values-per-tag limit exceeded (5/3): measurement="m" tag="host" value="h9" dropped=1`.
+ */
+const MAX_SERIES = /max-series-per-database limit exceeded: \((\d+)\)/i;
+const MAX_VALUES =
+  /max-values-per-tag limit exceeded \((\d+)\/(\d+)\)(?:: measurement="((?:[^"\\]|\\.)*)" tag="((?:[^"\\]|\\.)*)" value="((?:[^"\\]|\\.)*)")?/i;
+
 /** 1.x answers 500 for a missing retention policy: a configuration error, not a transient one. */
 const NOT_FOUND_500 = /retention policy not found/i;
 
@@ -65,6 +75,7 @@ const NOT_FOUND_500 = /retention policy not found/i;
  * |---|---|
  * | 2xx | accept |
  * | 400, 422 `points beyond retention policy dropped=N` | accept, N lines skipped beyond retention |
+ * | 400, 422 `max-series-per-database` / `max-values-per-tag limit exceeded` | fail SINK_CARDINALITY_LIMIT |
  * | 400, 422 | bisect (> 1 line), reject (1 line, or `dropped=N` covers every line); request-level 400s fail |
  * | 413 | split (> 1 line), reject (1 line) |
  * | 401, 403 | fail SINK_AUTH (the batch is kept: the pipeline does not advance) |
@@ -96,6 +107,8 @@ export function classifyWriteOutcome(res: WriteResponse, lines: number): WriteOu
           reason: `request refused (400): ${message}`,
         };
       }
+      const cardinality = cardinalityLimit(message);
+      if (cardinality) return cardinality;
       const beyondRetention = BEYOND_RETENTION.exec(message);
       if (beyondRetention) {
         // The server's own clock decided these points expired: re-sending, bisecting or
@@ -138,6 +151,53 @@ export function classifyWriteOutcome(res: WriteResponse, lines: number): WriteOu
         reason: `unexpected response (${status}): ${message}`,
       };
   }
+}
+
+/**
+ * A 1.x cardinality limit refused the request's new series. This fails the batch rather than
+ * rejecting its lines, because failing loses no data: the batch stays unwritten, the watermark
+ * does not pass it, and the next cycle (or a rerun) writes it from Prometheus once the operator
+ * raised the limit. Rejecting would dead-letter lines that are valid (after bisecting to find
+ * them, one request per line: the limit is the database's, not the lines') and move on, leaving
+ * them to a manual replay. The points of existing series in the request were stored; writing
+ * them again later is harmless.
+ */
+function cardinalityLimit(message: string): WriteOutcome | undefined {
+  const series = MAX_SERIES.exec(message);
+  if (series) {
+    return {
+      action: 'fail',
+      code: 'SINK_CARDINALITY_LIMIT',
+      reason:
+        `InfluxDB refused new series: the database reached its max-series-per-database limit (${series[1]}). ` +
+        `Raise max-series-per-database in the [data] section of influxdb.conf (0 = no limit), or ` +
+        `drop series (labels.drop / labels.keep); promflux writes this batch again next time. ` +
+        `Server: ${message}`,
+    };
+  }
+  const values = MAX_VALUES.exec(message);
+  if (values) {
+    const [, count, limit, measurement, tag] = values;
+    const where =
+      tag === undefined
+        ? 'a tag'
+        : `tag "${unescape(tag)}" of measurement "${unescape(measurement!)}"`;
+    return {
+      action: 'fail',
+      code: 'SINK_CARDINALITY_LIMIT',
+      reason:
+        `InfluxDB refused a new tag value: ${where} has ${count} values, over the max-values-per-tag limit (${limit}). ` +
+        `Raise max-values-per-tag in the [data] section of influxdb.conf (0 = no limit), or ` +
+        `drop the label (labels.drop / labels.keep); promflux writes this batch again next time. ` +
+        `Server: ${message}`,
+    };
+  }
+  return undefined;
+}
+
+/** 1.x escapes `"` and `\` in the quoted names of its limit messages (`%q`). */
+function unescape(quoted: string): string {
+  return quoted.replace(/\\(.)/g, '$1');
 }
 
 function retry(res: WriteResponse): WriteOutcome {

@@ -11,6 +11,7 @@ import { SinkError } from '../../src/core/errors.js';
 import { createSink } from '../../src/load/create-sink.js';
 import { DeadLetterFile } from '../../src/load/dead-letter.js';
 import { InfluxDbV1Sink } from '../../src/load/influxdb-v1.js';
+import { readSeriesLimits } from '../../src/load/series-limits.js';
 import type { Sink } from '../../src/load/sink.js';
 import type { LineBatch, Precision } from '../../src/core/line-batch.js';
 
@@ -242,6 +243,22 @@ describe('load stage → real InfluxDB 1.6.7 (/write)', () => {
       .write(batch([`m f=1 ${NOW_S}`]))
       .catch((e: unknown) => e);
     expect(reader).toMatchObject({ code: 'SINK_AUTH', status: 403 });
+  });
+
+  it('series limits: the defaults for an admin; a reader sees the series count but not the limits', async () => {
+    await makeSink().write(batch([`lim,instance=a value=1 ${NOW_S}`]));
+    const admin = await readSeriesLimits(sinkConfig(), ['health']);
+    expect(admin).toMatchObject({ maxSeriesPerDatabase: 1_000_000, maxValuesPerTag: 100_000 });
+    expect(admin.limitsHidden).toBeUndefined();
+    expect(admin.databases).toEqual([{ db: 'health', series: expect.any(Number) }]);
+    expect(admin.databases[0]!.series).toBeGreaterThan(0);
+
+    const reader = await readSeriesLimits(sinkConfig({ username: 'reader', password: 'r3ader' }), [
+      'health',
+    ]);
+    expect(reader.maxSeriesPerDatabase).toBeUndefined();
+    expect(reader.limitsHidden).toMatch(/^SHOW DIAGNOSTICS, which shows them, failed: .*admin/);
+    expect(reader.databases).toEqual(admin.databases);
   });
 
   describe('check()', () => {

@@ -1,6 +1,12 @@
 import { Option } from 'commander';
 import { UsageError } from '../../core/errors.js';
 import { parseDurationMs, parseTimeMs, toRfc3339 } from '../../core/time.js';
+import type { TierConfig } from '../../config/types.js';
+import {
+  describeSeriesLimits,
+  plannedSeriesPerDatabase,
+  readSeriesLimits,
+} from '../../load/series-limits.js';
 import { planBackfill } from '../../pipeline/backfill-plan.js';
 import { BackfillProgress } from '../../pipeline/backfill-progress.js';
 import { resumeBackfill } from '../../pipeline/backfill-resume.js';
@@ -111,8 +117,10 @@ async function printBackfillPlan(
     io.stdout.write(
       `Backfill plan ${toRfc3339(range.startMs)} .. ${toRfc3339(range.endMs)} (nothing is run):\n`,
     );
+    const seriesOf: { series: number | undefined; buckets: string[] }[] = [];
     for (const query of queries) {
       const series = await client.countSeries(query.expr, range.endMs);
+      seriesOf.push({ series, buckets: tierBuckets(config.load.tiers, query.tiers) });
       const plan = planBackfill(range, query.stepMs, series, config.extract);
       io.stdout.write(
         `  ${query.name}: ${plan.points} points a series, ` +
@@ -125,8 +133,17 @@ async function printBackfillPlan(
       }
       if (plan.chunks.length > 3) io.stdout.write(`      ... ${plan.chunks.length - 3} more\n`);
     }
+    const planned = plannedSeriesPerDatabase(seriesOf);
+    const limits = await readSeriesLimits(config.load.influxdb, [...planned.keys()]);
+    io.stdout.write('InfluxDB series limits (as the server shows them):\n');
+    for (const line of describeSeriesLimits(limits, planned)) io.stdout.write(`  ${line}\n`);
     return EXIT.OK;
   } finally {
     client.close();
   }
+}
+
+/** The buckets of the tiers a query feeds (every tier when it names none). */
+function tierBuckets(tiers: readonly TierConfig[], names: readonly string[] | undefined): string[] {
+  return tiers.filter((t) => names === undefined || names.includes(t.name)).map((t) => t.bucket);
 }

@@ -307,3 +307,41 @@ describe('serverErrorMessage', () => {
     ).toBeLessThan(2100);
   });
 });
+
+describe('classifyWriteOutcome: InfluxDB 1.x cardinality limits (as 1.6.7 words them)', () => {
+  const maxSeries = v1('partial write: max-series-per-database limit exceeded: (5) dropped=4');
+  const maxValues = v1(
+    'partial write: max-values-per-tag limit exceeded (5/3): measurement="cpu \\"x\\"" tag="host" value="h9" dropped=1',
+  );
+
+  it.each([1, 2, 50])(
+    'max-series-per-database fails the batch (%i lines): no bisection, no dead letters',
+    (lines) => {
+      const outcome = classifyWriteOutcome({ status: 400, body: maxSeries }, lines);
+      expect(outcome).toMatchObject({ action: 'fail', code: 'SINK_CARDINALITY_LIMIT' });
+      const { reason } = outcome as { reason: string };
+      expect(reason).toContain('max-series-per-database limit (5)');
+      expect(reason).toContain('[data] section of influxdb.conf');
+    },
+  );
+
+  it('max-values-per-tag fails the batch and names the limit, the tag and the measurement', () => {
+    const outcome = classifyWriteOutcome({ status: 400, body: maxValues }, 20);
+    expect(outcome).toMatchObject({ action: 'fail', code: 'SINK_CARDINALITY_LIMIT' });
+    const { reason } = outcome as { reason: string };
+    expect(reason).toContain(
+      'tag "host" of measurement "cpu "x"" has 5 values, over the max-values-per-tag limit (3)',
+    );
+  });
+
+  it('a max-values-per-tag message without the tag still names the limit', () => {
+    const outcome = classifyWriteOutcome(
+      { status: 400, body: v1('partial write: max-values-per-tag limit exceeded (4/4) dropped=2') },
+      2,
+    );
+    expect(outcome).toMatchObject({ action: 'fail', code: 'SINK_CARDINALITY_LIMIT' });
+    expect((outcome as { reason: string }).reason).toContain(
+      'a tag has 4 values, over the max-values-per-tag limit (4)',
+    );
+  });
+});
