@@ -24,6 +24,7 @@ import { DeadLetterFile } from '../../src/load/dead-letter.js';
 import { InfluxDbV1Sink } from '../../src/load/influxdb-v1.js';
 import type { RequestEvent } from '../../src/load/sink.js';
 import { InfluxDbV2Fake } from '../fakes/influxdb-v2-fake.js';
+import { plainEndpoint } from '../support/plain-endpoint.js';
 import { runPromflux } from '../support/promflux-cli.js';
 
 const MAX_SERIES = 4;
@@ -65,13 +66,7 @@ describe('InfluxDB 1.6.7 cardinality limits (max-series-per-database, max-values
 
   function makeSink(db: string, requests: RequestEvent[]): InfluxDbV1Sink {
     const config: InfluxSinkConfig = {
-      endpoint: {
-        url: influx.url,
-        timeoutMs: 10_000,
-        headers: {},
-        auth: { type: 'none' },
-        tls: {},
-      },
+      endpoint: plainEndpoint(influx.url),
       api: 'v1',
       bucket: db,
       batchSize: 5000,

@@ -14,6 +14,7 @@ import { InfluxDbV1Sink } from '../../src/load/influxdb-v1.js';
 import { readSeriesLimits } from '../../src/load/series-limits.js';
 import type { Sink } from '../../src/load/sink.js';
 import type { LineBatch, Precision } from '../../src/core/line-batch.js';
+import { plainEndpoint } from '../support/plain-endpoint.js';
 
 const ADMIN = { username: 'promflux-admin', password: 'adm1n-pa55word' };
 const NOW_S = Math.floor(Date.now() / 1000) - 3600;
@@ -40,13 +41,7 @@ describe('load stage → real InfluxDB 1.6.7 (/write)', () => {
 
   function sinkConfig(overrides: Partial<InfluxSinkConfig> = {}): InfluxSinkConfig {
     return {
-      endpoint: {
-        url: influx.url,
-        timeoutMs: 10_000,
-        headers: {},
-        auth: { type: 'none' },
-        tls: {},
-      },
+      endpoint: plainEndpoint(influx.url),
       api: 'v1',
       bucket: 'health',
       username: ADMIN.username,
