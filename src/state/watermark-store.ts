@@ -83,10 +83,29 @@ export class WatermarkStore {
       this.writeError = undefined;
       throw new PromfluxError(
         'STATE_WRITE_FAILED',
-        `Cannot write the state file ${this.path}: ${(err as Error).message}`,
+        `Cannot write the state file ${this.path}: ${(err as Error).message}. ` +
+          `${stateWriteHint(err, dirname(this.path))}It still holds the progress saved last, ` +
+          'whole: a restart resumes from there and writes what came after it again (harmless: ' +
+          'points are idempotent).',
         { cause: err },
       );
     }
+  }
+}
+
+/** What an operator can do about a failed state write, by its errno. */
+function stateWriteHint(err: unknown, dir: string): string {
+  switch ((err as NodeJS.ErrnoException).code) {
+    case 'ENOSPC':
+    case 'EDQUOT':
+      return `The file system of ${dir} is full: free space there. `;
+    case 'EACCES':
+    case 'EPERM':
+      return `promflux may not write to ${dir}: give its user write access. `;
+    case 'EROFS':
+      return `${dir} is on a read-only file system: make pipeline.state_dir writable. `;
+    default:
+      return '';
   }
 }
 
@@ -135,7 +154,11 @@ async function removeCrashLeftovers(path: string): Promise<void> {
   const leftovers = names.filter(
     (n) => n.startsWith(prefix) && /^\d+\.tmp$/.test(n.slice(prefix.length)),
   );
-  await Promise.all(leftovers.map((n) => rm(join(dirname(path), n), { force: true })));
+  // Best effort: a leftover is never read as state, and a directory that cannot be written to
+  // (read-only, full) is reported clearly by the first write, not as a raw unlink error here.
+  await Promise.all(
+    leftovers.map((n) => rm(join(dirname(path), n), { force: true }).catch(() => undefined)),
+  );
 }
 
 async function writeAtomically(path: string, text: string): Promise<void> {

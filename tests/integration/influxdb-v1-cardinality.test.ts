@@ -25,6 +25,7 @@ import { InfluxDbV1Sink } from '../../src/load/influxdb-v1.js';
 import type { RequestEvent } from '../../src/load/sink.js';
 import { InfluxDbV2Fake } from '../fakes/influxdb-v2-fake.js';
 import { plainEndpoint } from '../support/plain-endpoint.js';
+import { availabilityConfig } from '../support/availability-config.js';
 import { runPromflux } from '../support/promflux-cli.js';
 
 const MAX_SERIES = 4;
@@ -145,29 +146,16 @@ describe('InfluxDB 1.6.7 cardinality limits (max-series-per-database, max-values
     await noDeadLetters('series');
   });
 
-  function configYaml(name: string, load: string): string {
-    return `extract:
-  prometheus_url: "${prometheus.url}"
-  queries:
-    - { name: availability, query: "up" }
-load:
-${load}
-  dead_letter_path: "${join(dir, `${name}.dead-letter.jsonl`)}"
-pipeline:
-  delay: 0s
-  log_level: warn
-  state_dir: "${join(dir, `${name}-state`)}"
-`;
-  }
-
   async function cli(name: string, load: string, ...args: string[]) {
     const path = join(dir, `${name}.yaml`);
-    await writeFile(path, configYaml(name, load));
+    await writeFile(
+      path,
+      availabilityConfig({ prometheusUrl: prometheus.url, influxdb: load, dir, name }),
+    );
     return runPromflux(['backfill', '-c', path, ...args], { cwd: dir });
   }
 
-  const v1Load = (db: string): string =>
-    `  influxdb:\n    url: "${influx.url}"\n    api: v1\n    bucket: "${db}"`;
+  const v1Load = (db: string): string => `{ url: "${influx.url}", api: v1, bucket: "${db}" }`;
   const range = [
     '--from',
     new Date(FIXTURE_START).toISOString(),
@@ -206,7 +194,7 @@ pipeline:
   it('backfill --plan against InfluxDB 2.x says that it shows no series limits', async () => {
     const fake = await InfluxDbV2Fake.start({ token: 'plan-token' });
     try {
-      const load = `  influxdb:\n    url: "${fake.url}"\n    api: v2\n    token: "plan-token"\n    org: "${fake.org}"\n    bucket: "${fake.bucket}"`;
+      const load = `{ url: "${fake.url}", api: v2, token: "plan-token", org: "${fake.org}", bucket: "${fake.bucket}" }`;
       const plan = await cli('planned-v2', load, '--plan', ...range);
       expect(plan.code, plan.stderr).toBe(0);
       expect(plan.stdout).toContain(
