@@ -174,6 +174,26 @@ describe('load stage → real InfluxDB 1.6.7 (/write)', () => {
     });
   });
 
+  it('beyond retention next to a field type conflict: 1.x names the conflict; bisection sorts them out', async () => {
+    const sink = makeSink({ bucket: 'tiered/hourly' }, 'retention-conflict.jsonl');
+    const nowS = Math.floor(Date.now() / 1000);
+    await sink.write(batch([`rpmix value=1 ${nowS - 60}`], 's', 'rpmix'));
+    const conflict = `rpmix value="text" ${nowS - 50}`;
+    const report = await sink.write(
+      batch(
+        [`rpmix value=0 ${nowS - 3 * 3600}`, conflict, `rpmix value=2 ${nowS - 40}`],
+        's',
+        'rpmix',
+      ),
+    );
+    expect(report).toMatchObject({ written: 1, rejected: 1, skippedBeyondRetention: 1 });
+    const rows = (await readFile(join(dir, 'retention-conflict.jsonl'), 'utf8'))
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { line: string });
+    expect(rows.map((r) => r.line)).toEqual([conflict]);
+  });
+
   it('a batch with one invalid line: the rest lands, the one is dead-lettered with the server error', async () => {
     const sink = makeSink({}, 'invalid.jsonl');
     const lines = Array.from({ length: 50 }, (_, i) => `mixed,instance=i${i} value=${i} ${NOW_S}`);
