@@ -17,7 +17,11 @@ export function formatQuerySummary(r: QueryRunResult, ctx: SummaryContext = {}):
   const sinks = Object.entries(r.sinks)
     .map(
       ([name, t]) =>
-        `${t.written} written to ${name}${t.rejected ? ` (${t.rejected} rejected, saved${where})` : ''}`,
+        `${t.written} written to ${name}` +
+        (t.skippedBeyondRetention
+          ? ` (${t.skippedBeyondRetention} beyond its retention, skipped)`
+          : '') +
+        (t.rejected ? ` (${t.rejected} rejected, saved${where})` : ''),
     )
     .join(', ');
   const dropped = totalDropped(r.drops);
