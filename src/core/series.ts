@@ -77,6 +77,23 @@ export function blockTimestamps(block: SeriesBlock): Float64Array {
   return block.columns.timestampsMs.subarray(block.offset, block.offset + block.length);
 }
 
+/** Index of the first entry of ascending `ts[from, to)` at or after `ms`; `to` when there is none. */
+export function firstIndexAtOrAfter(
+  ts: Float64Array,
+  ms: number,
+  from = 0,
+  to = ts.length,
+): number {
+  let lo = from;
+  let hi = to;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (ts[mid]! < ms) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 /** A view of the block's values (shares memory with its columns). */
 export function blockValues(block: SeriesBlock): Float64Array {
   return block.columns.values.subarray(block.offset, block.offset + block.length);

@@ -1,5 +1,5 @@
 import type { Labels, SeriesBlock } from '../core/series.js';
-import { blockTimestamps, blockValues } from '../core/series.js';
+import { blockTimestamps, blockValues, firstIndexAtOrAfter } from '../core/series.js';
 import { firstGridPoint } from '../core/step-grid.js';
 import type { DatasetFormat } from './dataset-file.js';
 import { DEFAULT_ROW_GROUP_ROWS, LongLayoutWriter } from './long-layout.js';
@@ -96,8 +96,8 @@ export class DatasetExport {
     const timestampsMs = blockTimestamps(block);
     const values = blockValues(block);
     for (const part of state.parts) {
-      const start = lowerBound(timestampsMs, part.fromMs);
-      const end = lowerBound(timestampsMs, part.toMs);
+      const start = firstIndexAtOrAfter(timestampsMs, part.fromMs);
+      const end = firstIndexAtOrAfter(timestampsMs, part.toMs);
       if (start === end) continue;
       const series = {
         labels,
@@ -159,16 +159,4 @@ export class DatasetExport {
     if (!state) throw new Error(`DatasetExport: query ${query} was not started`);
     return state;
   }
-}
-
-/** Index of the first entry at or after `ms` in ascending `ts`. */
-export function lowerBound(ts: Float64Array, ms: number): number {
-  let lo = 0;
-  let hi = ts.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (ts[mid]! < ms) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }

@@ -2,11 +2,15 @@ import type { PromfluxConfig, QueryConfig } from '../config/types.js';
 import { describeError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { redactUrl } from '../core/redact.js';
-import { blockTimestamps, blockValues, type SeriesBlock } from '../core/series.js';
+import {
+  blockTimestamps,
+  blockValues,
+  firstIndexAtOrAfter,
+  type SeriesBlock,
+} from '../core/series.js';
 import { toRfc3339 } from '../core/time.js';
 import { VERSION } from '../core/version.js';
 import { ContinuousDataset, type ContinuousQuery } from '../export/continuous-dataset.js';
-import { lowerBound } from '../export/dataset-export.js';
 import { LongLayoutWriter } from '../export/long-layout.js';
 import { configHash } from '../export/manifest.js';
 import type { WrittenFile } from '../export/row-group.js';
@@ -278,8 +282,8 @@ class HourFiles implements SeriesSink {
 
   async add(tags: readonly [string, string][], block: SeriesBlock): Promise<void> {
     const ts = blockTimestamps(block);
-    const start = lowerBound(ts, this.hour.fromMs);
-    const end = lowerBound(ts, this.hour.toMs);
+    const start = firstIndexAtOrAfter(ts, this.hour.fromMs);
+    const end = firstIndexAtOrAfter(ts, this.hour.toMs);
     if (start === end) return;
     let key = this.keys.get(tags);
     if (key === undefined) {

@@ -6,11 +6,21 @@ import { extractRange } from '../extract/extract-range.js';
 import type { PrometheusClient } from '../extract/prometheus.js';
 import type { Sink } from '../load/sink.js';
 import type { LineBatch } from '../core/line-batch.js';
-import { BufferPool } from '../core/buffer-pool.js';
+import { decideKind, type MetricKind } from '../core/metric-kind.js';
 import type { RateLimiter } from '../core/rate-limiter.js';
-import { LineBatcher } from '../transform/line-batcher.js';
+import { lastGridPoint } from '../core/step-grid.js';
+import { LEGACY_TIER_NAME } from '../config/tiers.js';
+import { UsageError } from '../core/errors.js';
 import { SeriesTransformer, type SeriesOutput } from '../transform/transform-series.js';
-import { WriteWindow, type SinkTotals } from './write-window.js';
+import {
+  createTierWriter,
+  type TierTarget,
+  type TierTotals,
+  type TierWriter,
+} from './tier-writer.js';
+import type { SinkTotals } from './write-window.js';
+
+export type { TierTarget, TierTotals } from './tier-writer.js';
 
 /** An inclusive range of evaluation times; the step grid inside it is what gets queried. */
 export interface TimeRange {
@@ -20,7 +30,17 @@ export interface TimeRange {
 
 export interface QueryRunOptions {
   query: QueryConfig;
+  /** What to extract: with `tiers`, the union of their needs (see extractionFor). */
   range: TimeRange;
+  /**
+   * The tiers this run writes, each to its own sinks, all from the one extraction of `range`.
+   * Without, the `sinks` of runQuery get the raw points of `range` (one raw tier, `raw`).
+   */
+  tiers?: readonly TierTarget[];
+  /** How rollup tiers treat the values; default: decided from the query (no metadata). */
+  kind?: MetricKind;
+  /** A tier's watermark moved (see TierTotals.watermarkMs). */
+  onTierAck?: (tier: string, watermarkMs: number) => void;
   extract: Pick<ExtractConfig, 'concurrency' | 'maxPointsPerSeries' | 'maxSamplesPerRequest'>;
   transform: TransformConfig;
   batchSize: number;
@@ -28,7 +48,7 @@ export interface QueryRunOptions {
   maxWritesInFlight: number;
   signal?: AbortSignal;
   deadlineMs?: number;
-  /** Called whenever every point up to and including this time is acknowledged by every sink. */
+  /** Called whenever every tier acknowledged every grid point up to and including this time. */
   onAck?: (ackedThroughMs: number) => void;
   /** Called after each chunk Prometheus returned, with its sample count (progress displays). */
   onSamples?: (samples: number) => void;
@@ -69,9 +89,12 @@ export interface QueryRunResult {
   series: number;
   drops: DropCounts;
   histogramSamples: number;
+  /** Per sink name, summed over the tiers writing to it. */
   sinks: Record<string, SinkTotals>;
+  /** Per tier name. */
+  tiers: Record<string, TierTotals>;
   warnings: string[];
-  /** End of the contiguous prefix of the range every sink acknowledged, if any. */
+  /** End of the contiguous prefix of the range every tier acknowledged, if any. */
   ackedThroughMs: number | undefined;
   error: unknown;
   durationMs: number;
@@ -93,30 +116,49 @@ export async function runQuery(
   const log = opts.logger.child({ query: query.name });
   const drops = emptyDropCounts();
   const warnings = new Set<string>();
-  const transformer = new SeriesTransformer(query, opts.transform, opts.now);
-  const window = new WriteWindow(
-    sinks,
-    opts.maxWritesInFlight,
-    { signal: opts.signal, deadlineMs: opts.deadlineMs },
-    opts.onAck,
+  const now = opts.now ?? Date.now;
+  const transformer = new SeriesTransformer(query, opts.transform, now);
+  const targets = opts.tiers ?? [legacyTier(sinks, range)];
+  const kind = rollupKind(query, targets, opts.kind);
+  const ready: [TierWriter, LineBatch][] = [];
+  const stepMs = query.stepMs;
+  const lastPoint = lastGridPoint(range.endMs, stepMs);
+  let ackedThroughMs: number | undefined;
+  const writers: TierWriter[] = targets.map((target) =>
+    createTierWriter(target, {
+      query,
+      field: query.field ?? opts.transform.field,
+      kind: kind.kind ?? 'gauge',
+      batchSize: opts.batchSize,
+      maxWritesInFlight: opts.maxWritesInFlight,
+      writeOptions: { signal: opts.signal, deadlineMs: opts.deadlineMs },
+      emit: (writer, batch) => ready.push([writer, batch]),
+      onAck: (writer) => {
+        opts.onTierAck?.(writer.name, writer.watermarkMs!);
+        // Every tier is through the least of their points; a tier done is done past its end.
+        const through = Math.min(lastPoint, ...writers.map((w) => w.doneThroughMs));
+        if (
+          through >= range.startMs &&
+          (ackedThroughMs === undefined || through > ackedThroughMs)
+        ) {
+          ackedThroughMs = through;
+          opts.onAck?.(through);
+        }
+      },
+    }),
   );
-  const ready: LineBatch[] = [];
-  const batcher = new LineBatcher({
-    batchSize: opts.batchSize,
-    query: query.name,
-    emit: (b) => ready.push(b),
-    // Buffers in flight, plus the one being filled and the batches waiting to be submitted.
-    pool: new BufferPool(opts.maxWritesInFlight + 2),
-  });
   const kept: [readonly [string, string][], SeriesBlock][] = [];
   const output: SeriesOutput = opts.seriesSink
     ? { append: (_prefix, block, tags) => kept.push([tags, block]) }
-    : batcher;
+    : writers.length === 1
+      ? writers[0]!
+      : { append: (prefix, block) => writers.forEach((w) => w.append(prefix, block)) };
+  const failed = (): TierWriter | undefined => writers.find((w) => w.window.hasFailed);
   const submitReady = async (): Promise<void> => {
-    let batch: LineBatch | undefined;
-    while ((batch = ready.shift()) !== undefined) {
-      await opts.limiter?.take(batch.lines, opts.signal);
-      await window.submit(batch);
+    let next: [TierWriter, LineBatch] | undefined;
+    while ((next = ready.shift()) !== undefined) {
+      await opts.limiter?.take(next[1].lines, opts.signal);
+      await next[0].window.submit(next[1]);
     }
   };
 
@@ -127,6 +169,7 @@ export async function runQuery(
   let histogramSamples = 0;
   let error: unknown;
   try {
+    if (kind.error !== undefined) throw new UsageError(kind.error);
     const stream = extractRange(
       client,
       {
@@ -134,7 +177,7 @@ export async function runQuery(
         expr: query.expr,
         startMs: range.startMs,
         endMs: range.endMs,
-        stepMs: query.stepMs,
+        stepMs,
       },
       {
         concurrency: opts.extract.concurrency,
@@ -156,35 +199,35 @@ export async function runQuery(
           log.warn({ annotation: w }, 'Prometheus returned an annotation for this query.');
         }
       }
-      window.beginChunk(chunk.endMs);
+      const nowMs = now();
+      for (const writer of writers) writer.beginChunk(chunk, nowMs);
       transformer.startChunk();
       for (const block of result.series) {
         points += transformer.processSeries(block, output, drops);
         for (const [tags, b] of kept.splice(0)) await opts.seriesSink!.add(tags, b);
         // Most series fill no batch: no promise for them (one per series and chunk added up).
         if (ready.length > 0) await submitReady();
-        if (window.hasFailed) break;
+        if (failed()) break;
       }
-      if (!window.hasFailed) {
-        batcher.flush();
+      if (!failed()) {
+        for (const writer of writers) writer.finishChunk();
         await submitReady();
       }
       await opts.seriesSink?.endChunk(chunk.endMs);
-      window.endChunk();
+      for (const writer of writers) writer.window.endChunk();
       // Batches are copies: once the transformer lets go of the blocks, the columns can be reused.
       transformer.endChunk();
       result.release?.();
-      if (window.hasFailed) break;
+      if (failed()) break;
     }
   } catch (err) {
     error = err;
   }
-  await window.drain();
-  if (error === undefined && window.hasFailed) error = window.failure;
+  for (const writer of writers) await writer.window.drain();
+  if (error === undefined) error = failed()?.window.failure;
   if (error !== undefined) {
-    const acked = window.ackedThroughMs;
     const unacknowledged = {
-      startMs: acked === undefined ? range.startMs : acked + query.stepMs,
+      startMs: ackedThroughMs === undefined ? range.startMs : ackedThroughMs + stepMs,
       endMs: range.endMs,
     };
     const hint = (opts.failureHint ?? DEFAULT_FAILURE_HINT)(unacknowledged);
@@ -199,10 +242,56 @@ export async function runQuery(
     series,
     drops,
     histogramSamples,
-    sinks: Object.fromEntries(window.totals),
+    sinks: sumSinkTotals(writers),
+    tiers: Object.fromEntries(writers.map((w) => [w.name, w.totals()])),
     warnings: [...warnings],
-    ackedThroughMs: window.ackedThroughMs,
+    ackedThroughMs,
     error,
     durationMs: performance.now() - started,
   };
+}
+
+/** What runQuery writes without `tiers`: the range's raw points to every sink. */
+function legacyTier(sinks: readonly Sink[], range: TimeRange): TierTarget {
+  return {
+    run: {
+      tier: { name: LEGACY_TIER_NAME, bucket: '', retentionMs: 0, retentionUnmanaged: true },
+      range: { kind: 'raw', points: range },
+    },
+    sinks,
+  };
+}
+
+/** The kind rollup tiers use: the one given, else decided from the query (gauge with no rollup). */
+function rollupKind(
+  query: QueryConfig,
+  targets: readonly TierTarget[],
+  given: MetricKind | undefined,
+): { kind?: MetricKind; error?: string } {
+  if (given !== undefined || !targets.some((t) => t.run.range.kind === 'rollup')) {
+    return { kind: given ?? 'gauge' };
+  }
+  return decideKind(query.name, query.expr, query.kind ?? 'auto', undefined);
+}
+
+/** Each sink's totals, added over the tiers that share it (the dry run's stdout). */
+function sumSinkTotals(writers: readonly TierWriter[]): Record<string, SinkTotals> {
+  const out: Record<string, SinkTotals> = {};
+  for (const writer of writers) {
+    for (const [name, t] of writer.sinkTotals) {
+      const sum = (out[name] ??= {
+        written: 0,
+        rejected: 0,
+        requests: 0,
+        retries: 0,
+        skippedBeyondRetention: 0,
+      });
+      sum.written += t.written;
+      sum.rejected += t.rejected;
+      sum.requests += t.requests;
+      sum.retries += t.retries;
+      sum.skippedBeyondRetention += t.skippedBeyondRetention;
+    }
+  }
+  return out;
 }

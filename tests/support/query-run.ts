@@ -24,6 +24,14 @@ export function queryRun(
     sinks: {
       influxdb: { written, rejected: 0, skippedBeyondRetention: 0, requests: 1, retries: 0 },
     },
+    tiers: {
+      raw: {
+        written,
+        rejected: 0,
+        skippedBeyondRetention: 0,
+        watermarkMs: error ? undefined : 60_000,
+      },
+    },
     warnings: [],
     ackedThroughMs: error ? undefined : 60_000,
     error,
