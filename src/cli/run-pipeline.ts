@@ -4,6 +4,7 @@ import { PromfluxError, describeError } from '../core/errors.js';
 import type { BackfillProgress } from '../pipeline/backfill-progress.js';
 import { openPipeline, runQueries, type DryRun, type Pipeline } from '../pipeline/pipeline.js';
 import type { QueryRunResult, SeriesSink, TimeRange } from '../pipeline/run-query.js';
+import type { TierRun } from '../pipeline/tier-runs.js';
 import { rejectSummaryWithoutDryRun, type CommonOptions } from './common-options.js';
 import { EXIT } from './exit-codes.js';
 import type { CliIo } from './io.js';
@@ -19,7 +20,9 @@ import { writeRejectedNote, writeSummary } from './write-summary.js';
 export interface RunPlan {
   queries: QueryConfig[];
   rangeFor: (q: QueryConfig) => TimeRange;
-  /** Progress of a query: every grid point up to `ackedThroughMs` is written. */
+  /** What each tier writes (see RunOptions.tierRunsFor); without, raw points of `rangeFor`. */
+  tierRunsFor?: (q: QueryConfig) => TierRun[];
+  /** Progress of a query: every tier has every grid point up to `ackedThroughMs`. */
   onAck?: (q: QueryConfig, ackedThroughMs: number) => void;
   /** After the run, written or not (saves progress). */
   finish?: () => Promise<void>;
@@ -53,6 +56,7 @@ export async function runPipeline(
   const {
     queries,
     rangeFor,
+    tierRunsFor,
     onAck,
     finish,
     progress,
@@ -96,6 +100,7 @@ export async function runPipeline(
         signal: interruption.signal,
         failureHint,
         onAck,
+        tierRunsFor,
         seriesSinkFor,
         onSamples: progress && ((q, n) => progress.tracker.addSamples(q.name, n)),
         onResult: (r) => {

@@ -28,14 +28,35 @@ export function formatQuerySummary(r: QueryRunResult, ctx: SummaryContext = {}):
   const reasons = DROP_REASONS.filter((k) => r.drops[k] > 0)
     .map((k) => `${k}=${r.drops[k]}`)
     .join(' ');
+  const tiers = tierSummary(r, where);
   const status = r.error !== undefined ? 'FAILED' : rejectedPoints([r]) > 0 ? 'ok*   ' : 'ok    ';
   const range = `${toRfc3339(r.range.startMs)}..${toRfc3339(r.range.endMs)}`;
   let line =
-    `${status} ${r.query}: ${r.samples} samples, ${r.series} series → ${r.points} points; ${sinks || 'no sink'}; ` +
+    `${status} ${r.query}: ${r.samples} samples, ${r.series} series → ${r.points} points; ${sinks || 'no sink'}; ${tiers}` +
     `dropped ${dropped}${reasons ? ` (${reasons})` : ''}; ${r.chunks} chunk${r.chunks === 1 ? '' : 's'}; ` +
     `${(r.durationMs / 1000).toFixed(2)}s; range ${range}`;
   if (r.error !== undefined) line += `\n       error: ${describeError(r.error)}`;
   return line;
+}
+
+/**
+ * Per tier, what it wrote, `tiers: hot 120 written (40 skipped beyond retention), warm 24 written;
+ * `, when the run wrote more than today's one raw tier or skipped points beyond a retention.
+ */
+function tierSummary(r: QueryRunResult, where: string): string {
+  const entries = Object.entries(r.tiers);
+  const plain = entries.length <= 1 && entries.every(([, t]) => t.skippedBeyondRetention === 0);
+  if (plain) return '';
+  const parts = entries.map(([name, t]) => {
+    const notes = [
+      ...(t.skippedBeyondRetention > 0
+        ? [`${t.skippedBeyondRetention} skipped beyond retention`]
+        : []),
+      ...(t.rejected > 0 ? [`${t.rejected} rejected, saved${where}`] : []),
+    ];
+    return `${name} ${t.written} written${notes.length > 0 ? ` (${notes.join(', ')})` : ''}`;
+  });
+  return `tiers: ${parts.join(', ')}; `;
 }
 
 /** Points the sinks refused as malformed (dead-lettered), over these runs. */
@@ -59,6 +80,17 @@ export function summaryRecord(
     series: r.series,
     points: r.points,
     sinks: r.sinks,
+    tiers: Object.fromEntries(
+      Object.entries(r.tiers).map(([name, t]) => [
+        name,
+        {
+          written: t.written,
+          skipped_beyond_retention: t.skippedBeyondRetention,
+          rejected: t.rejected,
+          watermark: t.watermarkMs === undefined ? null : toRfc3339(t.watermarkMs),
+        },
+      ]),
+    ),
     drops: r.drops,
     chunks: r.chunks,
     duration_seconds: r.durationMs / 1000,

@@ -1,5 +1,5 @@
 import type { Writable } from 'node:stream';
-import type { ExtractConfig, PromfluxConfig, QueryConfig } from '../config/types.js';
+import type { ExtractConfig, PromfluxConfig, QueryConfig, TierConfig } from '../config/types.js';
 import type { Logger } from '../core/logger.js';
 import {
   PrometheusClient,
@@ -14,6 +14,8 @@ import { StdoutSink } from '../load/stdout-sink.js';
 import { RateLimiter } from '../core/rate-limiter.js';
 import type { Redactor } from '../core/redact.js';
 import { runQuery, type QueryRunResult, type SeriesSink, type TimeRange } from './run-query.js';
+import { extractionFor, type TierRun } from './tier-runs.js';
+import type { TierTarget } from './tier-writer.js';
 
 export type DryRun = 'off' | 'print' | 'summary';
 
@@ -24,7 +26,10 @@ export type DryRun = 'off' | 'print' | 'summary';
 export interface Pipeline {
   readonly config: PromfluxConfig;
   readonly client: PrometheusClient;
+  /** Every sink, once each (a dry run's tiers share one). */
   readonly sinks: readonly Sink[];
+  /** The sink of each tier, by tier name (empty without sinks: `promflux export`). */
+  readonly tierSinks: ReadonlyMap<string, Sink>;
   readonly logger: Logger;
   /** `load.max_points_per_second`, shared by every query of the pipeline. */
   readonly limiter: RateLimiter | undefined;
@@ -55,21 +60,33 @@ export async function openPipeline(
   opts: OpenOptions,
 ): Promise<Pipeline> {
   const dryRun = opts.dryRun ?? 'off';
-  const sinks: Sink[] = opts.seriesSinksOnly
-    ? []
-    : dryRun === 'off'
-      ? [
-          await createSink(config.load.influxdb, {
-            deadLetter: new DeadLetterFile(config.load.deadLetterPath, {
-              redactor: opts.redactor,
-            }),
+  const tierSinks = new Map<string, Sink>();
+  if (!opts.seriesSinksOnly && dryRun !== 'off') {
+    // One stdout for every tier: rollup lines are told apart by their fields.
+    const stdout = new StdoutSink(opts.stdout ?? process.stdout, dryRun === 'print');
+    for (const tier of config.load.tiers) tierSinks.set(tier.name, stdout);
+  } else if (!opts.seriesSinksOnly) {
+    const deadLetter = new DeadLetterFile(config.load.deadLetterPath, { redactor: opts.redactor });
+    try {
+      for (const tier of config.load.tiers) {
+        const sink = await createSink(
+          { ...config.load.influxdb, bucket: tier.bucket },
+          {
+            deadLetter,
             logger,
-            name: 'influxdb',
+            name: tierSinkName(tier, config.load.tiers),
             onRetry: opts.observer?.onSinkRetry,
             onRequest: opts.observer?.onSinkRequest,
-          }),
-        ]
-      : [new StdoutSink(opts.stdout ?? process.stdout, dryRun === 'print')];
+          },
+        );
+        tierSinks.set(tier.name, sink);
+      }
+    } catch (err) {
+      for (const sink of [...tierSinks.values()].reverse()) await sink.close();
+      throw err;
+    }
+  }
+  const sinks = [...new Set(tierSinks.values())];
   const client = createPrometheusClient(config.extract, config.extract.retry, {
     onRequest: opts.observer?.onQueryRequest,
     logger,
@@ -79,6 +96,7 @@ export async function openPipeline(
     config,
     client,
     sinks,
+    tierSinks,
     logger,
     limiter:
       dryRun === 'off' && !opts.seriesSinksOnly && perSecond !== undefined
@@ -89,6 +107,14 @@ export async function openPipeline(
       for (const sink of [...sinks].reverse()) await sink.close();
     },
   };
+}
+
+/**
+ * A tier's sink name, for logs, metrics and dead letters: `influxdb` for the one raw tier of the
+ * legacy `load.influxdb.bucket`, else `influxdb:<tier>`.
+ */
+export function tierSinkName(tier: TierConfig, tiers: readonly TierConfig[]): string {
+  return tiers.length === 1 && tier.retentionUnmanaged ? 'influxdb' : `influxdb:${tier.name}`;
 }
 
 /** The Prometheus client for `extract` settings; `retry` overrides them (e.g. one attempt). */
@@ -112,7 +138,19 @@ export interface RunOptions {
   /** Starts no further query once aborted; the running one goes on (a graceful stop). */
   noNewQueries?: AbortSignal;
   deadlineMs?: number;
+  /** Every tier of the query's run has acknowledged every grid point up to `ackedThroughMs`. */
   onAck?: (query: QueryConfig, ackedThroughMs: number) => void;
+  /**
+   * A tier's watermark moved: raw, the last grid point acknowledged (inclusive); rollup, the end
+   * of the last acknowledged whole window (exclusive, a multiple of R).
+   */
+  onTierAck?: (query: QueryConfig, tier: string, watermarkMs: number) => void;
+  /**
+   * The tiers each query writes and over what; when given, `rangeFor` is not used for the query
+   * and the extraction is their union (extractionFor). Without, a query writes the raw points of
+   * `rangeFor` to the first raw tier it feeds.
+   */
+  tierRunsFor?: (query: QueryConfig) => TierRun[];
   onSamples?: (query: QueryConfig, samples: number) => void;
   onResult?: (result: QueryRunResult) => void;
   /** See QueryRunOptions.failureHint. */
@@ -132,9 +170,15 @@ export async function runQueries(
   const results: QueryRunResult[] = [];
   for (const query of queries) {
     if (opts.signal?.aborted || opts.noNewQueries?.aborted) break;
-    const result = await runQuery(pipeline.client, pipeline.sinks, {
+    const seriesSink = opts.seriesSinkFor?.(query);
+    const runs = seriesSink ? undefined : tierRuns(pipeline, query, rangeFor, opts.tierRunsFor);
+    const result = await runQuery(pipeline.client, [], {
       query,
-      range: rangeFor(query),
+      range: runs ? extractionOf(runs, query, rangeFor) : rangeFor(query),
+      tiers: runs?.map((run): TierTarget => {
+        const sink = pipeline.tierSinks.get(run.tier.name);
+        return { run, sinks: sink ? [sink] : [] };
+      }),
       extract: config.extract,
       transform: config.transform,
       batchSize: config.load.influxdb.batchSize,
@@ -142,14 +186,48 @@ export async function runQueries(
       signal: opts.signal,
       deadlineMs: opts.deadlineMs,
       onAck: opts.onAck ? (ms) => opts.onAck!(query, ms) : undefined,
+      onTierAck: opts.onTierAck ? (tier, ms) => opts.onTierAck!(query, tier, ms) : undefined,
       onSamples: opts.onSamples ? (n) => opts.onSamples!(query, n) : undefined,
       failureHint: opts.failureHint && ((range) => opts.failureHint!(query, range)),
       limiter: pipeline.limiter,
-      seriesSink: opts.seriesSinkFor?.(query),
+      seriesSink,
       logger: pipeline.logger,
     });
     results.push(result);
     opts.onResult?.(result);
   }
   return results;
+}
+
+/** The runs of a query: as told, or the raw points of its range to the first raw tier it feeds. */
+function tierRuns(
+  pipeline: Pipeline,
+  query: QueryConfig,
+  rangeFor: (query: QueryConfig) => TimeRange,
+  tierRunsFor: ((query: QueryConfig) => TierRun[]) | undefined,
+): TierRun[] {
+  if (tierRunsFor) return tierRunsFor(query);
+  const names = query.tiers;
+  const raw = pipeline.config.load.tiers.find(
+    (t) => t.resolutionMs === undefined && (names === undefined || names.includes(t.name)),
+  );
+  return raw ? [{ tier: raw, range: { kind: 'raw', points: rangeFor(query) } }] : [];
+}
+
+/** What to extract for the runs; a run with nothing to write extracts nothing (an empty range). */
+function extractionOf(
+  runs: readonly TierRun[],
+  query: QueryConfig,
+  rangeFor: (query: QueryConfig) => TimeRange,
+): TimeRange {
+  const extraction = extractionFor(runs, query.stepMs);
+  if (extraction) return extraction;
+  const first = runs[0]?.range;
+  const startMs =
+    first === undefined
+      ? rangeFor(query).startMs
+      : first.kind === 'raw'
+        ? first.points.startMs
+        : first.windows.fromMs;
+  return { startMs, endMs: startMs - 1 };
 }

@@ -17,13 +17,15 @@ import { EXIT } from '../exit-codes.js';
 import type { CliIo } from '../io.js';
 import { loadConfig } from '../load-config.js';
 import { runPipeline, type RunPlan } from '../run-pipeline.js';
-import { queryOption, selectQueries } from '../select-queries.js';
+import { queryOption, selectQueries, selectTiers, tierOption } from '../select-queries.js';
+import { tierRunsForRange } from '../../pipeline/tier-runs.js';
 import type { RegisterCommand } from './command.js';
 
 type BackfillOptions = CommonOptions & {
   from: string;
   to: string;
   query: string[];
+  tier: string[];
   plan?: boolean;
   fresh?: boolean;
   /** false with --no-progress. */
@@ -41,6 +43,7 @@ export const registerBackfill: RegisterCommand = (program, { io, setExit }) => {
     )
     .requiredOption('--to <time>', 'end (inclusive), same forms; e.g. now')
     .addOption(queryOption())
+    .addOption(tierOption())
     .addOption(
       new Option(
         '--plan',
@@ -79,10 +82,21 @@ async function runBackfill(io: CliIo, opts: BackfillOptions): Promise<number> {
   }
   return runPipeline(io, opts, async (config) => {
     const queries = selectQueries(config, opts.query);
+    const tiers = selectTiers(config, opts.tier);
     if (opts.dryRun)
-      return { queries, rangeFor: () => range, failureHint: () => 'nothing was written' };
-    const resume = await resumeBackfill(config, queries, range, opts.fresh === true, (line) =>
-      io.stderr.write(`${line}\n`),
+      return {
+        queries,
+        rangeFor: () => range,
+        tierRunsFor: (q) => tierRunsForRange(q, tiers, range),
+        failureHint: () => 'nothing was written',
+      };
+    const resume = await resumeBackfill(
+      config,
+      queries,
+      tiers,
+      range,
+      opts.fresh === true,
+      (line) => io.stderr.write(`${line}\n`),
     );
     const plan: RunPlan = {
       ...resume,

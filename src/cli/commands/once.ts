@@ -3,6 +3,7 @@ import type { PromfluxConfig } from '../../config/types.js';
 import { formatDuration, toRfc3339 } from '../../core/time.js';
 import type { Pipeline } from '../../pipeline/pipeline.js';
 import type { QueryRunResult } from '../../pipeline/run-query.js';
+import { tierRunsForRange } from '../../pipeline/tier-runs.js';
 import type { CommonOptions } from '../common-options.js';
 import type { CliIo } from '../io.js';
 import { runPipeline } from '../run-pipeline.js';
@@ -13,18 +14,23 @@ import { runPipeline } from '../run-pipeline.js';
  */
 export async function runOnce(io: CliIo, opts: CommonOptions): Promise<number> {
   const now = io.now();
-  return runPipeline(io, opts, (config) => ({
-    queries: config.extract.queries,
-    rangeFor: () => ({
+  return runPipeline(io, opts, (config) => {
+    const range = {
       startMs: now - config.pipeline.intervalSeconds * 1000,
       endMs: now - config.pipeline.delayMs,
-    }),
-    failureHint: (q, r) =>
-      '--once keeps no watermark, so nothing retries the rest: run ' +
-      `\`promflux backfill --query ${q.name} --from ${toRfc3339(r.startMs)} --to ${toRfc3339(r.endMs)}\`` +
-      ', or `promflux run`, which retries until it is written',
-    explainResults: (pipeline, results, out) => explainEmptyRuns(pipeline, results, config, out),
-  }));
+    };
+    return {
+      queries: config.extract.queries,
+      rangeFor: () => range,
+      // Every tier from the one extraction: rollups get the whole windows the range holds.
+      tierRunsFor: (q) => tierRunsForRange(q, config.load.tiers, range),
+      failureHint: (q, r) =>
+        '--once keeps no watermark, so nothing retries the rest: run ' +
+        `\`promflux backfill --query ${q.name} --from ${toRfc3339(r.startMs)} --to ${toRfc3339(r.endMs)}\`` +
+        ', or `promflux run`, which retries until it is written',
+      explainResults: (pipeline, results, out) => explainEmptyRuns(pipeline, results, config, out),
+    };
+  });
 }
 
 /**

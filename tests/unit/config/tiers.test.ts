@@ -190,23 +190,19 @@ describe('pipeline.lateness and rewrite_windows', () => {
   });
 });
 
-describe('tiers this version accepts but does not write', () => {
-  it('warns for every rollup tier and every raw tier after the first, and for lateness', async () => {
+describe('tiers this version accepts but does not act on', () => {
+  it('warns for lateness only: every tier is written', async () => {
     const { warnings } = await parse(
       withTiers([HOT, WARM, { ...HOT, name: 'hot2', bucket: 'metrics/hot2' }, COLD], {
         pipeline: { lateness: '2m' },
       }),
     );
-    expect(warnings.filter((w) => w.startsWith('load.tiers['))).toEqual([
-      'load.tiers[1] (warm): rollup tiers are provisioned and checked, but not written yet in this version; it receives no points.',
-      'load.tiers[2] (hot2): only the first raw tier is written in this version; it receives no points.',
-      'load.tiers[3] (cold): rollup tiers are provisioned and checked, but not written yet in this version; it receives no points.',
-    ]);
+    expect(warnings.filter((w) => w.startsWith('load.tiers['))).toEqual([]);
     expect(warnings.some((w) => w.startsWith('pipeline.lateness and'))).toBe(true);
   });
 
-  it('says nothing for one raw tier', async () => {
-    const { warnings } = await parse(withTiers([HOT]));
+  it('says nothing for tiers without lateness', async () => {
+    const { warnings } = await parse(withTiers([HOT, WARM, COLD]));
     expect(warnings).toEqual([]);
   });
 });

@@ -170,6 +170,7 @@ pipeline:
     config,
     client: client as unknown as PrometheusClient,
     sinks: [],
+    tierSinks: new Map(),
     logger: pino({ level: 'silent' }),
     limiter: undefined,
     close: () => Promise.resolve(),
