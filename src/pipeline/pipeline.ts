@@ -15,6 +15,8 @@ import { RateLimiter } from '../core/rate-limiter.js';
 import type { Redactor } from '../core/redact.js';
 import { runQuery, type QueryRunResult, type SeriesSink, type TimeRange } from './run-query.js';
 import { extractionFor, type TierRun } from './tier-runs.js';
+import { resolveQueryKinds } from '../extract/metric-metadata.js';
+import type { KindDecision } from '../core/metric-kind.js';
 import type { TierTarget } from './tier-writer.js';
 
 export type DryRun = 'off' | 'print' | 'summary';
@@ -168,10 +170,15 @@ export async function runQueries(
 ): Promise<QueryRunResult[]> {
   const { config } = pipeline;
   const results: QueryRunResult[] = [];
+  let kinds: Map<string, KindDecision> | undefined;
   for (const query of queries) {
     if (opts.signal?.aborted || opts.noNewQueries?.aborted) break;
     const seriesSink = opts.seriesSinkFor?.(query);
     const runs = seriesSink ? undefined : tierRuns(pipeline, query, rangeFor, opts.tierRunsFor);
+    // Asked only when a rollup needs it (one metadata request per client, cached).
+    if (runs?.some((r) => r.range.kind === 'rollup')) {
+      kinds ??= await resolveQueryKinds(pipeline.client, queries, pipeline.logger);
+    }
     const result = await runQuery(pipeline.client, [], {
       query,
       range: runs ? extractionOf(runs, query, rangeFor) : rangeFor(query),
@@ -191,6 +198,7 @@ export async function runQueries(
       failureHint: opts.failureHint && ((range) => opts.failureHint!(query, range)),
       limiter: pipeline.limiter,
       seriesSink,
+      kind: kinds?.get(query.name)?.kind,
       logger: pipeline.logger,
     });
     results.push(result);

@@ -37,7 +37,10 @@ export interface QueryRunOptions {
    * Without, the `sinks` of runQuery get the raw points of `range` (one raw tier, `raw`).
    */
   tiers?: readonly TierTarget[];
-  /** How rollup tiers treat the values; default: decided from the query (no metadata). */
+  /**
+   * How rollup tiers treat the values (runQueries asks resolveQueryKinds); default: decided from
+   * the query alone, without Prometheus' metadata.
+   */
   kind?: MetricKind;
   /** A tier's watermark moved (see TierTotals.watermarkMs). */
   onTierAck?: (tier: string, watermarkMs: number) => void;
