@@ -18,9 +18,6 @@ export function formatQuerySummary(r: QueryRunResult, ctx: SummaryContext = {}):
     .map(
       ([name, t]) =>
         `${t.written} written to ${name}` +
-        (t.skippedBeyondRetention
-          ? ` (${t.skippedBeyondRetention} beyond its retention, skipped)`
-          : '') +
         (t.rejected ? ` (${t.rejected} rejected, saved${where})` : ''),
     )
     .join(', ');

@@ -1,3 +1,4 @@
+import { PassThrough } from 'node:stream';
 import fc from 'fast-check';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
@@ -5,6 +6,9 @@ import type { QueryConfig, TierConfig, TransformConfig } from '../../../src/conf
 import { runQuery, type QueryRunResult, type TimeRange } from '../../../src/pipeline/run-query.js';
 import { extractionFor, tierRunsForRange, type TierRun } from '../../../src/pipeline/tier-runs.js';
 import { lastGridPoint } from '../../../src/core/step-grid.js';
+import { Redactor } from '../../../src/core/redact.js';
+import { openPipeline, tierSinkName } from '../../../src/pipeline/pipeline.js';
+import { parse, yamlWith } from '../config/helpers.js';
 import { FakePrometheusClient } from '../../support/fake-prometheus-client.js';
 import { RecordingSink } from '../../support/recording-sink.js';
 import {
@@ -219,6 +223,85 @@ describe('runQuery with tiers', () => {
       });
       expect(result.ackedThroughMs).toBe(range.endMs);
     }
+  });
+
+  it('keeps each tier to its own acknowledgement when one tier cannot write', async () => {
+    const series = fc.sample(seriesArb('gauge', false, DATA_POINTS, STEP, DATA_FROM), {
+      numRuns: 2,
+      seed: 7,
+    });
+    const query = queryOf('gauge');
+    const range = { startMs: T0, endMs: T0 + 4 * HOUR - STEP };
+    const runs = tierRunsForRange(
+      query,
+      [TIERS[0]!, { ...TIERS[2]!, resolutionMs: 900_000 }],
+      range,
+    );
+    const hot = new RecordingSink('influxdb:hot');
+    const cold = new RecordingSink('influxdb:cold');
+    cold.failWrite = (n) => n >= 2;
+    const acks: number[] = [];
+    const tierAcks: [string, number][] = [];
+    const result = await runQuery(fakeClient(series, 'gauge'), [], {
+      query,
+      range: extractionFor(runs, STEP)!,
+      tiers: [
+        { run: runs[0]!, sinks: [hot] },
+        { run: runs[1]!, sinks: [cold] },
+      ],
+      extract: { concurrency: 1, maxPointsPerSeries: 11_000, maxSamplesPerRequest: 40 },
+      transform,
+      batchSize: 4,
+      maxWritesInFlight: 1,
+      logger: silent,
+      now: () => NOW,
+      onAck: (ms) => acks.push(ms),
+      onTierAck: (tier, ms) => tierAcks.push([tier, ms]),
+    });
+    expect(result.error).toBeDefined();
+    const coldAcks = tierAcks.filter(([t]) => t === 'cold').map(([, ms]) => ms);
+    expect(coldAcks.length).toBeGreaterThan(0);
+    expect(coldAcks.every((ms) => ms % 900_000 === 0)).toBe(true);
+    expect(coldAcks).toEqual([...coldAcks].sort((a, b) => a - b));
+    const coldMark = result.tiers['cold']!.watermarkMs!;
+    expect(coldMark).toBe(coldAcks.at(-1));
+    expect(coldMark).toBeLessThan(T0 + 4 * HOUR);
+    // The run as a whole is acknowledged only as far as its slowest tier.
+    expect(acks.at(-1)).toBe(coldMark - 2 * STEP);
+    expect(result.ackedThroughMs).toBe(coldMark - 2 * STEP);
+    // Every cold window before its watermark was written.
+    const stamps = new Set(cold.lines.map((l) => Number(l.split(' ')[2]) * 1000));
+    for (let w = T0; w < coldMark; w += 900_000) expect(stamps.has(w)).toBe(true);
+  });
+
+  it('shares one stdout between the tiers in a dry run', async () => {
+    const { config } = await parse(
+      yamlWith({
+        load: {
+          influxdb: { bucket: undefined },
+          tiers: [
+            { name: 'hot', bucket: 'm/hot', retention: '7d' },
+            { name: 'warm', bucket: 'm/warm', retention: '90d', resolution: '5m' },
+          ],
+        },
+      }),
+    );
+    const out = new PassThrough();
+    const pipeline = await openPipeline(config, silent, {
+      dryRun: 'print',
+      stdout: out,
+      redactor: Redactor.none(),
+    });
+    try {
+      expect(pipeline.sinks).toHaveLength(1);
+      expect([...pipeline.tierSinks.keys()]).toEqual(['hot', 'warm']);
+      expect(new Set(pipeline.tierSinks.values()).size).toBe(1);
+    } finally {
+      await pipeline.close();
+    }
+    expect(tierSinkName(config.load.tiers[1]!, config.load.tiers)).toBe('influxdb:warm');
+    const legacy = (await parse(yamlWith({}))).config.load.tiers;
+    expect(tierSinkName(legacy[0]!, legacy)).toBe('influxdb');
   });
 });
 
