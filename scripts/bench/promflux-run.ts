@@ -38,6 +38,7 @@ export interface QuerySummary {
   series: number;
   points: number;
   sinks: Record<string, { written: number; rejected: number; requests: number; retries: number }>;
+  tiers?: Record<string, { written: number }>;
   drops: Record<string, number>;
   chunks: number;
   duration_seconds: number;
@@ -50,14 +51,35 @@ export interface PromfluxRun {
   stderr: string;
 }
 
+/**
+ * The storage tiers of the tier-cost runs: raw alone, or raw + warm (5m) + cold (1h) rollups.
+ * Only dry runs use them, so the buckets are never created.
+ */
+export type BenchTiers = 'raw' | 'raw+rollups';
+
+const TIERS_YAML: Record<BenchTiers, string> = {
+  raw: `  tiers:
+    - { name: hot, bucket: unused_hot, retention: 0 }
+`,
+  'raw+rollups': `  tiers:
+    - { name: hot, bucket: unused_hot, retention: 0 }
+    - { name: warm, bucket: unused_warm, retention: 0, resolution: 5m }
+    - { name: cold, bucket: unused_cold, retention: 0, resolution: 1h }
+`,
+};
+
 /** The promflux config for one run: one query over the fixture metric, defaults elsewhere. */
 export function benchConfig(
   prometheusUrl: string,
   sink: SinkTarget | undefined,
   stateDir: string,
+  tiers?: BenchTiers,
 ): string {
   let load: string;
-  if (sink === undefined) {
+  if (tiers !== undefined) {
+    // A dry run: the tiers name the buckets, the sink is never opened.
+    load = `    url: "http://127.0.0.1:9"\n    api: v1`;
+  } else if (sink === undefined) {
     // --dry-run never opens the sink, but the config still needs one.
     load = `    url: "http://127.0.0.1:9"\n    api: v1\n    bucket: "unused/autogen"`;
   } else if (sink.kind === 'influxdb-v1') {
@@ -74,7 +96,7 @@ transform:
 load:
   influxdb:
 ${load}
-pipeline:
+${tiers === undefined ? '' : TIERS_YAML[tiers]}pipeline:
   delay: 0s
   log_level: warn
   state_dir: "${stateDir}"
@@ -90,6 +112,8 @@ export interface RunOptions {
   range: BenchRange;
   /** `--dry-run`: stdout (the line protocol) goes to this file. */
   dryRunOutput?: string;
+  /** `--dry-run --summary` with these tiers: every line encoded, none printed or sent. */
+  summaryTiers?: BenchTiers;
   /** Directory for a V8 CPU profile (`--cpu-prof`). */
   cpuProfileDir?: string;
   /** Called with the child right after the spawn (to kill it on SIGINT). */
@@ -101,7 +125,12 @@ export async function runPromflux(opts: RunOptions): Promise<PromfluxRun> {
   const usagePath = join(opts.dir, `${opts.name}.usage.json`);
   await writeFile(
     configPath,
-    benchConfig(opts.prometheusUrl, opts.sink, join(opts.dir, `${opts.name}-state`)),
+    benchConfig(
+      opts.prometheusUrl,
+      opts.sink,
+      join(opts.dir, `${opts.name}-state`),
+      opts.summaryTiers,
+    ),
   );
   const args = [
     'backfill',
@@ -114,6 +143,7 @@ export async function runPromflux(opts: RunOptions): Promise<PromfluxRun> {
     '--json',
   ];
   if (opts.dryRunOutput !== undefined) args.push('--dry-run');
+  else if (opts.summaryTiers !== undefined) args.push('--dry-run', '--summary');
   const nodeArgs = opts.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfileDir}`] : [];
 
   const child = spawn(process.execPath, [...nodeArgs, MEASURE, ...args], {

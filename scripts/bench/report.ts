@@ -1,4 +1,5 @@
 /** The printed table and the target check of bench-results.json. */
+import { TIER_COST_TARGET } from './tier-cost.js';
 import type { Writable } from 'node:stream';
 import type { BenchResults, RunResult } from './results.js';
 import { SINK_KINDS, SINK_LABEL } from './sinks.js';
@@ -92,6 +93,14 @@ export function evaluateTargets(r: BenchResults): NonNullable<BenchResults['targ
         ok: growth <= 0.1,
       });
     }
+  }
+  if (r.tier_cost) {
+    out.push({
+      name: `raw + 2 rollup tiers ÷ raw alone, CPU (${r.tier_cost.run}, dry run)`,
+      measured: `${fixed(r.tier_cost.ratio)}×`,
+      target: `<= ${TIER_COST_TARGET}×`,
+      ok: r.tier_cost.ratio <= TIER_COST_TARGET,
+    });
   }
   if (r.decoder) {
     out.push({
@@ -395,6 +404,33 @@ export function printReport(r: BenchResults, out: Writable): void {
         p.functions.map((f) => [f.fn, fixed(f.seconds), pct(f.share).slice(1)]),
       ),
     );
+  }
+
+  if (r.tier_cost) {
+    const t = r.tier_cost;
+    const held = t.ratio <= TIER_COST_TARGET ? 'held' : 'not held';
+    w();
+    w(
+      `== tier cost: ${t.run}, --dry-run --summary, median of ${t.rounds} (warm ${t.rollup_lines.warm} + cold ${t.rollup_lines.cold} windows) ==`,
+    );
+    w(
+      formatTable(
+        ['', 'CPU s', 'rounds'],
+        [
+          [
+            'raw alone',
+            fixed(t.raw_cpu_seconds_median),
+            t.raw_cpu_seconds.map((x) => fixed(x)).join(' '),
+          ],
+          [
+            'raw + warm 5m + cold 1h',
+            fixed(t.raw_plus_rollups_cpu_seconds_median),
+            t.raw_plus_rollups_cpu_seconds.map((x) => fixed(x)).join(' '),
+          ],
+        ],
+      ),
+    );
+    w(`ratio ${fixed(t.ratio)}× (target <= ${TIER_COST_TARGET}×): ${held}`);
   }
 
   if (r.targets?.length) {

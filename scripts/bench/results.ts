@@ -165,5 +165,20 @@ export interface BenchResults {
     by_sink: Partial<Record<SinkKind, { small_mb: number; large_mb: number; growth: number }>>;
   };
   profile?: ProfileSummary & { run: string; sink: SinkKind };
+  /** Raw + two rollup tiers vs raw alone, whole-process CPU of dry runs (tier-cost.ts). */
+  tier_cost?: TierCost;
   targets?: { name: string; measured: string; target: string; ok: boolean }[];
+}
+
+export interface TierCost {
+  run: string;
+  rounds: number;
+  raw_cpu_seconds: number[];
+  raw_plus_rollups_cpu_seconds: number[];
+  raw_cpu_seconds_median: number;
+  raw_plus_rollups_cpu_seconds_median: number;
+  /** raw + rollups ÷ raw alone (medians): target <= 1.25. */
+  ratio: number;
+  /** Windows each rollup tier wrote per run. */
+  rollup_lines: { warm: number; cold: number };
 }

@@ -41,6 +41,7 @@ import type {
   SinkRounds,
 } from './results.js';
 import { SINK_KINDS, startSink, type BenchSink, type SinkKind } from './sinks.js';
+import { measureTierCost } from './tier-cost.js';
 
 const REPO_ROOT = resolve(import.meta.dirname, '../..');
 
@@ -427,6 +428,18 @@ async function main(): Promise<void> {
     const l = Math.max(...large);
     results.memory_flatness.by_sink[kind] = { small_mb: s, large_mb: l, growth: l / s - 1 };
   }
+
+  log(`tier cost: ${lastRun.label}, raw alone vs raw + two rollup tiers`);
+  results.tier_cost = await measureTierCost({
+    dir,
+    prometheusUrl: prometheus.url,
+    label: lastRun.label,
+    range: rangeOfPoints(plan.shape, lastRun.range.points),
+    series: plan.shape.series,
+    rounds: Math.max(3, rounds),
+    onSpawn: trackChild,
+  });
+  log(`  ratio ${results.tier_cost.ratio.toFixed(2)}×`);
 
   results.io_floor = ioFloor(lastRun);
   results.cpu_budget = cpuBudget(lastRun);
