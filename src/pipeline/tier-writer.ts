@@ -64,6 +64,8 @@ export abstract class TierWriter implements SeriesOutput {
   protected readonly stepMs: number;
   protected cutoffMs = -Infinity;
   protected skipped = 0;
+  /** The sub-block handed on when only part of a block is the tier's (reused). */
+  protected readonly view = emptyView();
   watermarkMs: number | undefined;
 
   constructor(
@@ -181,7 +183,6 @@ export class RawTierWriter extends TierWriter {
   private readonly points: TimeRange;
   private readonly firstPoint: number;
   private readonly lastPoint: number;
-  private readonly view = emptyView();
 
   constructor(
     run: TierRun & { range: { kind: 'raw' } },
@@ -244,7 +245,6 @@ export class RollupTierWriter extends TierWriter {
   private readonly byKey = new Map<string, RollupSeries<Uint8Array>>();
   /** Bytes of ` <field>=` at the end of a prefix: the rest is the series key. */
   private readonly fieldSuffixBytes: number;
-  private readonly view = emptyView();
   private boundMs = -Infinity;
 
   constructor(
