@@ -183,5 +183,27 @@ export function writeFloat(buf: Buffer, offset: number, v: number): number {
     }
     return writeUint(buf, offset, v === 0 ? 0 : v);
   }
+  // Values with up to three decimals (`123.45`: most gauges' min, max and last) without a string:
+  // when n / 10^k is exactly v (n a safe integer), n with k decimals is its shortest round-trip form.
+  const a = v < 0 ? -v : v;
+  if (a >= 0.001 && a < 1e12) {
+    for (let k = 1; k <= 3; k++) {
+      const scale = POWERS_OF_TEN[k]!;
+      const n = Math.round(a * scale);
+      if (n / scale !== a) continue;
+      if (v < 0) buf[offset++] = 0x2d;
+      const whole = Math.floor(n / scale);
+      offset = writeUint(buf, offset, whole);
+      buf[offset++] = 0x2e;
+      let fraction = n - whole * scale;
+      for (let d = k - 1; d >= 0; d--) {
+        const p = POWERS_OF_TEN[d]!;
+        const digit = Math.floor(fraction / p);
+        buf[offset++] = 48 + digit;
+        fraction -= digit * p;
+      }
+      return offset;
+    }
+  }
   return offset + buf.write(String(v), offset, 'latin1');
 }

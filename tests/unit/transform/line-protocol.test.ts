@@ -164,6 +164,18 @@ describe('number writers', () => {
     );
   });
 
+  it('writes values with up to three decimals exactly as JavaScript spells them', () => {
+    const decimals = fc
+      .tuple(fc.integer({ min: -1e12, max: 1e12 }), fc.constantFrom(1, 10, 100, 1000, 1e4))
+      .map(([n, scale]) => n / scale);
+    fc.assert(
+      fc.property(fc.oneof(decimals, fc.double({ noNaN: true, noDefaultInfinity: true })), (v) => {
+        expect(render((b, o) => writeFloat(b, o, v))).toBe(String(v === 0 ? 0 : v));
+      }),
+      { numRuns: 20_000 },
+    );
+  });
+
   it.each([
     [1, '1'],
     [-1, '-1'],
@@ -172,6 +184,10 @@ describe('number writers', () => {
     [-1.5e-7, '-1.5e-7'],
     [123456789012345, '123456789012345'],
     [1e15, '1000000000000000'],
+    [123.45, '123.45'],
+    [-0.001, '-0.001'],
+    [0.0001, '0.0001'],
+    [9876.539999999999, '9876.539999999999'],
   ])('%d → %s', (v, expected) => {
     expect(render((b, o) => writeFloat(b, o, v))).toBe(expected);
   });
