@@ -1,8 +1,9 @@
 /**
  * Through the built CLI under `umask 000`: a backfill against the real Prometheus and InfluxDB
- * 1.x creates its state directory 0700, and the resume state and dead-letter files 0600.
+ * 1.x creates its state directory 0700, and the resume state and dead-letter files 0600; an
+ * export creates its directories 0700 and its data files and manifest 0600.
  */
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { writeFile } from 'node:fs/promises';
@@ -22,7 +23,22 @@ const SAMPLES = 12;
 
 const modeOf = async (path: string): Promise<number> => (await stat(path)).mode & 0o777;
 
-describe('files a backfill creates under umask 000', () => {
+/** The built CLI with `args`, in a shell that set `umask 000` first. */
+const promfluxUnderUmask000 = (cwd: string, args: string[]) =>
+  runChild(
+    'sh',
+    [
+      '-c',
+      'umask 000 && exec "$@"',
+      'sh',
+      process.execPath,
+      join(REPO_ROOT, 'bin/promflux.js'),
+      ...args,
+    ],
+    { cwd, env: { ...process.env, PROMFLUX_CONFIG: '' } },
+  );
+
+describe('files a backfill or an export creates under umask 000', () => {
   let dir: string;
   let prometheus: StartedServer;
   let influx: InfluxV1Server;
@@ -66,24 +82,15 @@ pipeline:
   log_level: warn
 `,
     );
-    const run = await runChild(
-      'sh',
-      [
-        '-c',
-        'umask 000 && exec "$@"',
-        'sh',
-        process.execPath,
-        join(REPO_ROOT, 'bin/promflux.js'),
-        'backfill',
-        '-c',
-        config,
-        '--from',
-        new Date(START).toISOString(),
-        '--to',
-        new Date(START + (SAMPLES - 1) * STEP_MS).toISOString(),
-      ],
-      { cwd: dir, env: { ...process.env, PROMFLUX_CONFIG: '' } },
-    );
+    const run = await promfluxUnderUmask000(dir, [
+      'backfill',
+      '-c',
+      config,
+      '--from',
+      new Date(START).toISOString(),
+      '--to',
+      new Date(START + (SAMPLES - 1) * STEP_MS).toISOString(),
+    ]);
     const deadLetters = (await readFile(join(stateDir, 'dead-letter.jsonl'), 'utf8'))
       .trim()
       .split('\n');
@@ -93,4 +100,57 @@ pipeline:
     expect(await modeOf(join(stateDir, 'backfill.json'))).toBe(0o600);
     expect(await modeOf(join(stateDir, 'dead-letter.jsonl'))).toBe(0o600);
   });
+
+  it.each(['parquet', 'csv'])(
+    'export (%s): directories 0700, data files and manifest 0600',
+    async (format) => {
+      const config = join(dir, `export-${format}.yaml`);
+      await writeFile(
+        config,
+        `extract:
+  prometheus_url: "${prometheus.url}"
+  queries:
+    - { name: probe, query: "modes_probe", step: 15s }
+load:
+  influxdb:
+    url: "http://127.0.0.1:9"
+    api: v1
+    bucket: "unused/autogen"
+pipeline:
+  log_level: warn
+`,
+      );
+      const out = join(dir, `exports-${format}`, 'dataset');
+      const run = await promfluxUnderUmask000(dir, [
+        'export',
+        '-c',
+        config,
+        '--from',
+        new Date(START).toISOString(),
+        '--to',
+        new Date(START + SAMPLES * STEP_MS).toISOString(),
+        '--out',
+        out,
+        '--format',
+        format,
+        '--split',
+        'train=0.5,test=0.5',
+      ]);
+      expect(run.status, run.stderr).toBe(0);
+      const entries = await readdir(out, { recursive: true, withFileTypes: true });
+      const files = entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
+      const dirs = entries.filter((e) => e.isDirectory()).map((e) => join(e.parentPath, e.name));
+      // manifest.json, and one file per split.
+      expect(files.map((f) => f.split('.').at(-1)).sort()).toEqual(['json', format, format].sort());
+      // split=train, split=test, each with query=probe/date=2026-01-01.
+      expect(dirs).toHaveLength(6);
+      const modes = async (paths: string[]) =>
+        Object.fromEntries(await Promise.all(paths.map(async (p) => [p, await modeOf(p)])));
+      const want = (paths: string[], mode: number) =>
+        Object.fromEntries(paths.map((p) => [p, mode]));
+      expect(await modes(files)).toEqual(want(files, 0o600));
+      const created = [join(dir, `exports-${format}`), out, ...dirs];
+      expect(await modes(created)).toEqual(want(created, 0o700));
+    },
+  );
 });
