@@ -1,6 +1,7 @@
 import type { Labels, SeriesBlock } from '../core/series.js';
 import { blockTimestamps, blockValues, firstIndexAtOrAfter } from '../core/series.js';
 import { firstGridPoint } from '../core/step-grid.js';
+import { ColumnStatsSet, statsSplit, type ColumnStats } from './column-stats.js';
 import type { DatasetFormat } from './dataset-file.js';
 import { DEFAULT_ROW_GROUP_ROWS, LongLayoutWriter } from './long-layout.js';
 import type { WrittenFile } from './row-group.js';
@@ -20,6 +21,8 @@ export interface DatasetExportOptions {
   createdBy: string;
   /** Time splits (`split=NAME/` directories); rows outside every split (the gaps) are left out. */
   splits?: readonly SplitRange[];
+  /** Per-column statistics of the training split (of all rows without splits), for `--stats`. */
+  stats?: boolean;
 }
 
 /** What one query's export produced, for the manifest. */
@@ -28,12 +31,15 @@ export interface QueryExport {
   series: number;
   /** Wide layout: column name → the series it holds. */
   columns?: Record<string, { query: string; labels: Labels }>;
+  /** With `stats`: per value column, over the training split's rows. */
+  stats?: Record<string, ColumnStats>;
 }
 
 interface QueryState {
   tagsToLabels: Map<readonly [string, string][], Labels>;
   series: Set<string>;
   parts: Part[];
+  stats?: ColumnStatsSet;
 }
 
 /** The rows of one split (or of the whole range) of one query, and their writer. */
@@ -43,6 +49,8 @@ interface Part {
   toMs: number;
   long?: LongLayoutWriter;
   wide?: WideTableBuilder;
+  /** Set on the part whose rows the statistics describe. */
+  stats?: ColumnStatsSet;
 }
 
 /**
@@ -57,10 +65,13 @@ export class DatasetExport {
   startQuery(query: string, stepMs: number): void {
     const { dir, format, createdBy, layout, maxColumns } = this.options;
     const ranges = this.options.splits ?? [this.options];
+    const statsFrom = statsSplit(this.options.splits);
+    const stats = this.options.stats ? new ColumnStatsSet() : undefined;
     const parts = ranges.map((r): Part => {
       const split = 'name' in r ? r.name : undefined;
       return {
         ...(split !== undefined && { split }),
+        ...(stats && split === statsFrom && { stats }),
         fromMs: r.fromMs,
         toMs: r.toMs,
         ...(layout === 'long'
@@ -81,7 +92,12 @@ export class DatasetExport {
             }),
       };
     });
-    this.queries.set(query, { tagsToLabels: new Map(), series: new Set(), parts });
+    this.queries.set(query, {
+      tagsToLabels: new Map(),
+      series: new Set(),
+      parts,
+      ...(stats && { stats }),
+    });
   }
 
   async add(query: string, tags: readonly [string, string][], block: SeriesBlock): Promise<void> {
@@ -99,13 +115,12 @@ export class DatasetExport {
       const start = firstIndexAtOrAfter(timestampsMs, part.fromMs);
       const end = firstIndexAtOrAfter(timestampsMs, part.toMs);
       if (start === end) continue;
-      const series = {
-        labels,
-        timestampsMs: timestampsMs.subarray(start, end),
-        fields: [values.subarray(start, end)],
-      };
-      if (part.long) await part.long.add(series);
-      else part.wide!.add(query, series);
+      const value = values.subarray(start, end);
+      const series = { labels, timestampsMs: timestampsMs.subarray(start, end), fields: [value] };
+      if (part.long) {
+        await part.long.add(series);
+        part.stats?.add('value', value);
+      } else part.wide!.add(query, series);
     }
   }
 
@@ -126,6 +141,7 @@ export class DatasetExport {
           continue;
         }
         const table = part.wide!.build();
+        for (const c of part.stats ? table.columns : []) part.stats!.add(c.name, c.values, c.valid);
         const target = {
           dir: this.options.dir,
           query,
@@ -142,7 +158,12 @@ export class DatasetExport {
       }
       files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
       const sorted = columns && Object.fromEntries(Object.entries(columns).sort());
-      out.set(query, { files, series: state.series.size, ...(sorted && { columns: sorted }) });
+      out.set(query, {
+        files,
+        series: state.series.size,
+        ...(sorted && { columns: sorted }),
+        ...(state.stats && { stats: state.stats.result() }),
+      });
     }
     return out;
   }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { ColumnStats } from './column-stats.js';
 import type { DatasetFormat } from './dataset-file.js';
 import type { DatasetLayout, QueryExport } from './dataset-export.js';
 import type { ColumnSpec } from './row-group.js';
@@ -36,6 +37,8 @@ export interface ManifestQuery {
   schema: ColumnSpec[];
   files: ManifestFile[];
   columns?: QueryExport['columns'];
+  /** With `--stats`: per value column (`value`, or each wide column). */
+  stats?: Record<string, ColumnStats>;
 }
 
 export interface ExportManifest extends Omit<ExportIdentity, 'queries'> {
@@ -44,6 +47,8 @@ export interface ExportManifest extends Omit<ExportIdentity, 'queries'> {
   created_at: string;
   /** False while the export runs (and after it failed): the identity holds, the files do not. */
   complete: boolean;
+  /** With `--stats`: the split the queries' `stats` describe, null for all rows. */
+  stats?: { split: string | null };
   queries: ManifestQuery[];
 }
 
@@ -68,7 +73,13 @@ export function configHash(shaping: unknown): string {
 export function buildManifest(
   identity: ExportIdentity,
   exported: ReadonlyMap<string, QueryExport>,
-  meta: { version: string; createdAt: string; complete: boolean },
+  meta: {
+    version: string;
+    createdAt: string;
+    complete: boolean;
+    /** With `--stats`: the split they describe, null for all rows. */
+    statsSplit?: string | null;
+  },
 ): ExportManifest {
   return {
     manifest_version: 1,
@@ -81,6 +92,7 @@ export function buildManifest(
     layout: identity.layout,
     format: identity.format,
     ...(identity.splits && { splits: identity.splits }),
+    ...(meta.statsSplit !== undefined && { stats: { split: meta.statsSplit } }),
     queries: identity.queries.map((q) => {
       const result = exported.get(q.name) ?? { files: [], series: 0 };
       return {
@@ -96,6 +108,7 @@ export function buildManifest(
           to: new Date(f.toMs).toISOString(),
         })),
         ...(result.columns && { columns: result.columns }),
+        ...(result.stats && { stats: result.stats }),
       };
     }),
   };

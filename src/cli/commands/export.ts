@@ -4,6 +4,7 @@ import { UsageError } from '../../core/errors.js';
 import { redactUrl } from '../../core/redact.js';
 import { parseDurationMs, parseTimeMs, toRfc3339 } from '../../core/time.js';
 import { VERSION } from '../../core/version.js';
+import { statsSplit } from '../../export/column-stats.js';
 import type { DatasetFormat } from '../../export/dataset-file.js';
 import { DatasetExport, type DatasetLayout } from '../../export/dataset-export.js';
 import { claimExportDir, writeManifest } from '../../export/export-dir.js';
@@ -30,6 +31,7 @@ interface ExportOptions {
   maxColumns: string;
   split?: string;
   gap?: string;
+  stats?: boolean;
   /** false with --no-progress. */
   progress: boolean;
   progressInterval: string;
@@ -66,6 +68,10 @@ export const registerExport: RegisterCommand = (program, { io, setExit }) => {
     .option(
       '--gap <duration>',
       'with --split: time left out before each split but the first (default: the longest lookback of the queries)',
+    )
+    .option(
+      '--stats',
+      'record per-column mean, std, min and max of the training split (all rows without --split) in the manifest',
     )
     .option('--no-progress', 'no progress bar (on a terminal) or progress log lines (otherwise)')
     .option(
@@ -137,6 +143,7 @@ async function runExport(io: CliIo, opts: ExportOptions): Promise<number> {
         version: VERSION,
         createdAt: new Date(io.now()).toISOString(),
         complete,
+        ...(opts.stats && { statsSplit: statsSplit(splits) ?? null }),
       });
     await writeManifest(opts.out, manifest(new Map(), false));
     const dataset = new DatasetExport({
@@ -148,6 +155,7 @@ async function runExport(io: CliIo, opts: ExportOptions): Promise<number> {
       maxColumns,
       createdBy: `promflux ${VERSION}`,
       ...(splits && { splits }),
+      ...(opts.stats && { stats: true }),
     });
     for (const q of queries) dataset.startQuery(q.name, q.stepMs);
     const plan: RunPlan = {
