@@ -34,6 +34,8 @@ export interface HealthFixtureOptions {
   specialLabels?: boolean;
   /** Every n-th sample (n, 2n, ...) of each gauge series is NaN. */
   nanEvery?: number;
+  /** Adds the `test_reserved_columns` gauge (see {@link RESERVED_COLUMN_LABELS}). */
+  reservedColumnLabels?: boolean;
 }
 
 export type FixtureMetricType = 'gauge' | 'counter' | 'histogram';
@@ -92,6 +94,22 @@ export const RESERVED_NAME_LABELS: Readonly<Record<string, string>> = {
   _measurement: 'm1',
 };
 
+/**
+ * Label sets of `test_reserved_columns`, one series each: labels named like the columns and
+ * partition keys an export writes itself (`timestamp`, `value`, `query`, `date`, `split`), with
+ * values that differ from what those columns hold, so a reader that mixes them up is caught.
+ */
+export const RESERVED_COLUMN_LABELS: readonly Readonly<Record<string, string>>[] = [
+  {
+    date: '1999-12-31',
+    query: 'not-the-query',
+    timestamp: 'ts-label',
+    value: 'value-label',
+    split: 'split-label',
+  },
+  { date: '2000-01-01', query: 'other-query' },
+];
+
 /** `instance` label value of target `i`. */
 export function fixtureInstance(i: number): string {
   return `app-${i}:8080`;
@@ -115,7 +133,8 @@ export function fixtureTimestamps(
  *   increment of that step;
  * - `http_request_duration_seconds{job,instance,method}` histogram: cumulative `_bucket{le}`,
  *   `_count` equal to the `+Inf` bucket, `_sum` in whole milliseconds (latencies exponential, mean 120 ms); reset with the same restart;
- * - `test_special_labels` gauge when `specialLabels`.
+ * - `test_special_labels` gauge when `specialLabels`;
+ * - `test_reserved_columns` gauge when `reservedColumnLabels`.
  * `nanEvery` turns every n-th sample of each gauge series into NaN.
  */
 export function buildHealthFixture(opts: HealthFixtureOptions): FixtureFamily[] {
@@ -210,6 +229,21 @@ export function buildHealthFixture(opts: HealthFixtureOptions): FixtureFamily[] 
       })),
     };
     families.push(special);
+  }
+  if (opts.reservedColumnLabels) {
+    families.push({
+      name: 'test_reserved_columns',
+      type: 'gauge',
+      help: 'Labels named like the columns of an export.',
+      series: RESERVED_COLUMN_LABELS.map((labels, index) => ({
+        name: 'test_reserved_columns',
+        labels: { job: FIXTURE_JOB, instance: fixtureInstance(0), ...labels },
+        samples: timestamps.map((timestampMs, k) => ({
+          timestampMs,
+          value: gaugeValue(k, 100 * (index + 1) + (k % 7) / 4),
+        })),
+      })),
+    });
   }
   return families;
 }

@@ -9,9 +9,13 @@ import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateHealthFixture } from '../../scripts/lib/openmetrics-fixture.js';
+import {
+  RESERVED_COLUMN_LABELS,
+  generateHealthFixture,
+} from '../../scripts/lib/openmetrics-fixture.js';
 import { startPrometheus, type StartedServer } from '../../scripts/lib/servers.js';
 import { blockTimestamps, blockValues } from '../../src/core/series.js';
+import { runChild } from '../support/child-process.js';
 import { duckdbQuery, sqlString } from '../support/duckdb-reader.js';
 import { prometheusRange } from '../support/prometheus-range.js';
 import { expectedTags, runPromflux } from '../support/promflux-cli.js';
@@ -30,7 +34,22 @@ const QUERIES: Record<string, string> = {
   availability: 'up',
   request_rate: 'rate(http_requests_total[5m])',
   special: 'test_special_labels',
+  reserved: 'test_reserved_columns',
 };
+
+/**
+ * The README's escape rule for the labels of `test_reserved_columns`: a label named like a column
+ * or partition key the export writes itself gets one `_` appended.
+ */
+const RESERVED_NAMES = ['timestamp', 'value', 'query', 'date', 'split'];
+function exportedTags(labels: Record<string, string>, queryName: string): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(expectedTags(labels, queryName)).map(([k, v]) => [
+      RESERVED_NAMES.includes(k) ? `${k}_` : k,
+      v,
+    ]),
+  );
+}
 
 interface Row {
   query: string;
@@ -67,6 +86,75 @@ async function sha256(path: string): Promise<string> {
     .digest('hex');
 }
 
+/** Debian's python3-pandas installs for the system interpreter, not for a pyenv or venv one. */
+const PANDAS_PYTHON = '/usr/bin/python3';
+
+/** Runs `code` with `interpreter`, resolves to its stdout. */
+async function python(interpreter: string, code: string): Promise<string> {
+  const run = await runChild(interpreter, ['-c', code], { cwd: tmpdir() });
+  if (run.status !== 0 && /No module named '?pandas/.test(run.stderr)) {
+    throw new Error(
+      `pandas is missing for ${interpreter}: run \`bash scripts/install-deps.sh --test\` (Debian package python3-pandas).`,
+    );
+  }
+  expect(run.status, run.stderr).toBe(0);
+  return run.stdout;
+}
+
+/** Rows a Python reader printed as JSON records: `ms`, `query`, `value` (text), the tags. */
+function pythonRows(json: string): Row[] {
+  const doubles: Record<string, number> = { inf: Infinity, '-inf': -Infinity, nan: NaN };
+  return (JSON.parse(json) as Record<string, string | number | null>[]).map((rec) => {
+    const tags: Record<string, string> = {};
+    for (const [k, v] of Object.entries(rec)) {
+      if (!['ms', 'query', 'value'].includes(k) && v !== null) tags[k] = String(v);
+    }
+    const text = String(rec.value);
+    return {
+      query: String(rec.query),
+      tags,
+      ms: Number(rec.ms),
+      value: doubles[text] ?? Number(text),
+    };
+  });
+}
+
+interface Stats {
+  count: number;
+  mean: number | null;
+  std: number | null;
+  min: number | null;
+  max: number | null;
+}
+
+/** DuckDB's figures for `column` over `files` (a glob), finite values only, as `--stats` counts. */
+async function duckdbStats(files: string, column: string): Promise<Stats> {
+  const c = `"${column}"`;
+  const [row] = await duckdbQuery(
+    `SELECT count(${c}) AS count, avg(${c}) AS mean, stddev_samp(${c}) AS std, min(${c}) AS min, max(${c}) AS max
+     FROM read_parquet(${sqlString(files)}, union_by_name = true) WHERE isfinite(${c})`,
+  );
+  const num = (v: unknown) => (v === null ? null : Number(v));
+  return {
+    count: Number(row!.count),
+    mean: num(row!.mean),
+    std: num(row!.std),
+    min: num(row!.min),
+    max: num(row!.max),
+  };
+}
+
+/** Equal counts, minima and maxima; means and deviations equal to 1e-9 (summation order). */
+function expectStats(got: Stats | undefined, want: Stats, what: string): void {
+  expect(got, what).toBeDefined();
+  expect([got!.count, got!.min, got!.max], what).toEqual([want.count, want.min, want.max]);
+  for (const k of ['mean', 'std'] as const) {
+    expect(got![k] === null, `${what} ${k}`).toBe(want[k] === null);
+    const tolerance = 1e-9 * Math.max(1, Math.abs(want[k] ?? 0));
+    expect(Math.abs(got![k]! - want[k]!), `${what} ${k}`).toBeLessThanOrEqual(tolerance);
+  }
+}
+
 describe('promflux export → real Prometheus, read back with DuckDB', () => {
   let prometheus: StartedServer;
   let dir: string;
@@ -84,6 +172,7 @@ describe('promflux export → real Prometheus, read back with DuckDB', () => {
         intervalMs: STEP_MS,
         instances: 2,
         specialLabels: true,
+        reservedColumnLabels: true,
         nanEvery: 7,
       }),
     });
@@ -101,7 +190,7 @@ describe('promflux export → real Prometheus, read back with DuckDB', () => {
   queries:
 ${queries}
 transform:
-  valid_metrics: ["up", "http_requests_total", "test_special_labels"]
+  valid_metrics: ["up", "http_requests_total", "test_special_labels", "test_reserved_columns"]
 load:
   influxdb:
     url: "http://127.0.0.1:9"
@@ -118,7 +207,7 @@ pipeline:
       const range = { startMs: FROM, endMs: TO - STEP_MS, stepMs: STEP_MS };
       const list: { tags: Record<string, string>; values: Map<number, number> }[] = [];
       for (const series of await prometheusRange(prometheus.url, query, range)) {
-        const tags = expectedTags(series.labels, name);
+        const tags = exportedTags(series.labels, name);
         const values = new Map<number, number>();
         const [ts, vs] = [blockTimestamps(series), blockValues(series)];
         for (let i = 0; i < series.length; i++) {
@@ -166,7 +255,7 @@ pipeline:
 
   it('long Parquet: exactly the samples Prometheus has in [from, to), typed, with a manifest', async () => {
     longDir = join(dir, 'long');
-    const run = await exportTo(longDir);
+    const run = await exportTo(longDir, '--stats');
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/Exported \d+ rows in \d+ files/);
@@ -207,6 +296,7 @@ pipeline:
       series: number;
       schema: { name: string; kind: string }[];
       files: { path: string; rows: number; sha256: string }[];
+      stats: Record<string, Stats>;
     }[];
     expect(queries.map((q) => [q.name, q.expr, q.step_ms])).toEqual(
       Object.entries(QUERIES).map(([n, e]) => [n, e, STEP_MS]),
@@ -226,14 +316,20 @@ pipeline:
         );
         expect(Number(count!.n)).toBe(f.rows);
       }
+      // --stats without --split: every row of the query.
+      expect(Object.keys(q.stats)).toEqual(['value']);
+      const all = await duckdbStats(join(longDir, `query=${q.name}/**/*.parquet`), 'value');
+      expect(all.count).toBeGreaterThan(1);
+      expectStats(q.stats.value, all, q.name);
     }
+    expect(manifest.stats).toEqual({ split: null });
   }, 240_000);
 
   it('the same export again gives byte-identical files and the same manifest but created_at', async () => {
     const before = new Map<string, string>();
     for (const f of await filesUnder(longDir)) before.set(f, await sha256(join(longDir, f)));
     const manifestBefore = await readManifest(longDir);
-    const run = await exportTo(longDir);
+    const run = await exportTo(longDir, '--stats');
     expect(run.code).toBe(0);
     const after = new Map<string, string>();
     for (const f of await filesUnder(longDir)) after.set(f, await sha256(join(longDir, f)));
@@ -263,27 +359,62 @@ pipeline:
     }
   });
 
-  it('CSV holds the same rows as the Parquet files', async () => {
+  it('CSV holds the same rows as the Parquet files: DuckDB, Python csv and pandas read it', async () => {
     const csvDir = join(dir, 'csv');
     const run = await exportTo(csvDir, '--format', 'csv');
     expect(run.code).toBe(0);
+    const key = (r: Row) => `${rowKey(r)}=${r.value}`;
+    const want = longParquet.map(key).sort();
+
     const glob = sqlString(join(csvDir, '**/*.csv'));
     const records = await duckdbQuery(
       `SELECT * EXCLUDE (date) FROM read_csv(${glob}, hive_partitioning = true, union_by_name = true, all_varchar = true)`,
     );
     const rows = records.map((rec) => ({ ...rec, ms: Date.parse(rec.timestamp as string) }));
     const csvRows = toRows(rows, ['ms', 'query', 'value', 'timestamp']);
-    const key = (r: Row) => `${rowKey(r)}=${r.value}`;
-    expect(csvRows.map(key).sort()).toEqual(longParquet.map(key).sort());
+    expect(csvRows.map(key).sort()).toEqual(want);
+
+    // Python's csv module, the standard library's RFC 4180 reader: every field as text.
+    const stdlib = await python(
+      'python3',
+      `import csv, glob, json
+from datetime import datetime, timedelta, timezone
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+rows = []
+for f in sorted(glob.glob(${JSON.stringify(csvDir + '/**/*.csv')}, recursive=True)):
+    with open(f, newline="", encoding="utf-8") as fh:
+        for r in csv.DictReader(fh):
+            t = datetime.fromisoformat(r.pop("timestamp").replace("Z", "+00:00"))
+            rows.append({**{k: v for k, v in r.items() if v != ""}, "ms": (t - EPOCH) // timedelta(milliseconds=1)})
+print(json.dumps(rows))
+`,
+    );
+    expect(pythonRows(stdlib).map(key).sort()).toEqual(want);
+
+    // README's pandas snippet, with Debian's python3-pandas.
+    const readme = await readFile(join(REPO_ROOT, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('\n## Training data\n'));
+    const snippet = /pandas, from the CSV files[\s\S]*?```python\n([\s\S]*?)```/.exec(section)![1]!;
+    expect(snippet).toContain('"dataset/**/*.csv"');
+    const pandas = await python(
+      PANDAS_PYTHON,
+      `${snippet.replace('"dataset/', JSON.stringify(csvDir + '/').slice(0, -1))}
+df["ms"] = (df["timestamp"] - pd.Timestamp(0, tz="UTC")) // pd.Timedelta(milliseconds=1)
+df["value"] = df["value"].map(repr)
+print(df.drop(columns=["timestamp"]).to_json(orient="records"))
+`,
+    );
+    expect(pythonRows(pandas).map(key).sort()).toEqual(want);
   }, 240_000);
 
   it('wide layout: a row per grid timestamp, a column per series, null where no sample', async () => {
     const wideDir = join(dir, 'wide');
-    const run = await exportTo(wideDir, '--layout', 'wide', '--query', 'availability');
+    const run = await exportTo(wideDir, '--layout', 'wide', '--query', 'availability', '--stats');
     expect(run.code).toBe(0);
     const manifest = await readManifest(wideDir);
     const [query] = manifest.queries as {
       columns: Record<string, { query: string; labels: Record<string, string> }>;
+      stats: Record<string, Stats>;
     }[];
     const source = `read_parquet(${sqlString(join(wideDir, '**/*.parquet'))}, hive_partitioning = true, union_by_name = true)`;
     const records = await duckdbQuery(
@@ -308,6 +439,11 @@ pipeline:
       }
     }
     expect(nulls).toBeGreaterThan(0); // NaN samples are cleaned away: their cells are null
+    // --stats: one entry per series column, nulls left out.
+    expect(Object.keys(query!.stats).sort()).toEqual(columns.map(([name]) => name).sort());
+    for (const [name] of columns) {
+      expectStats(query!.stats[name], await duckdbStats(join(wideDir, '**/*.parquet'), name), name);
+    }
   }, 240_000);
 
   it('--split cuts by time, leaving out the lookback of the queries before each later split', async () => {
@@ -318,6 +454,7 @@ pipeline:
       'request_rate',
       '--split',
       'train=0.5,validation=0.25,test=0.25',
+      '--stats',
     );
     expect(run.code).toBe(0);
     const gap = 5 * 60_000; // rate(http_requests_total[5m]) reads 5 minutes back
@@ -353,6 +490,60 @@ pipeline:
     expect(want.length).toBeLessThan(
       [...expected.keys()].filter((k) => k.startsWith('request_rate|')).length,
     );
+
+    // --stats describe the training split's rows, not the others'.
+    expect(manifest.stats).toEqual({ split: 'train' });
+    const [query] = manifest.queries as { stats: Record<string, Stats> }[];
+    const train = await duckdbStats(join(splitDir, 'split=train/**/*.parquet'), 'value');
+    expectStats(query!.stats.value, train, 'train');
+    const all = await duckdbStats(join(splitDir, '**/*.parquet'), 'value');
+    expect(train.count).toBeLessThan(all.count);
+    expect(query!.stats.value!.mean).not.toBe(all.mean);
+  }, 240_000);
+
+  it('labels named like a column or partition key are escaped; the partition columns stay intact', async () => {
+    const out = join(dir, 'reserved');
+    const run = await exportTo(out, '--query', 'reserved', '--split', 'train=0.5,test=0.5');
+    expect(run.code, run.stderr).toBe(0);
+    const manifest = await readManifest(out);
+    const ranges = (manifest.splits as { ranges: { name: string; from: string; to: string }[] })
+      .ranges;
+    const splitOf = (ms: number) =>
+      ranges.find((r) => Date.parse(r.from) <= ms && ms < Date.parse(r.to))?.name;
+    const source = `read_parquet(${sqlString(join(out, '**/*.parquet'))}, hive_partitioning = true, union_by_name = true)`;
+    const records = await duckdbQuery(
+      `SELECT epoch_ms(timestamp) AS ms, query, date::VARCHAR AS date, split,
+              strftime(timestamp AT TIME ZONE 'UTC', '%Y-%m-%d') AS utc_day,
+              date_, query_, timestamp_, value_, split_, value
+       FROM ${source}`,
+    );
+    // The partition columns hold the partitions, not the labels of the same names.
+    const wrong = records.filter(
+      (r) => r.query !== 'reserved' || r.date !== r.utc_day || r.split !== splitOf(Number(r.ms)),
+    );
+    expect(wrong.slice(0, 3)).toEqual([]);
+    // The escaped columns hold the labels' values, null where a series lacks the label.
+    const labelColumns = (labels: Record<string, string | null>) =>
+      JSON.stringify(RESERVED_NAMES.map((n) => labels[`${n}_`] ?? null));
+    const seen = new Set(records.map((r) => labelColumns(r as Record<string, string | null>)));
+    const want = RESERVED_COLUMN_LABELS.map((labels) =>
+      JSON.stringify(RESERVED_NAMES.map((n) => labels[n] ?? null)),
+    );
+    expect([...seen].sort()).toEqual(want.sort());
+    // And every sample of Prometheus outside the gap, exactly once.
+    const got = records.map(
+      (r) =>
+        `${labelColumns(r as Record<string, string | null>)}@${Number(r.ms)}=${Number(r.value)}`,
+    );
+    const expectedRows = expectedSeries
+      .get('reserved')!
+      .flatMap((series) =>
+        [...series.values]
+          .filter(([ms]) => splitOf(ms) !== undefined)
+          .map(([ms, v]) => `${labelColumns(series.tags)}@${ms}=${v}`),
+      );
+    expect(expectedRows.length).toBeGreaterThan(0);
+    expect(got.sort()).toEqual(expectedRows.sort());
   }, 240_000);
 
   it('refuses a directory that holds another export, or other files', async () => {
