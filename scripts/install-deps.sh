@@ -3,16 +3,21 @@
 # Debian packages prometheus (+ promtool), influxdb (1.x influxd) and victoria-metrics; with
 # --browser also chromium, the headless browser the status page test drives through playwright-core;
 # with --test everything the test suite needs: chromium and systemd (systemd-analyze verifies the
-# unit files). The quick start and the benchmark need neither.
+# unit files) and python3-pandas (the export test reads CSV datasets with README's pandas snippet).
+# The quick start and the benchmark need none of these.
 # Idempotent: does nothing when all binaries are present. Our harness starts its own instances on
 # loopback with free ports, so any packaged service the install started is stopped again.
 set -euo pipefail
 
 BINARIES=(/usr/bin/prometheus /usr/bin/promtool /usr/bin/influxd /usr/bin/victoria-metrics)
 PACKAGES=(prometheus influxdb victoria-metrics)
+# Python modules the system interpreter must import (Debian packages them for /usr/bin/python3).
+PYTHON_MODULES=()
 case "${1:-}" in
   --browser) BINARIES+=(/usr/bin/chromium); PACKAGES+=(chromium) ;;
-  --test) BINARIES+=(/usr/bin/chromium /usr/bin/systemd-analyze); PACKAGES+=(chromium systemd) ;;
+  --test)
+    BINARIES+=(/usr/bin/chromium /usr/bin/systemd-analyze); PACKAGES+=(chromium systemd python3-pandas)
+    PYTHON_MODULES+=(pandas) ;;
   "") ;;
   *) echo "usage: $0 [--browser | --test]" >&2; exit 2 ;;
 esac
@@ -34,9 +39,13 @@ missing=()
 for bin in "${BINARIES[@]}"; do
   [ -x "$bin" ] || missing+=("$bin")
 done
+python_has() { [ -x /usr/bin/python3 ] && /usr/bin/python3 -c "import $1" >/dev/null 2>&1; }
+for module in "${PYTHON_MODULES[@]}"; do
+  python_has "$module" || missing+=("python module $module")
+done
 
 if [ "${#missing[@]}" -eq 0 ]; then
-  say "all binaries present (${BINARIES[*]})"
+  say "all binaries present (${BINARIES[*]})${PYTHON_MODULES[*]:+ and python modules ${PYTHON_MODULES[*]}}"
 else
   if ! command -v apt-get >/dev/null 2>&1; then
     say "missing ${missing[*]} and apt-get is not available; install ${PACKAGES[*]} by hand" >&2
@@ -60,6 +69,12 @@ else
   for bin in "${BINARIES[@]}"; do
     if [ ! -x "$bin" ]; then
       say "still missing $bin after the install" >&2
+      exit 1
+    fi
+  done
+  for module in "${PYTHON_MODULES[@]}"; do
+    if ! python_has "$module"; then
+      say "/usr/bin/python3 still cannot import $module after the install" >&2
       exit 1
     fi
   done
