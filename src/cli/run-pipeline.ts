@@ -9,7 +9,7 @@ import { rejectSummaryWithoutDryRun, type CommonOptions } from './common-options
 import { EXIT } from './exit-codes.js';
 import type { CliIo } from './io.js';
 import { loadConfig } from './load-config.js';
-import { startProgressReporter } from './progress-display.js';
+import { startProgressReporter, type ProgressKind } from './progress-display.js';
 import { provisionAtStart } from './provision-at-start.js';
 import { runLogger } from './run-logger.js';
 import { interruptOnStopSignals, signalExitCode } from './signals.js';
@@ -26,8 +26,8 @@ export interface RunPlan {
   onAck?: (q: QueryConfig, ackedThroughMs: number) => void;
   /** After the run, written or not (saves progress). */
   finish?: () => Promise<void>;
-  /** Shown while the run goes on: a bar on a TTY, else log lines. */
-  progress?: { tracker: BackfillProgress; logIntervalMs: number };
+  /** Shown while the run goes on: a bar on a TTY, else log lines (a backfill's by default). */
+  progress?: { tracker: BackfillProgress; logIntervalMs: number; kind?: ProgressKind };
   /** What the user can do about the unacknowledged range of a failed query (logged). */
   failureHint: (q: QueryConfig, unacknowledged: TimeRange) => string;
   /** Notes after the per-query summaries of an uninterrupted run (not with --json). */
@@ -88,6 +88,7 @@ export async function runPipeline(
         stream: io.stderr,
         logger,
         logIntervalMs: progress.logIntervalMs,
+        ...(progress.kind && { kind: progress.kind }),
         now: io.now,
       });
     const stopOnClosedOutput = (err: NodeJS.ErrnoException): void => {

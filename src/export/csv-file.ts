@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { rm, type FileHandle } from 'node:fs/promises';
 import { openPrivateFile } from '../core/private-file.js';
-import type { ColumnData, ColumnSpec, RowGroup, RowGroupFile } from './row-group.js';
+import type { ColumnData, ColumnSpec, RowGroup, RowGroupFile, WriteCounter } from './row-group.js';
 
 /**
  * The same rows as the Parquet files, as RFC 4180 CSV: a header, CRLF line ends, fields quoted
@@ -17,10 +17,16 @@ export class CsvFile implements RowGroupFile {
     private readonly path: string,
     private readonly file: FileHandle,
     private readonly columns: readonly ColumnSpec[],
+    private readonly written: WriteCounter | undefined,
   ) {}
 
-  static async create(path: string, columns: readonly ColumnSpec[]): Promise<CsvFile> {
-    const csv = new CsvFile(path, await openPrivateFile(path, 'w'), columns);
+  /** `written`, when given, counts the bytes written (progress). */
+  static async create(
+    path: string,
+    columns: readonly ColumnSpec[],
+    written?: WriteCounter,
+  ): Promise<CsvFile> {
+    const csv = new CsvFile(path, await openPrivateFile(path, 'w'), columns, written);
     await csv.append(columns.map((c) => csvField(c.name)).join(',') + '\r\n');
     return csv;
   }
@@ -60,6 +66,7 @@ export class CsvFile implements RowGroupFile {
     this.hash.update(bytes);
     this.bytes += bytes.byteLength;
     await this.file.write(bytes);
+    if (this.written) this.written.bytes += bytes.byteLength;
   }
 }
 

@@ -4,7 +4,7 @@ import { firstGridPoint } from '../core/step-grid.js';
 import { ColumnStatsSet, statsSplit, type ColumnStats } from './column-stats.js';
 import type { DatasetFormat } from './dataset-file.js';
 import { DEFAULT_ROW_GROUP_ROWS, LongLayoutWriter } from './long-layout.js';
-import type { WrittenFile } from './row-group.js';
+import type { WriteCounter, WrittenFile } from './row-group.js';
 import type { SplitRange } from './splits.js';
 import { WideTableBuilder, wideColumnLabels, writeWideLayout } from './wide-layout.js';
 
@@ -59,6 +59,8 @@ interface Part {
  */
 export class DatasetExport {
   private readonly queries = new Map<string, QueryState>();
+  /** Samples handed to the files (rows in long layout) and bytes written so far. */
+  readonly written: WriteCounter = { rows: 0, bytes: 0 };
 
   constructor(private readonly options: DatasetExportOptions) {}
 
@@ -81,6 +83,7 @@ export class DatasetExport {
                 query,
                 format,
                 createdBy,
+                written: this.written,
                 ...(split !== undefined && { split }),
               }),
             }
@@ -117,6 +120,7 @@ export class DatasetExport {
       if (start === end) continue;
       const value = values.subarray(start, end);
       const series = { labels, timestampsMs: timestampsMs.subarray(start, end), fields: [value] };
+      this.written.rows += end - start;
       if (part.long) {
         await part.long.add(series);
         part.stats?.add('value', value);
@@ -152,6 +156,7 @@ export class DatasetExport {
             format: this.options.format,
             rowGroupRows: DEFAULT_ROW_GROUP_ROWS,
             createdBy: this.options.createdBy,
+            written: this.written,
           })),
         );
         columns = { ...columns, ...wideColumnLabels(table) };

@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { ensurePrivateDir } from '../core/private-file.js';
 import { CsvFile } from './csv-file.js';
 import { ParquetFile } from './parquet-file.js';
-import type { ColumnSpec, RowGroupFile } from './row-group.js';
+import type { ColumnSpec, RowGroupFile, WriteCounter } from './row-group.js';
 
 export type DatasetFormat = 'parquet' | 'csv';
 
@@ -11,6 +11,8 @@ export interface FileFormatOptions {
   format: DatasetFormat;
   rowGroupRows: number;
   createdBy: string;
+  /** Counts the bytes written (progress). */
+  written?: WriteCounter;
 }
 
 /**
@@ -32,7 +34,7 @@ export async function openDatasetFile(
   const file =
     options.format === 'parquet'
       ? await ParquetFile.create(tmp, columns, options)
-      : await CsvFile.create(tmp, columns);
+      : await CsvFile.create(tmp, columns, options.written);
   return { tmp, file };
 }
 

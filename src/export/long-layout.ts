@@ -3,7 +3,13 @@ import { blockTimestamps, blockValues } from '../core/series.js';
 import { tagColumnName } from './column-names.js';
 import { DAY_MS, datasetFilePath } from './dataset-path.js';
 import { openDatasetFile, placeDatasetFile } from './dataset-file.js';
-import type { ColumnData, ColumnSpec, RowGroupFile, WrittenFile } from './row-group.js';
+import type {
+  ColumnData,
+  ColumnSpec,
+  RowGroupFile,
+  WriteCounter,
+  WrittenFile,
+} from './row-group.js';
 
 /** One series' samples for export: ascending timestamps and one column per value field. */
 export interface ExportSeries {
@@ -43,6 +49,8 @@ export interface LongLayoutOptions {
    */
   periodMs?: number;
   nameByPeriod?: boolean;
+  /** Counts the bytes written (progress). */
+  written?: WriteCounter;
 }
 
 /**
@@ -146,6 +154,7 @@ export class LongLayoutWriter {
         format: this.options.format,
         rowGroupRows: this.rowGroupRows,
         createdBy: this.options.createdBy,
+        ...(this.options.written && { written: this.options.written }),
       },
     );
   }

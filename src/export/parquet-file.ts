@@ -11,13 +11,15 @@ import {
   transformParquetStream,
   type RecordBatch,
 } from 'parquet-wasm';
-import type { ColumnData, ColumnSpec, RowGroup, RowGroupFile } from './row-group.js';
+import type { ColumnData, ColumnSpec, RowGroup, RowGroupFile, WriteCounter } from './row-group.js';
 
 export interface ParquetFileOptions {
   /** Rows per row group; each `write` should hand at most this many. */
   rowGroupRows: number;
   /** Written as the file's `created_by`, e.g. `promflux 0.3.0`. */
   createdBy: string;
+  /** Counts the bytes written (progress). */
+  written?: WriteCounter;
 }
 
 const UTC_MS = new arrow.TimestampMillisecond('UTC');
@@ -42,7 +44,7 @@ export class ParquetFile implements RowGroupFile {
     private readonly path: string,
     private readonly file: FileHandle,
     private readonly columns: readonly ColumnSpec[],
-    options: ParquetFileOptions,
+    private readonly options: ParquetFileOptions,
   ) {
     let builder = new WriterPropertiesBuilder()
       .setCompression(Compression.ZSTD)
@@ -114,6 +116,7 @@ export class ParquetFile implements RowGroupFile {
       this.hash.update(chunk);
       this.bytes += chunk.byteLength;
       await this.file.write(chunk);
+      if (this.options.written) this.options.written.bytes += chunk.byteLength;
     }
   }
 }

@@ -59,6 +59,12 @@ export interface RowGroupFile {
   abort(): Promise<void>;
 }
 
+/** Running totals of an export, for its progress display; files add the bytes they write. */
+export interface WriteCounter {
+  rows: number;
+  bytes: number;
+}
+
 export function schemaOf(group: RowGroup): ColumnSpec[] {
   return group.columns.map((c) => ({ name: c.name, kind: c.kind }));
 }

@@ -546,6 +546,31 @@ print(df.drop(columns=["timestamp"]).to_json(orient="records"))
     expect(got.sort()).toEqual(expectedRows.sort());
   }, 240_000);
 
+  it('on a terminal, the progress bar says rows and bytes written, and the ETA', async () => {
+    const out = join(dir, 'tty');
+    const argv = [
+      process.execPath,
+      join(REPO_ROOT, 'bin/promflux.js'),
+      ...['export', '-c', config, '--from', iso(FROM), '--to', iso(TO), '--out', out],
+      ...['--query', 'availability'],
+    ];
+    const command = argv.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+    // script(1) runs the command on a pseudo-terminal: stderr is a TTY, as for a user.
+    const run = await runChild('script', ['-qefc', command, '/dev/null'], {
+      cwd: dir,
+      env: { ...process.env, PROMFLUX_CONFIG: '' },
+    });
+    expect(run.status, run.stdout + run.stderr).toBe(0);
+    const frames = run.stdout.split('\r\x1b[K').filter((f) => f.startsWith('['));
+    expect(frames.length, run.stdout).toBeGreaterThan(0); // drawn at once, then redrawn
+    for (const frame of frames) {
+      expect(frame).toMatch(
+        /^\[[#.]{24}\] +\d+\.\d%  \S+ rows  \S+ [kMGT]?B  \S+ rows\/s  ETA \S+(  availability)? \(\d\/1 queries done\)/,
+      );
+      expect(frame).not.toContain('samples');
+    }
+  }, 240_000);
+
   it('refuses a directory that holds another export, or other files', async () => {
     const other = await cli([
       'export',

@@ -184,7 +184,11 @@ async function runExport(io: CliIo, opts: ExportOptions): Promise<number> {
     return {
       ...plan,
       onAck: (q, ackedThroughMs) => progress.ack(q.name, ackedThroughMs),
-      progress: { tracker: progress, logIntervalMs },
+      progress: {
+        tracker: progress,
+        logIntervalMs,
+        kind: { message: 'Export progress.', written: () => dataset.written },
+      },
     };
   });
 }

@@ -4,9 +4,11 @@ import pino from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
 import {
+  formatBytes,
   formatCount,
   formatProgressLine,
   startProgressReporter,
+  type ProgressKind,
 } from '../../../src/cli/progress-display.js';
 import { BackfillProgress } from '../../../src/pipeline/backfill-progress.js';
 
@@ -31,8 +33,14 @@ function halfDone(): BackfillProgress {
   return progress;
 }
 
-/** A reporter over a half-done backfill, on fake timers, logging every second. */
-function startOn(isTTY: boolean) {
+/** An export's progress kind, with 12,345 rows and 1.5 MB written. */
+const EXPORT_KIND: ProgressKind = {
+  message: 'Export progress.',
+  written: () => ({ rows: 12_345, bytes: 1_500_000 }),
+};
+
+/** A reporter over a half-done backfill (or export), on fake timers, logging every second. */
+function startOn(isTTY: boolean, kind?: ProgressKind) {
   vi.useFakeTimers({ now: 10_000 });
   const stream = collect(isTTY);
   const logs = collect(false);
@@ -41,8 +49,17 @@ function startOn(isTTY: boolean) {
     stream,
     logger: pino(logs),
     logIntervalMs: 1_000,
+    ...(kind && { kind }),
   });
   return { stream, logs, reporter };
+}
+
+function logLines(logs: { text: () => string }): Record<string, unknown>[] {
+  return logs
+    .text()
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
 describe('progress display', () => {
@@ -61,6 +78,39 @@ describe('progress display', () => {
     ]);
   });
 
+  it('formats bytes in decimal units', () => {
+    expect([0, 999, 1_000, 1_500_000, 2.5e9].map(formatBytes)).toEqual([
+      '0 B',
+      '999 B',
+      '1.00 kB',
+      '1.50 MB',
+      '2.50 GB',
+    ]);
+  });
+
+  it('draws an export bar with the rows and bytes written, their rate and ETA', () => {
+    expect(formatProgressLine(halfDone().snapshot(10_000), EXPORT_KIND)).toBe(
+      '[############............]  50.0%  12.3k rows  1.50 MB  1.23k rows/s  ETA 10s  cpu (0/1 queries done)',
+    );
+  });
+
+  it('logs export progress as such, with rows and bytes', async () => {
+    const { logs, reporter } = startOn(false, EXPORT_KIND);
+    await vi.advanceTimersByTimeAsync(1_500);
+    reporter.stop();
+    const [line, ...rest] = logLines(logs);
+    expect(rest).toEqual([]);
+    expect(line).toMatchObject({
+      msg: 'Export progress.',
+      progress: '50.0%',
+      rows: 12_345,
+      bytes: 1_500_000,
+      rowsPerSecond: 1_122, // the first line comes at 11 s
+      eta: '11s',
+    });
+    expect(line).not.toHaveProperty('samples');
+  });
+
   it('draws a bar with percent, samples, rate, ETA and the current query', () => {
     expect(formatProgressLine(halfDone().snapshot(10_000))).toBe(
       '[############............]  50.0%  1.23M samples  123k samples/s  ETA 10s  cpu (0/1 queries done)',
@@ -74,11 +124,13 @@ describe('progress display', () => {
     reporter.stop();
     const frames = stream.text().split('\r\x1b[K');
     expect(frames[0]).toBe('');
-    expect(frames.slice(1, 3)).toEqual([
+    // At once, then every 250 ms.
+    expect(frames.slice(1, 4)).toEqual([
       expect.stringMatching(/^\[#{12}\.{12}\]  50\.0%  1\.23M samples/),
       expect.stringMatching(/^\[#{12}\.{12}\]  50\.0%/),
+      expect.stringMatching(/^\[#{12}\.{12}\]  50\.0%/),
     ]);
-    expect(frames.slice(3)).toEqual(['']); // cleared once; stop() after clear() adds nothing
+    expect(frames.slice(4)).toEqual(['']); // cleared once; stop() after clear() adds nothing
     expect(stream.text()).not.toContain('\n');
     expect(logs.text()).toBe('');
   });
@@ -88,11 +140,7 @@ describe('progress display', () => {
     await vi.advanceTimersByTimeAsync(2_500);
     reporter.stop();
     await vi.advanceTimersByTimeAsync(5_000);
-    const lines = logs
-      .text()
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = logLines(logs);
     expect(lines).toHaveLength(2);
     expect(lines[0]).toMatchObject({
       msg: 'Backfill progress.',
