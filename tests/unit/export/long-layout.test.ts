@@ -76,7 +76,7 @@ async function writeLong(
 const rowKey = (ms: number, instance: string) => `${ms}/${instance}`;
 
 describe('LongLayoutWriter (Parquet, read back by DuckDB)', () => {
-  it('writes UTC millisecond timestamps, dictionary-encoded tags and float64 values with zstd', async () => {
+  it('writes UTC millisecond timestamps, dictionary-encoded tags and byte-stream-split float64 values with zstd', async () => {
     const dir = await tempDir();
     const files = await writeLong(dir, 'parquet');
     const path = join(dir, files[0]!.path);
@@ -99,6 +99,10 @@ describe('LongLayoutWriter (Parquet, read back by DuckDB)', () => {
     for (const c of instance) expect(String(c.encodings)).toContain('RLE_DICTIONARY');
     for (const c of chunksMeta.filter((m) => m.path_in_schema === 'timestamp')) {
       expect(String(c.encodings)).toContain('DELTA_BINARY_PACKED');
+    }
+    for (const c of chunksMeta.filter((m) => m.path_in_schema === 'value')) {
+      expect(String(c.encodings)).toContain('BYTE_STREAM_SPLIT');
+      expect(String(c.encodings)).not.toContain('DICTIONARY');
     }
     const types = await duckdbQuery(`describe select * from ${sqlString(path)}`);
     expect(types.find((t) => t.column_name === 'timestamp')?.column_type).toBe(
