@@ -1,13 +1,13 @@
 /**
- * Runs `promflux backfill` as a child process through measure.mjs: the real CLI code path, with
- * its own CPU time and peak RSS reported by the child itself.
+ * Runs `promflux backfill` (or `export`) as a child process through measure.mjs: the real CLI code
+ * path, with its own CPU time and peak RSS reported by the child itself.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { finished } from 'node:stream/promises';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { BENCH_METRIC, type BenchRange } from './fixture.js';
+import { BENCH_METRIC, STEP_MS, type BenchRange } from './fixture.js';
 
 const MEASURE = resolve(import.meta.dirname, 'measure.mjs');
 
@@ -114,6 +114,10 @@ export interface RunOptions {
   dryRunOutput?: string;
   /** `--dry-run --summary` with these tiers: every line encoded, none printed or sent. */
   summaryTiers?: BenchTiers;
+  /** `--dry-run --summary`: extract and transform, nothing printed but the summary. */
+  dryRunSummary?: boolean;
+  /** `promflux export --out DIR` (long Parquet) over the range instead of a backfill. */
+  exportDir?: string;
   /** Directory for a V8 CPU profile (`--cpu-prof`). */
   cpuProfileDir?: string;
   /** Called with the child right after the spawn (to kill it on SIGINT). */
@@ -132,18 +136,29 @@ export async function runPromflux(opts: RunOptions): Promise<PromfluxRun> {
       opts.summaryTiers,
     ),
   );
-  const args = [
-    'backfill',
-    '--config',
-    configPath,
-    '--from',
-    String(opts.range.startMs / 1000),
-    '--to',
-    String(opts.range.endMs / 1000),
-    '--json',
-  ];
-  if (opts.dryRunOutput !== undefined) args.push('--dry-run');
-  else if (opts.summaryTiers !== undefined) args.push('--dry-run', '--summary');
+  const from = String(opts.range.startMs / 1000);
+  // The bench range is inclusive; an export's is half-open: the same samples end a step later.
+  const args =
+    opts.exportDir === undefined
+      ? [
+          'backfill',
+          '--config',
+          configPath,
+          '--from',
+          from,
+          '--to',
+          String(opts.range.endMs / 1000),
+        ]
+      : ['export', '--config', configPath, '--from', from].concat([
+          '--to',
+          String((opts.range.endMs + STEP_MS) / 1000),
+          '--out',
+          opts.exportDir,
+        ]);
+  args.push('--json');
+  const summary = opts.dryRunSummary === true || opts.summaryTiers !== undefined;
+  if (opts.dryRunOutput !== undefined || summary) args.push('--dry-run');
+  if (summary) args.push('--summary');
   const nodeArgs = opts.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfileDir}`] : [];
 
   const child = spawn(process.execPath, [...nodeArgs, MEASURE, ...args], {

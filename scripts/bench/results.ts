@@ -1,4 +1,5 @@
 /** The shape of bench-results.json (and of what report.ts prints). */
+import type { ExportBenchResult } from './export-bench.js';
 import type { CeilingResult } from './ceiling.js';
 import type { DecoderResult } from './decoder-bench.js';
 import type { BenchRange, FixtureReport } from './fixture.js';
@@ -167,6 +168,8 @@ export interface BenchResults {
   profile?: ProfileSummary & { run: string; sink: SinkKind };
   /** Raw + two rollup tiers vs raw alone, whole-process CPU of dry runs (tier-cost.ts). */
   tier_cost?: TierCost;
+  /** `promflux export` next to `--dry-run --summary` over the whole fixture. */
+  export?: ExportBenchResult;
   targets?: { name: string; measured: string; target: string; ok: boolean }[];
 }
 

@@ -1,12 +1,14 @@
 /**
- * `npm run bench [-- --size small|large] [--rounds N] [--profile] [--out FILE]`
+ * `npm run bench [-- --size small|large] [--rounds N] [--profile] [--part all|export] [--out FILE]`
  *
  * Generates the fixture, backfills a real Prometheus, and for each run size measures, side by
  * side in one process: the Prometheus source rate, `promflux --dry-run`, and for InfluxDB 1.x and
  * VictoriaMetrics the sink ceiling (pre-rendered lines, minimal writer) and `promflux backfill`
  * end to end, verifying the point count in every sink. Then the decoder against JSON.parse,
- * memory flatness across the two run sizes, and where the CPU went (cpu-split.ts). Prints a table
- * and writes bench-results.json.
+ * memory flatness across the two run sizes, and where the CPU went (cpu-split.ts); then
+ * `promflux export` next to `--dry-run --summary` over the whole fixture (export-bench.ts).
+ * `--part export` runs only that last part on the fixture. Prints a table and writes
+ * bench-results.json.
  * Everything runs on loopback; every server is stopped at the end, on failure and on SIGINT.
  */
 import { execFileSync, type ChildProcess } from 'node:child_process';
@@ -26,6 +28,7 @@ import {
   type FixtureShape,
 } from './fixture.js';
 import { cpuBudget, ioFloor, median } from './cpu-split.js';
+import { benchExport, exportTargets, printExportReport } from './export-bench.js';
 import { CpuMeter, findPid } from './proc-cpu.js';
 import { summariseProfiles } from './profile.js';
 import { runPromflux, runStartupBaseline, type PromfluxRun } from './promflux-run.js';
@@ -346,6 +349,7 @@ async function main(): Promise<void> {
       size: { type: 'string', default: 'small' },
       rounds: { type: 'string', default: '1' },
       profile: { type: 'boolean', default: false },
+      part: { type: 'string', default: 'all' },
       out: { type: 'string', default: join(REPO_ROOT, 'bench-results.json') },
     },
   });
@@ -353,6 +357,9 @@ async function main(): Promise<void> {
     throw new Error(`--size must be small or large, got ${values.size}`);
   }
   const size: Size = values.size;
+  if (values.part !== 'all' && values.part !== 'export') {
+    throw new Error(`--part must be all or export, got ${values.part}`);
+  }
   const rounds = Number(values.rounds);
   if (!Number.isInteger(rounds) || rounds < 1)
     throw new Error('--rounds must be a positive integer');
@@ -381,6 +388,28 @@ async function main(): Promise<void> {
       `promtool + Prometheus start ${report.promtool_and_start_seconds.toFixed(1)}s`,
   );
   const prometheusPid = findPid(prometheus.dataDir);
+  const measureExport = async (): Promise<void> => {
+    log(`export: ${plan.shape.series} series × ${plan.shape.points} points, ${rounds} round(s)`);
+    results.export = await benchExport({
+      dir,
+      prometheusUrl: prometheus.url,
+      range: rangeOfPoints(plan.shape, plan.shape.points),
+      rounds,
+      log,
+      onSpawn: trackChild,
+    });
+  };
+  if (values.part === 'export') {
+    await measureExport();
+    results.machine.load_average_end = os.loadavg();
+    results.finished_at = new Date().toISOString();
+    results.total_seconds = (performance.now() - t0) / 1000;
+    results.targets = exportTargets(results.export!);
+    await writeFile(values.out, JSON.stringify(results, null, 2) + '\n');
+    printExportReport(results.export!, (line) => process.stdout.write(`${line}\n`));
+    log(`results written to ${values.out}`);
+    return;
+  }
   const startup = await runStartupBaseline(dir, prometheus.url);
   results.startup = {
     cpu_seconds_process: startup.cpu_user_seconds_process + startup.cpu_system_seconds_process,
@@ -489,12 +518,15 @@ async function main(): Promise<void> {
     if (summary) results.profile = { ...summary, run: lastRun.label, sink: kind };
   }
 
+  await measureExport();
+
   results.machine.load_average_end = os.loadavg();
   results.finished_at = new Date().toISOString();
   results.total_seconds = (performance.now() - t0) / 1000;
-  results.targets = evaluateTargets(results);
+  results.targets = [...evaluateTargets(results), ...exportTargets(results.export!)];
   await writeFile(values.out, JSON.stringify(results, null, 2) + '\n');
   printReport(results, process.stdout);
+  printExportReport(results.export!, (line) => process.stdout.write(`${line}\n`));
   log(`results written to ${values.out}`);
 }
 
