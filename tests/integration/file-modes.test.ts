@@ -23,6 +23,20 @@ const SAMPLES = 12;
 
 const modeOf = async (path: string): Promise<number> => (await stat(path)).mode & 0o777;
 
+/** A config for the `modes_probe` gauge: `load` is the YAML of `load.influxdb`, indented. */
+function probeConfig(prometheusUrl: string, load: string, pipeline: string): string {
+  return `extract:
+  prometheus_url: "${prometheusUrl}"
+  queries:
+    - { name: probe, query: "modes_probe", step: 15s }
+load:
+  influxdb:
+${load}
+pipeline:
+${pipeline}
+`;
+}
+
 /** The built CLI with `args`, in a shell that set `umask 000` first. */
 const promfluxUnderUmask000 = (cwd: string, args: string[]) =>
   runChild(
@@ -68,19 +82,11 @@ describe('files a backfill or an export creates under umask 000', () => {
     const config = join(dir, 'promflux.yaml');
     await writeFile(
       config,
-      `extract:
-  prometheus_url: "${prometheus.url}"
-  queries:
-    - { name: probe, query: "modes_probe", step: 15s }
-load:
-  influxdb:
-    url: "${influx.url}"
-    api: v1
-    bucket: "modes/autogen"
-pipeline:
-  state_dir: "${stateDir}"
-  log_level: warn
-`,
+      probeConfig(
+        prometheus.url,
+        `    url: "${influx.url}"\n    api: v1\n    bucket: "modes/autogen"`,
+        `  state_dir: "${stateDir}"\n  log_level: warn`,
+      ),
     );
     const run = await promfluxUnderUmask000(dir, [
       'backfill',
@@ -105,21 +111,9 @@ pipeline:
     'export (%s): directories 0700, data files and manifest 0600',
     async (format) => {
       const config = join(dir, `export-${format}.yaml`);
-      await writeFile(
-        config,
-        `extract:
-  prometheus_url: "${prometheus.url}"
-  queries:
-    - { name: probe, query: "modes_probe", step: 15s }
-load:
-  influxdb:
-    url: "http://127.0.0.1:9"
-    api: v1
-    bucket: "unused/autogen"
-pipeline:
-  log_level: warn
-`,
-      );
+      // The sink is never opened by an export, but the config needs one.
+      const unusedSink = `    url: "http://127.0.0.1:9"\n    api: v1\n    bucket: "unused/autogen"`;
+      await writeFile(config, probeConfig(prometheus.url, unusedSink, '  log_level: warn'));
       const out = join(dir, `exports-${format}`, 'dataset');
       const run = await promfluxUnderUmask000(dir, [
         'export',
@@ -144,9 +138,13 @@ pipeline:
       expect(files.map((f) => f.split('.').at(-1)).sort()).toEqual(['json', format, format].sort());
       // split=train, split=test, each with query=probe/date=2026-01-01.
       expect(dirs).toHaveLength(6);
-      const modes = async (paths: string[]) =>
-        Object.fromEntries(await Promise.all(paths.map(async (p) => [p, await modeOf(p)])));
-      const want = (paths: string[], mode: number) =>
+      const modes = async (paths: string[]): Promise<Record<string, number>> =>
+        Object.fromEntries(
+          await Promise.all(
+            paths.map(async (p): Promise<[string, number]> => [p, await modeOf(p)]),
+          ),
+        );
+      const want = (paths: string[], mode: number): Record<string, number> =>
         Object.fromEntries(paths.map((p) => [p, mode]));
       expect(await modes(files)).toEqual(want(files, 0o600));
       const created = [join(dir, `exports-${format}`), out, ...dirs];
