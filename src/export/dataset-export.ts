@@ -145,7 +145,7 @@ export class DatasetExport {
           continue;
         }
         const table = part.wide!.build();
-        for (const c of part.stats ? table.columns : []) part.stats!.add(c.name, c.values, c.valid);
+        if (part.stats) for (const c of table.columns) part.stats.add(c.name, c.values, c.valid);
         const target = {
           dir: this.options.dir,
           query,
