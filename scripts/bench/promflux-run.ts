@@ -156,9 +156,9 @@ export async function runPromflux(opts: RunOptions): Promise<PromfluxRun> {
           opts.exportDir,
         ]);
   args.push('--json');
-  const summary = opts.dryRunSummary === true || opts.summaryTiers !== undefined;
-  if (opts.dryRunOutput !== undefined || summary) args.push('--dry-run');
-  if (summary) args.push('--summary');
+  const summaryOnly = opts.dryRunSummary === true || opts.summaryTiers !== undefined;
+  if (opts.dryRunOutput !== undefined || summaryOnly) args.push('--dry-run');
+  if (summaryOnly) args.push('--summary');
   const nodeArgs = opts.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfileDir}`] : [];
 
   const child = spawn(process.execPath, [...nodeArgs, MEASURE, ...args], {
