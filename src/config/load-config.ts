@@ -42,7 +42,7 @@ import {
 import { rawBucket, resolveTiers } from './tiers.js';
 import { insecureTlsWarnings } from './tls-warnings.js';
 import { unwrittenTierWarnings } from './tier-warnings.js';
-import type { LabelRules, PromfluxConfig, QueryConfig } from './types.js';
+import type { LabelRules, PromfluxConfig, QueryConfig, ServerAuthConfig } from './types.js';
 
 /** The default config file, relative to the working directory. */
 export const DEFAULT_CONFIG_PATH = 'config/promflux.yaml';
@@ -380,7 +380,27 @@ function toPromfluxConfig(
       rewriteWindows: pipeline.rewrite_windows,
       stateDir,
     },
-    server: { listen: server.listen },
+    server: {
+      listen: server.listen,
+      ...optional('auth', server.auth && serverAuth(server.auth, secrets)),
+    },
+  };
+}
+
+function serverAuth(
+  auth: NonNullable<ConfigDocument['server']['auth']>,
+  secrets: ReadonlyMap<string, string>,
+): ServerAuthConfig {
+  const password = secrets.get('server.auth.basic_auth.password');
+  return {
+    ...optional('bearerToken', secrets.get('server.auth.bearer_token')),
+    ...optional(
+      'basic',
+      auth.basic_auth && password !== undefined
+        ? { username: auth.basic_auth.username, password }
+        : undefined,
+    ),
+    protectMetrics: auth.protect_metrics,
   };
 }
 

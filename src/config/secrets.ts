@@ -15,6 +15,8 @@ export const SECRET_KEYS: readonly (readonly string[])[] = [
   ['extract', 'bearer_token'],
   ['load', 'influxdb', 'token'],
   ['load', 'influxdb', 'password'],
+  ['server', 'auth', 'bearer_token'],
+  ['server', 'auth', 'basic_auth', 'password'],
 ];
 
 /** Files that must exist and be readable when set. */
@@ -171,6 +173,7 @@ export function documentCredentials(
   for (const prefix of [
     ['extract', 'basic_auth'],
     ['load', 'influxdb'],
+    ['server', 'auth', 'basic_auth'],
   ]) {
     const username = text([...prefix, 'username']);
     const password = resolved.get(formatPath([...prefix, 'password']));

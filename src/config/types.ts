@@ -19,6 +19,16 @@ export interface PromfluxConfig {
 export interface ServerConfig {
   /** `host:port` of the daemon's HTTP server (/metrics, /healthz, /readyz, /status), or false. */
   listen: string | false;
+  /** Credentials `/status` and `/` require (and `/metrics` with `protectMetrics`); none: open. */
+  auth?: ServerAuthConfig;
+}
+
+/** `server.auth`: a request passes with the bearer token or the Basic credentials (either). */
+export interface ServerAuthConfig {
+  bearerToken?: string;
+  basic?: { username: string; password: string };
+  /** `/metrics` requires the credentials too (default: open, as Prometheus exporters are). */
+  protectMetrics: boolean;
 }
 
 export interface ExtractConfig {

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 
-import type { PromfluxConfig, QueryConfig } from '../config/types.js';
+import type { PromfluxConfig, QueryConfig, ServerAuthConfig } from '../config/types.js';
 import { describeError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { Redactor } from '../core/redact.js';
@@ -76,6 +76,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
       status,
       logger,
       redactor: opts.redactor,
+      auth: config.server.auth,
     });
     logger.info({ url: server.url }, 'Serving /metrics, /healthz, /readyz, /status and /.');
   }
@@ -184,6 +185,7 @@ function applyReload(
     fixed.push('pipeline.shard');
   }
   if (next.server.listen !== current.server.listen) fixed.push('server.listen');
+  if (!sameAuth(next.server.auth, current.server.auth)) fixed.push('server.auth');
   if (fixed.length > 0) {
     logger.warn(
       { keys: fixed },
@@ -316,4 +318,9 @@ async function runCycle(
     );
   }
   return ok;
+}
+
+/** Compared without logging or keeping either: both hold secrets. */
+function sameAuth(a: ServerAuthConfig | undefined, b: ServerAuthConfig | undefined): boolean {
+  return JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
 }

@@ -3,9 +3,11 @@ import type { AddressInfo } from 'node:net';
 
 import type { Registry } from 'prom-client';
 
+import type { ServerAuthConfig } from '../config/types.js';
 import { describeError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { Redactor } from '../core/redact.js';
+import { authChallenges, isAuthorized, requiresAuth } from './auth.js';
 import { renderStatusPage } from './status-page.js';
 import type { DaemonStatus } from './status.js';
 
@@ -28,12 +30,16 @@ export interface StatusServerDeps {
   logger: Logger;
   /** Applied to every response body: errors shown there may echo a request's credentials. */
   redactor: Redactor;
+  /** `server.auth`: credentials `/status` and `/` (and `/metrics` if asked) require. */
+  auth?: ServerAuthConfig;
 }
 
 /**
  * The daemon's HTTP endpoints: `/metrics` (Prometheus text), `/healthz` (the process answers),
  * `/readyz` (200 once the last cycle reached both ends, else 503 with the reason), `/status`
- * (JSON) and `/` (an HTML page that refreshes itself). Read-only; GET and HEAD only.
+ * (JSON) and `/` (an HTML page that refreshes itself). Read-only; GET and HEAD only. With
+ * `auth`, `/status` and `/` (and `/metrics` with `protectMetrics`) answer 401 with
+ * `WWW-Authenticate` to a request without the credentials; the probes stay open.
  */
 export async function startStatusServer(
   listen: string,
@@ -81,6 +87,15 @@ async function respond(
     res.writeHead(status, { 'Content-Type': type, 'Cache-Control': 'no-store' });
     res.end(req.method === 'HEAD' ? undefined : deps.redactor.redact(body));
   };
+  if (requiresAuth(path, deps.auth) && !isAuthorized(req.headers.authorization, deps.auth!)) {
+    res.writeHead(401, {
+      'Content-Type': 'text/plain; charset=utf-8',
+      'Cache-Control': 'no-store',
+      'WWW-Authenticate': authChallenges(deps.auth!),
+    });
+    res.end(req.method === 'HEAD' ? undefined : 'unauthorized: see server.auth\n');
+    return;
+  }
   switch (path) {
     case '/metrics':
       send(200, deps.registry.contentType, await deps.registry.metrics());

@@ -7,6 +7,7 @@ import { exportChecks } from './checks/export.js';
 import { extractChecks } from './checks/extract.js';
 import { loadChecks } from './checks/load.js';
 import type { CrossCheck, Findings } from './checks/rules.js';
+import { serverChecks } from './checks/server.js';
 import { tierChecks } from './checks/tiers.js';
 import { transformChecks } from './checks/transform.js';
 
@@ -19,6 +20,7 @@ const CROSS_CHECKS: readonly CrossCheck[] = [
   loadChecks,
   tierChecks,
   exportChecks,
+  serverChecks,
 ];
 
 /** Cross-key rules of the document; see {@link Findings}. */

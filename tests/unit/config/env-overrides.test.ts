@@ -166,7 +166,7 @@ describe('applyEnvOverrides', () => {
       'PROMFLUX__LOAD__INFLUXDB__TOKEN_FIEL',
       'unknown key "load.influxdb.token_fiel" (did you mean PROMFLUX__LOAD__INFLUXDB__TOKEN_FILE?)',
     ],
-    ['PROMFLUX__SERVER__PORT', 'unknown key "server.port" (expected one of: listen)'],
+    ['PROMFLUX__SERVER__PORT', 'unknown key "server.port" (expected one of: listen, auth)'],
     [
       'PROMFLUX__EXTRACT____TIMEOUT',
       'names no key: levels are separated by exactly two underscores, e.g. PROMFLUX__EXTRACT__PROMETHEUS_URL',

@@ -101,4 +101,48 @@ describe('status server', () => {
       expect(body, path).toContain('[REDACTED]');
     }
   });
+  it('server.auth: /status and / answer 401 with WWW-Authenticate without credentials', async () => {
+    const token = 'status-bearer-9Fd3';
+    const metrics = new DaemonMetrics();
+    const status = new DaemonStatus(['a']);
+    status.recordCycle(true);
+    const open = { registry: metrics.registry, status, logger: pino({ level: 'silent' }) };
+    server = await startStatusServer('127.0.0.1:0', {
+      ...open,
+      redactor: Redactor.of({ secrets: [token], basic: [] }),
+      auth: { bearerToken: token, protectMetrics: false },
+    });
+    const get = (path: string, headers: Record<string, string> = {}, method = 'GET') =>
+      fetch(`${server!.url}${path}`, { method, headers });
+    for (const path of ['/status', '/']) {
+      for (const method of ['GET', 'HEAD']) {
+        const refused = await get(path, {}, method);
+        expect(refused.status, `${method} ${path}`).toBe(401);
+        expect(refused.headers.get('www-authenticate')).toBe('Bearer realm="promflux"');
+        const body = await refused.text();
+        expect(body).not.toContain('cycles');
+      }
+      expect((await get(path, { Authorization: 'Bearer wrong' })).status).toBe(401);
+      expect((await get(path, { Authorization: `Bearer ${token}` })).status).toBe(200);
+    }
+    const page = await (await get('/', { Authorization: `Bearer ${token}` })).text();
+    expect(page).toContain('<html');
+    // Probes and the metrics stay open, as for a Prometheus exporter.
+    for (const path of ['/healthz', '/readyz', '/metrics']) {
+      expect((await get(path)).status, path).toBe(200);
+    }
+    await server.close();
+
+    server = await startStatusServer('127.0.0.1:0', {
+      ...open,
+      redactor: Redactor.none(),
+      auth: { basic: { username: 'ops', password: 'pw-2Xz8' }, protectMetrics: true },
+    });
+    const refused = await get('/metrics');
+    expect(refused.status).toBe(401);
+    expect(refused.headers.get('www-authenticate')).toBe('Basic realm="promflux", charset="UTF-8"');
+    const basic = `Basic ${Buffer.from('ops:pw-2Xz8').toString('base64')}`;
+    expect((await get('/metrics', { Authorization: basic })).status).toBe(200);
+    for (const path of ['/healthz', '/readyz']) expect((await get(path)).status, path).toBe(200);
+  });
 });

@@ -1,8 +1,24 @@
-/** The `server` section: where the metrics and status endpoint listens. */
+/** The `server` section: where the metrics and status endpoint listens, and who may read it. */
 import { z } from 'zod';
-import { leaf } from '../leaf.js';
+import { boolean, leaf, nonEmptyText, text } from '../leaf.js';
 
 const LISTEN = /^(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]*):(\d{1,5})$/;
+
+/** Credentials `/status` and the status page (and `/metrics`, if asked) require. */
+const auth = z
+  .strictObject({
+    bearer_token: text().optional(),
+    bearer_token_file: nonEmptyText('a file path').optional(),
+    basic_auth: z
+      .strictObject({
+        username: nonEmptyText('a user name'),
+        password: text().optional(),
+        password_file: nonEmptyText('a file path').optional(),
+      })
+      .optional(),
+    protect_metrics: boolean().prefault(false),
+  })
+  .optional();
 
 export const server = z
   .strictObject({
@@ -19,5 +35,6 @@ export const server = z
         return { value: input };
       },
     ).prefault('127.0.0.1:9469'),
+    auth,
   })
   .prefault({});
