@@ -53,6 +53,8 @@ const QUERIES: Record<string, string> = {
 };
 const USERNAME = 'promflux';
 const PASSWORD = 'container-test-secret-4f1d';
+/** server.auth's bearer token for /status, from the same secret mount. */
+const STATUS_TOKEN = 'container-status-token-8e2a';
 const PREPARE_TIMEOUT_MS = 30 * 60_000;
 const SCENARIO_TIMEOUT_MS = 5 * 60_000;
 
@@ -104,10 +106,13 @@ describe('the container image, run with podman against real Prometheus and Influ
     secretDir = join(dir, 'secret');
     await mkdir(secretDir);
     await writeFile(join(secretDir, 'password'), PASSWORD);
+    await writeFile(join(secretDir, 'status-token'), `${STATUS_TOKEN}\n`);
     await chown(secretDir, 0, sidecar.gid);
-    await chown(join(secretDir, 'password'), 0, sidecar.gid);
     await chmod(secretDir, 0o750);
-    await chmod(join(secretDir, 'password'), 0o440);
+    for (const file of ['password', 'status-token']) {
+      await chown(join(secretDir, file), 0, sidecar.gid);
+      await chmod(join(secretDir, file), 0o440);
+    }
   }, PREPARE_TIMEOUT_MS);
 
   afterAll(async () => {
@@ -320,7 +325,7 @@ describe('the container image, run with podman against real Prometheus and Influ
   );
 
   it(
-    'runs with a TTY (podman run -t) and a config file mounted read-only',
+    'runs with a TTY (podman run -t), a config file mounted read-only, /status behind server.auth',
     async () => {
       const volume = await createVolume('tty-state');
       const configDir = join(dir, 'config');
@@ -334,19 +339,38 @@ describe('the container image, run with podman against real Prometheus and Influ
       const port = await freePort();
       const container = name('tty');
       await start(container, {
-        env: { ...sidecarEnv(port, 'tty'), PROMFLUX_CONFIG: sidecar.configFile },
+        env: {
+          ...sidecarEnv(port, 'tty'),
+          PROMFLUX_CONFIG: sidecar.configFile,
+          PROMFLUX__SERVER__AUTH__BEARER_TOKEN_FILE: `${sidecar.secretDir}/status-token`,
+        },
         volume,
         mounts: [
           `${configDir}:${sidecar.configFile.slice(0, sidecar.configFile.lastIndexOf('/'))}:ro`,
         ],
         tty: true,
       });
+      // server.auth from a variable and a mounted secret: /status wants the token, the probes
+      // (and the image's HEALTHCHECK, on /healthz) and /metrics do not.
+      const base = `http://127.0.0.1:${port}`;
+      const refused = await fetch(`${base}/status`);
+      expect(refused.status).toBe(401);
+      expect(refused.headers.get('www-authenticate')).toBe('Bearer realm="promflux"');
+      const authorized = await fetch(`${base}/status`, {
+        headers: { Authorization: `Bearer ${STATUS_TOKEN}` },
+      });
+      expect(authorized.status).toBe(200);
+      expect((await fetch(`${base}/metrics`)).status).toBe(200);
+      const check = await podman.run(['healthcheck', 'run', container]);
+      expect(check.status, check.stdout + check.stderr).toBe(0);
+
       const final = await waitForWatermarks(volume, Date.now() + 1000, ['tty_availability']);
       expect(Object.keys(final.queries)).toEqual(['tty_availability']);
       expect(await stop(container)).toBe(0);
       const out = await logs(container);
       expect(out).toMatch(/Stopped\./);
       expect(out).not.toContain(PASSWORD);
+      expect(out).not.toContain(STATUS_TOKEN);
 
       const endMs = (await watermarks(volume)).queries.tty_availability!.watermarkMs;
       const landed = await influxPoints('tty', 'tty_availability');
