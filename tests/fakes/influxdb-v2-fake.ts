@@ -11,10 +11,11 @@
  * `generation: 'v3'` turns it into a small InfluxDB 3 Core: `/ping` says 3.x, `/api/v2/orgs` and
  * `/api/v2/buckets` are gone, and `GET`/`POST /api/v3/configure/database` list and create
  * databases (held as buckets of the start org, so `/api/v2/write?bucket=<db>` reaches them). Stores accepted points (timestamps in ns, identical measurement+tags+time merges
- * fields) for assertions. Fault injection: `failNext`, a 422 partial-write predicate, latency.
- * Records every request and the maximum number of requests in flight.
+ * fields) for assertions. Fault injection: `failNext` (an answer, or a reset mid-request), a 422
+ * partial-write predicate, latency. Records every request (arrival time, body hash) and the
+ * maximum number of requests in flight.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
@@ -431,12 +432,21 @@ export interface RecordedRequest {
   /** Bytes received (compressed size when gzipped). */
   bodyBytes: number;
   gzip: boolean;
-  /** The status answered (0 while in flight). */
+  /** The status answered (0 while in flight, or when the connection was reset). */
   status: number;
+  /** When the request arrived (`performance.now()`): waits between requests are measured on it. */
+  atMs: number;
+  /** SHA-256 of the body as received (a retry sends the same body); '' when reset unread. */
+  bodySha256: string;
 }
 
 export interface InjectedFailure {
   status: number;
+  /**
+   * Instead of answering: once part of the request body arrived, close the connection with a TCP
+   * RST (a proxy or server dying mid-request). Nothing is stored; `status` is not sent.
+   */
+  reset?: boolean;
   /** Retry-After header value, in seconds (or an HTTP date). */
   retryAfter?: number | string;
   /**
@@ -601,6 +611,11 @@ export class InfluxDbV2Fake {
     this.failures.push({ remaining: count, failure, path });
   }
 
+  /** Drops every failure {@link failNext} still had to inject. */
+  clearFailures(): void {
+    this.failures.length = 0;
+  }
+
   /**
    * Partial-write mode: lines matching `predicate` are dropped, the others are stored, and the
    * answer is 422 `partial write … dropped=N` (as 2.x does for field type conflicts). `undefined`
@@ -638,24 +653,22 @@ export class InfluxDbV2Fake {
     this.maxConcurrent = Math.max(this.maxConcurrent, this.inFlight);
     res.on('close', () => this.inFlight--);
     const url = new URL(req.url ?? '/', 'http://fake');
+    const atMs = performance.now();
+    const injected = this.failures.find((f) => f.path === url.pathname && f.remaining > 0);
+    if (injected?.failure.reset) {
+      injected.remaining--;
+      this.requests.push(this.record(req, url, undefined, atMs));
+      const reset = (): void => void req.socket.resetAndDestroy();
+      req.once('data', reset).once('end', reset);
+      return;
+    }
     const body = await readBody(req);
-    const headers = { ...req.headers };
-    delete headers.authorization;
-    const record: RecordedRequest = {
-      method: req.method ?? 'GET',
-      path: url.pathname,
-      query: Object.fromEntries(url.searchParams),
-      headers,
-      bodyBytes: body.length,
-      gzip: /^(x-)?gzip$/i.test(String(req.headers['content-encoding'] ?? '')),
-      status: 0,
-    };
+    const record = this.record(req, url, body, atMs);
     this.requests.push(record);
     res.on('finish', () => (record.status = res.statusCode));
     if (this.latencyMs > 0) await new Promise((r) => setTimeout(r, this.latencyMs));
 
-    const injected = this.failures.find((f) => f.path === url.pathname && f.remaining > 0);
-    if (injected) {
+    if (injected && injected.remaining > 0) {
       injected.remaining--;
       const { status, retryAfter, headers: extra } = injected.failure;
       const code = ERROR_CODES[status] ?? 'internal error';
@@ -744,6 +757,28 @@ export class InfluxDbV2Fake {
       return;
     }
     this.sendError(res, 404, 'path not found');
+  }
+
+  /** The record of a request; `body` undefined when it was reset before its body was read. */
+  private record(
+    req: http.IncomingMessage,
+    url: URL,
+    body: Buffer | undefined,
+    atMs: number,
+  ): RecordedRequest {
+    const headers = { ...req.headers };
+    delete headers.authorization;
+    return {
+      method: req.method ?? 'GET',
+      path: url.pathname,
+      query: Object.fromEntries(url.searchParams),
+      headers,
+      bodyBytes: body?.length ?? 0,
+      gzip: /^(x-)?gzip$/i.test(String(req.headers['content-encoding'] ?? '')),
+      status: 0,
+      atMs,
+      bodySha256: body ? createHash('sha256').update(body).digest('hex') : '',
+    };
   }
 
   private authorize(req: http.IncomingMessage): Access | undefined {

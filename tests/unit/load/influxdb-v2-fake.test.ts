@@ -198,6 +198,28 @@ describe('InfluxDbV2Fake', () => {
     expect((await write('m f=1 1\n')).status).toBe(204);
   });
 
+  it('failNext with reset: the connection is reset mid-request and nothing is stored', async () => {
+    fake.failNext(1, { status: 0, reset: true });
+    await expect(write('m f=1 1\n')).rejects.toThrow();
+    expect(fake.points()).toEqual([]);
+    expect(fake.writes()[0]).toMatchObject({ status: 0, bodySha256: '' });
+    expect((await write('m f=1 1\n')).status).toBe(204);
+  });
+
+  it('records when each request arrived and its body hash; clearFailures ends injections', async () => {
+    fake.failNext(1e9, { status: 503 });
+    expect((await write('m f=1 1\n')).status).toBe(503);
+    fake.clearFailures();
+    expect((await write('m f=1 1\n')).status).toBe(204);
+    expect((await write('m f=2 1\n')).status).toBe(204);
+    const [a, b, c] = fake.writes();
+    expect(a!.bodySha256).toBe(b!.bodySha256);
+    expect(c!.bodySha256).not.toBe(a!.bodySha256);
+    expect(a!.bodySha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(a!.atMs).toBeLessThanOrEqual(b!.atMs);
+    expect(b!.atMs).toBeLessThanOrEqual(c!.atMs);
+  });
+
   it('serves ping, health, orgs and buckets (GET/POST, 422 on duplicates)', async () => {
     const auth = { Authorization: `Bearer ${fake.token}` };
     const ping = await fetch(`${fake.url}/ping`);
