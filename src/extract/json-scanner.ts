@@ -22,11 +22,29 @@ const LOWER_N = 0x6e;
 const LOWER_E = 0x65;
 const UPPER_E = 0x45;
 
-// Generic skipping of values nobody asked for.
-const SKIP_START = 0;
-const SKIP_STRING = 1;
-const SKIP_CONTAINER = 2;
-const SKIP_SCALAR = 3;
+const COMMA = 0x2c;
+const COLON = 0x3a;
+
+// Skipping of values nobody asked for: where the skip is in the JSON grammar.
+/** A value must start here. */
+const SKIP_VALUE = 0;
+/** After `[`: a value or `]`. */
+const SKIP_VALUE_OR_END = 1;
+/** After `{`: a key or `}`. */
+const SKIP_KEY_OR_END = 2;
+/** After `,` in an object: a key. */
+const SKIP_KEY = 3;
+/** After a key: `:`. */
+const SKIP_COLON = 4;
+/** After a value inside a container: `,` or the container's closing bracket. */
+const SKIP_AFTER_VALUE = 5;
+const SKIP_STRING = 6;
+const SKIP_SCALAR = 7;
+/** In a string: no escape, after a backslash, or this many hex digits of `\u` still to come. */
+const NO_ESCAPE = 0;
+const AFTER_BACKSLASH = -1;
+/** JSON's numbers, and the three literals. */
+const JSON_SCALAR = /^(?:-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?|true|false|null)$/;
 
 const NULL_BYTES = [0x6e, 0x75, 0x6c, 0x6c];
 
@@ -58,9 +76,12 @@ export class JsonScanner {
   private hintScanned = 0;
   private hintAscii = true;
 
-  private skipMode = SKIP_START;
-  private skipDepth = 0;
-  private skipEscape = false;
+  private skipState = SKIP_VALUE;
+  /** Open containers of the value being skipped (`{` or `[`), innermost last. */
+  private readonly skipStack: number[] = [];
+  private skipKey = false;
+  private skipEscape = NO_ESCAPE;
+  private skipScalar = '';
 
   /**
    * Reads the string token starting at the quote at `pos` into {@link str}. Returns the position
@@ -146,54 +167,106 @@ export class JsonScanner {
 
   /** Starts skipping one value; {@link skip} goes on with it. */
   startSkip(): void {
-    this.skipMode = SKIP_START;
-    this.skipDepth = 0;
-    this.skipEscape = false;
+    this.skipState = SKIP_VALUE;
+    this.skipStack.length = 0;
+    this.skipKey = false;
+    this.skipEscape = NO_ESCAPE;
+    this.skipScalar = '';
   }
 
   /**
-   * Skips one JSON value of any size without decoding it (structure is counted, not checked).
-   * Returns the position after it, or -1 when the buffer ends first.
+   * Skips one JSON value of any size without decoding it, but checking it as JSON.parse would (a
+   * value nobody reads may still not be malformed). Returns the position after it, or -1 when the
+   * buffer ends first.
    */
   skip(buf: Buffer, pos: number, end: number): number {
-    let mode = this.skipMode;
-    let depth = this.skipDepth;
+    const stack = this.skipStack;
+    let state = this.skipState;
     let escape = this.skipEscape;
+    /** After a value: the skip is done at depth 0, else `,` or a closing bracket comes. */
+    const afterValue = (): number => (stack.length === 0 ? -1 : SKIP_AFTER_VALUE);
     while (pos < end) {
       const c = buf[pos]!;
-      if (mode === SKIP_STRING) {
+      if (state === SKIP_STRING) {
         pos++;
-        if (escape) escape = false;
-        else if (c === BACKSLASH) escape = true;
+        if (escape > 0) {
+          if (hexValue(c) < 0) this.fail('Invalid \\u escape', pos - 1);
+          escape--;
+        } else if (escape === AFTER_BACKSLASH) {
+          if (c === 0x75) escape = 4;
+          else if (ESCAPES[c] === undefined) this.fail('Invalid escape in a string', pos - 1);
+          else escape = NO_ESCAPE;
+        } else if (c === BACKSLASH) escape = AFTER_BACKSLASH;
         else if (c === QUOTE) {
-          if (depth === 0) return pos;
-          mode = SKIP_CONTAINER;
-        }
-      } else if (mode === SKIP_CONTAINER) {
-        pos++;
-        if (c === QUOTE) mode = SKIP_STRING;
-        else if (c === LBRACE || c === LBRACKET) depth++;
-        else if ((c === RBRACE || c === RBRACKET) && --depth === 0) return pos;
-      } else if (mode === SKIP_SCALAR) {
-        if (!isScalarByte(c)) return pos;
-        pos++;
-      } else {
-        if (c === QUOTE) mode = SKIP_STRING;
-        else if (c === LBRACE || c === LBRACKET) {
-          mode = SKIP_CONTAINER;
-          depth = 1;
-        } else if (c === MINUS || isDigit(c) || c === 0x74 || c === 0x66 || c === LOWER_N) {
-          mode = SKIP_SCALAR;
-        } else {
-          this.fail('Expected a JSON value', pos);
-        }
-        pos++;
+          state = this.skipKey ? SKIP_COLON : afterValue();
+          if (state === -1) return this.endSkip(pos);
+        } else if (c < 0x20) this.fail('Control character in a string', pos - 1);
+        continue;
       }
+      if (state === SKIP_SCALAR) {
+        if (isScalarByte(c)) {
+          this.skipScalar += String.fromCharCode(c);
+          pos++;
+          continue;
+        }
+        if (!JSON_SCALAR.test(this.skipScalar)) this.fail('Expected a JSON value', pos);
+        state = afterValue();
+        if (state === -1) return this.endSkip(pos);
+        continue;
+      }
+      pos++;
+      if (isSpace(c)) continue;
+      switch (state) {
+        case SKIP_VALUE:
+        case SKIP_VALUE_OR_END:
+          if (c === RBRACKET && state === SKIP_VALUE_OR_END) state = this.closeSkipped(c, pos);
+          else if (c === QUOTE) {
+            state = SKIP_STRING;
+            this.skipKey = false;
+          } else if (c === LBRACE || c === LBRACKET) {
+            stack.push(c);
+            state = c === LBRACE ? SKIP_KEY_OR_END : SKIP_VALUE_OR_END;
+          } else if (c === MINUS || isDigit(c) || c === 0x74 || c === 0x66 || c === LOWER_N) {
+            state = SKIP_SCALAR;
+            this.skipScalar = String.fromCharCode(c);
+          } else this.fail('Expected a JSON value', pos - 1);
+          break;
+        case SKIP_KEY_OR_END:
+        case SKIP_KEY:
+          if (c === RBRACE && state === SKIP_KEY_OR_END) state = this.closeSkipped(c, pos);
+          else if (c === QUOTE) {
+            state = SKIP_STRING;
+            this.skipKey = true;
+          } else this.fail('Expected a key in an object', pos - 1);
+          break;
+        case SKIP_COLON:
+          if (c !== COLON) this.fail("Expected ':' after a key", pos - 1);
+          state = SKIP_VALUE;
+          break;
+        default: // SKIP_AFTER_VALUE
+          if (c === COMMA) state = stack.at(-1) === LBRACE ? SKIP_KEY : SKIP_VALUE;
+          else state = this.closeSkipped(c, pos);
+      }
+      if (state === -1) return this.endSkip(pos);
     }
-    this.skipMode = mode;
-    this.skipDepth = depth;
+    this.skipState = state;
     this.skipEscape = escape;
     return -1;
+  }
+
+  /** `c` (just read, before `pos`) must close the innermost container; the state after it. */
+  private closeSkipped(c: number, pos: number): number {
+    const open = this.skipStack.pop();
+    if ((open === LBRACE && c !== RBRACE) || (open === LBRACKET && c !== RBRACKET)) {
+      const close = open === LBRACE ? '}' : ']';
+      this.fail(`Expected ',' or '${close}'`, pos - 1);
+    }
+    return this.skipStack.length === 0 ? -1 : SKIP_AFTER_VALUE;
+  }
+
+  private endSkip(pos: number): number {
+    this.startSkip();
+    return pos;
   }
 
   fail(message: string, pos: number): never {

@@ -161,6 +161,57 @@ describe('MatrixDecoder', () => {
     expect(Array.from(blockValues(r.series[0]!))).toEqual([1, 2]);
   });
 
+  it('refuses malformed JSON under an unknown key, as JSON.parse does, however it is cut', () => {
+    const head = '{"status":"success","data":{"resultType":"matrix","extra":';
+    const body = (unknown: string): Buffer => Buffer.from(`${head}${unknown},"result":[]}}`);
+    // The value under "extra", what is wrong with it, and at which of its bytes.
+    const malformed: [string, string, number][] = [
+      ['[1 2]', "Expected ',' or ']'", 3],
+      ['[1,]', 'Expected a JSON value', 3],
+      ['{"a" 1}', "Expected ':' after a key", 5],
+      ['{"a":1,}', 'Expected a key in an object', 7],
+      ['{1:2}', 'Expected a key in an object', 1],
+      ['{"a":[}', 'Expected a JSON value', 6],
+      ['[{]', 'Expected a key in an object', 2],
+      ['[1}', "Expected ',' or ']'", 2],
+      ['tru', 'Expected a JSON value', 3],
+      ['01', 'Expected a JSON value', 2],
+      ['-', 'Expected a JSON value', 1],
+      ['1.e5', 'Expected a JSON value', 4],
+      ['["\\q"]', 'Invalid escape in a string', 3],
+      ['["\\u12G4"]', 'Invalid \\u escape', 6],
+      ['["a\tb"]', 'Control character in a string', 3],
+    ];
+    for (const [unknown, message, index] of malformed) {
+      const bytes = body(unknown);
+      expect(outcome(() => decodeReference(bytes)).ok, unknown).toBe(false);
+      expect(() => decodeStreaming(bytes), unknown).toThrow(
+        `${message} at byte ${head.length + index}.`,
+      );
+      expect(() => decodeStreaming(bytes, [1]), unknown).toThrow(
+        `${message} at byte ${head.length + index}.`,
+      );
+    }
+    const valid = [
+      '[1, 2.5e-3, -0, true, false, null, "s\\u00e9\\n", {"a": {"b": []}}, [[]]]',
+      '{}',
+      '[]',
+      '"x"',
+      '-12.5E+3',
+      ' { "a" : [ 1 , { } ] } ',
+    ];
+    for (const unknown of valid) {
+      const bytes = body(unknown);
+      for (const sizes of [[bytes.length], [1], [2, 3]]) {
+        expect(
+          outcome(() => decodeStreaming(bytes, sizes)),
+          unknown,
+        ).toEqual(outcome(() => decodeReference(bytes)));
+      }
+      expect(outcome(() => decodeStreaming(bytes)).ok, unknown).toBe(true);
+    }
+  });
+
   it('keeps series without values', () => {
     const r = success(decodeStreaming(fixture('zero-values.txt')));
     expect(r.series.map((s) => s.length)).toEqual([0, 0, 1, 0, 0]);
