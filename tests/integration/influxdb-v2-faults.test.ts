@@ -16,19 +16,16 @@
  * watermark is in the fake or in the dead-letter file: the watermark only ever covers data that
  * InfluxDB acknowledged (or refused for good).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateHealthFixture } from '../../scripts/lib/openmetrics-fixture.js';
 import { startPrometheus, type StartedServer } from '../../scripts/lib/servers.js';
 import { InfluxDbV2Fake, type RecordedRequest } from '../fakes/influxdb-v2-fake.js';
 import { finiteSamples, prometheusRange } from '../support/prometheus-range.js';
-import { expectedTags } from '../support/promflux-cli.js';
+import { expectedTags, spawnPromflux, type PromfluxProcess } from '../support/promflux-cli.js';
 
-const REPO_ROOT = resolve(import.meta.dirname, '../..');
 const TOKEN = 'v2-faults-token-3Ws8';
 const STEP_MS = 1000;
 const FIXTURE_STEP_MS = 15_000;
@@ -60,7 +57,7 @@ describe('InfluxDB 2.x fault matrix (fake) under the daemon: retry, split, dead-
   let dir: string;
   let prometheus: StartedServer;
   let fake: InfluxDbV2Fake;
-  let daemon: { child: ChildProcess; stdout: () => string; stderr: () => string };
+  let daemon: PromfluxProcess;
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'promflux-v2-faults-'));
@@ -104,20 +101,12 @@ server:
   listen: false
 `,
     );
-    const child = spawn(process.execPath, [join(REPO_ROOT, 'bin/promflux.js'), 'run', '--json'], {
-      cwd: dir,
-      env: { ...process.env, PROMFLUX_CONFIG: config },
-    });
-    let out = '';
-    let err = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
-    daemon = { child, stdout: () => out, stderr: () => err };
+    daemon = spawnPromflux(['run', '--json'], { cwd: dir, env: { PROMFLUX_CONFIG: config } });
   });
   afterAll(async () => {
     if (daemon?.child.exitCode === null) {
       daemon.child.kill('SIGKILL');
-      await once(daemon.child, 'exit');
+      await daemon.exited;
     }
     await Promise.allSettled([prometheus?.stop(), fake?.stop()]);
     if (dir) await rm(dir, { recursive: true, force: true });
@@ -454,8 +443,7 @@ server:
       expect(covered).toBeGreaterThan(100);
 
       daemon.child.kill('SIGTERM');
-      const [code] = (await once(daemon.child, 'exit')) as [number | null];
-      expect(code).toBe(0);
+      expect(await daemon.exited).toBe(0);
       await expectWatermarksCoverOnlyAcknowledged();
       expect(daemon.stderr()).not.toContain(TOKEN);
     },

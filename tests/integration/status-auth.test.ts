@@ -5,15 +5,13 @@
  * the token; /healthz, /readyz and /metrics answer without it; the token never reaches the output.
  * The podman test (container.test.ts) repeats the essentials in the image itself.
  */
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../scripts/lib/servers.js';
+import { spawnPromflux } from '../support/promflux-cli.js';
 
-const REPO_ROOT = resolve(import.meta.dirname, '../..');
 const TOKEN = 'status-auth-token-5Yh1';
 const PASSWORD = 'status-auth-pw-0Qe7';
 
@@ -31,11 +29,9 @@ describe('promflux run on every interface with server.auth, configured as the im
   it('refuses /status and / without the credentials, keeps the probes and /metrics open', async () => {
     const port = await freePort();
     const deadPort = await freePort();
-    const child = spawn(process.execPath, [join(REPO_ROOT, 'bin/promflux.js'), 'run'], {
+    const daemon = spawnPromflux(['run'], {
       cwd: dir,
       env: {
-        ...process.env,
-        PROMFLUX_CONFIG: '',
         // Nothing answers there: the cycles fail, which /status then reports.
         PROMFLUX__EXTRACT__PROMETHEUS_URL: `http://127.0.0.1:${deadPort}`,
         PROMFLUX__EXTRACT__RETRY__MAX_ATTEMPTS: '1',
@@ -48,12 +44,8 @@ describe('promflux run on every interface with server.auth, configured as the im
         PROMFLUX__SERVER__AUTH__BASIC_AUTH__USERNAME: 'ops',
         PROMFLUX__SERVER__AUTH__BASIC_AUTH__PASSWORD: PASSWORD,
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
     });
-    let output = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (output += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (output += d));
-    const exited = once(child, 'close');
+    const output = (): string => daemon.stdout() + daemon.stderr();
     try {
       const base = `http://127.0.0.1:${port}`;
       const deadline = Date.now() + 30_000;
@@ -63,11 +55,11 @@ describe('promflux run on every interface with server.auth, configured as the im
           () => false,
         ))
       ) {
-        if (Date.now() > deadline || child.exitCode !== null) throw new Error(output);
+        if (Date.now() > deadline || daemon.child.exitCode !== null) throw new Error(output());
         await new Promise((r) => setTimeout(r, 100));
       }
       // Bound to every interface, as the log says.
-      expect(output).toMatch(new RegExp(`"url":"http://0\\.0\\.0\\.0:${port}"`));
+      expect(output()).toMatch(new RegExp(`"url":"http://0\\.0\\.0\\.0:${port}"`));
 
       for (const path of ['/status', '/']) {
         const refused = await fetch(`${base}${path}`);
@@ -93,10 +85,10 @@ describe('promflux run on every interface with server.auth, configured as the im
       expect(await ready.text()).not.toBe('');
       expect(await (await fetch(`${base}/metrics`)).text()).toMatch(/^promflux_/m);
     } finally {
-      child.kill('SIGTERM');
-      await exited;
+      daemon.child.kill('SIGTERM');
+      await daemon.exited;
     }
-    expect(output).not.toContain(TOKEN);
-    expect(output).not.toContain(PASSWORD);
+    expect(output()).not.toContain(TOKEN);
+    expect(output()).not.toContain(PASSWORD);
   });
 });

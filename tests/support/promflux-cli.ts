@@ -1,4 +1,5 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 
@@ -26,6 +27,33 @@ export async function runPromflux(
     if (typeof e.code !== 'number') throw err;
     return { code: e.code, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
   }
+}
+
+/** A running `promflux` child process (the daemon) and what it printed so far. */
+export interface PromfluxProcess {
+  child: ChildProcess;
+  stdout(): string;
+  stderr(): string;
+  /** Resolves with the exit code (null when killed by a signal). */
+  exited: Promise<number | null>;
+}
+
+/** Starts the built CLI without waiting for it; PROMFLUX_CONFIG is unset unless `env` sets it. */
+export function spawnPromflux(
+  args: string[],
+  opts: { cwd: string; env?: Record<string, string> },
+): PromfluxProcess {
+  const child = spawn(process.execPath, [join(REPO_ROOT, 'bin/promflux.js'), ...args], {
+    cwd: opts.cwd,
+    env: { ...process.env, PROMFLUX_CONFIG: '', ...opts.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const exited = once(child, 'exit').then(([code]) => code as number | null);
+  return { child, stdout: () => stdout, stderr: () => stderr, exited };
 }
 
 /**

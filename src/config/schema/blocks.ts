@@ -1,6 +1,6 @@
-/** Mappings that several sections contain: retry policies, TLS options, label rules. */
+/** Mappings that several sections contain: retry policies, TLS options, credentials, label rules. */
 import { z } from 'zod';
-import { boolean, duration, integer, nonEmptyText } from './leaf.js';
+import { boolean, duration, integer, nonEmptyText, text } from './leaf.js';
 import { list, nonEmptyEntries } from './maps.js';
 
 /** Retry defaults differ per stage: Prometheus answers fast, InfluxDB may need longer to recover. */
@@ -29,6 +29,17 @@ export function tls() {
       server_name: nonEmptyText('a host name').optional(),
     })
     .prefault({});
+}
+
+/** `basic_auth: {username, password | password_file}` (optional). */
+export function basicAuth() {
+  return z
+    .strictObject({
+      username: nonEmptyText('a user name'),
+      password: text().optional(),
+      password_file: nonEmptyText('a file path').optional(),
+    })
+    .optional();
 }
 
 export const labelRules = z.strictObject({

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { duration, httpUrl, integer, leaf, nonEmptyText, oneOf, text } from '../leaf.js';
 import { headerMap, stringMap, tagMap } from '../maps.js';
 import { KIND_SETTINGS } from '../../../core/metric-kind.js';
-import { labelRules, retry, RETRY_DEFAULTS, tls } from '../blocks.js';
+import { basicAuth, labelRules, retry, RETRY_DEFAULTS, tls } from '../blocks.js';
 
 const QUERY_NAME = /^[A-Za-z0-9_.-]+$/;
 
@@ -47,13 +47,7 @@ export const extract = z
     max_points_per_series: integer(1, 11_000).prefault(11_000),
     max_series_per_response: integer(1).optional(),
     headers: headerMap(),
-    basic_auth: z
-      .strictObject({
-        username: nonEmptyText('a user name'),
-        password: text().optional(),
-        password_file: nonEmptyText('a file path').optional(),
-      })
-      .optional(),
+    basic_auth: basicAuth(),
     bearer_token: text().optional(),
     bearer_token_file: nonEmptyText('a file path').optional(),
     tls: tls(),

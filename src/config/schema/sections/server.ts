@@ -1,5 +1,6 @@
 /** The `server` section: where the metrics and status endpoint listens, and who may read it. */
 import { z } from 'zod';
+import { basicAuth } from '../blocks.js';
 import { boolean, leaf, nonEmptyText, text } from '../leaf.js';
 
 const LISTEN = /^(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]*):(\d{1,5})$/;
@@ -9,13 +10,7 @@ const auth = z
   .strictObject({
     bearer_token: text().optional(),
     bearer_token_file: nonEmptyText('a file path').optional(),
-    basic_auth: z
-      .strictObject({
-        username: nonEmptyText('a user name'),
-        password: text().optional(),
-        password_file: nonEmptyText('a file path').optional(),
-      })
-      .optional(),
+    basic_auth: basicAuth(),
     protect_metrics: boolean().prefault(false),
   })
   .optional();
