@@ -89,6 +89,8 @@ export interface RunResult {
     prometheus_cpu_seconds: number | null;
   };
   sinks: Partial<Record<SinkKind, SinkRounds>>;
+  /** The same, with the sink alone on one core and everything else on the others (pinning.ts). */
+  pinned_sinks?: Partial<Record<SinkKind, SinkRounds>>;
 }
 
 export interface BenchResults {
@@ -104,6 +106,8 @@ export interface BenchResults {
   fixture?: FixtureReport;
   /** `promflux check-config`: module loading and config, no work (every run pays it). */
   startup?: { cpu_seconds_process: number; max_rss_mb: number };
+  /** Where the pinned rounds ran, or why there are none. */
+  pinning?: { sink_cpus: string; other_cpus: string } | { unavailable: string };
   runs: RunResult[];
   decoder?: DecoderResult & { source_run: string };
   /**

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --size small|large] [--rounds N] [--profile] [--part all|export] [--out FILE]`
+ * `npm run bench [-- --size small|large] [--rounds N] [--profile] [--part all|export] [--no-pin] [--out FILE]`
  *
  * Generates the fixture, backfills a real Prometheus, and for each run size measures, side by
  * side in one process: the Prometheus source rate, `promflux --dry-run`, and for InfluxDB 1.x and
@@ -43,6 +43,7 @@ import type {
   Size,
   SinkRounds,
 } from './results.js';
+import { pin, pinLayout, type PinLayout } from './pinning.js';
 import { SINK_KINDS, startSink, type BenchSink, type SinkKind } from './sinks.js';
 import { measureTierCost } from './tier-cost.js';
 
@@ -183,15 +184,47 @@ function processFigures(run: PromfluxRun, samples: number): PromfluxProcess {
   };
 }
 
+/** The bench (and so promflux and the ceiling writer, its children) and Prometheus off the sink's core. */
+function pinAllBut(layout: PinLayout, prometheusPid: number | undefined): void {
+  pin(process.pid, layout.rest);
+  pin(prometheusPid, layout.rest);
+}
+
+function unpinAll(layout: PinLayout, prometheusPid: number | undefined): void {
+  pin(process.pid, layout.all);
+  pin(prometheusPid, layout.all);
+}
+
+function sinkRounds(rounds: { ceiling: CeilingRun; e2e: E2eResult }[]): SinkRounds {
+  const ceilings = rounds.map((r) => r.ceiling);
+  const e2es = rounds.map((r) => r.e2e);
+  const ceiling = median(ceilings.map((c) => c.points_per_second));
+  const e2e = median(e2es.map((e) => e.points_per_second));
+  return {
+    ceiling: ceilings,
+    e2e: e2es,
+    ceiling_points_per_second: ceiling,
+    e2e_points_per_second: e2e,
+    ratio: e2e / ceiling,
+    ratios_per_round: e2es.map((e, i) => e.points_per_second / ceilings[i]!.points_per_second),
+  };
+}
+
 function expectCount(what: string, got: number, expected: number): void {
   if (got !== expected) {
     throw new Error(`${what}: the sink holds ${got} points, expected ${expected}`);
   }
 }
 
-async function withSink<T>(kind: SinkKind, fn: (sink: BenchSink) => Promise<T>): Promise<T> {
+/** Runs `fn` against a fresh sink; with a layout, the sink alone on its core. */
+async function withSink<T>(
+  kind: SinkKind,
+  layout: PinLayout | undefined,
+  fn: (sink: BenchSink) => Promise<T>,
+): Promise<T> {
   const sink = await startSink(kind);
   track(sink.server);
+  if (layout) pin(sink.pid, layout.sink);
   try {
     return await fn(sink);
   } finally {
@@ -206,7 +239,7 @@ async function measureRun(
   prometheus: StartedServer,
   prometheusPid: number | undefined,
   dir: string,
-  opts: { rounds: number; keepDecoderBodies: boolean },
+  opts: { rounds: number; keepDecoderBodies: boolean; pinning: PinLayout | undefined },
 ): Promise<{ run: RunResult; bodies: Buffer[] }> {
   const range: BenchRange = rangeOfPoints(plan.shape, points);
   const series = plan.shape.series;
@@ -244,77 +277,83 @@ async function measureRun(
   }
   log(`  dry run: ${Math.round(range.samples / dry.summary.duration_seconds)} points/s`);
 
+  const measureSink = async (
+    kind: SinkKind,
+    round: number,
+    layout: PinLayout | undefined,
+  ): Promise<{ ceiling: CeilingRun; e2e: E2eResult }> => {
+    const tag = layout ? ' pinned' : '';
+    const ceiling = await withSink(kind, layout, async (sink) => {
+      const meter = new CpuMeter({ [kind]: sink.pid, prometheus: prometheusPid });
+      meter.start();
+      const result = await postBatches(sink.writeUrl(lines.precision), lines.batches, {
+        lines: lines.lines,
+        headers: sink.writeHeaders,
+      });
+      const cpu = meter.stop();
+      const verified = await sink.countPoints(range);
+      expectCount(`${kind}${tag} ceiling`, verified, range.samples);
+      log(`  ${kind}${tag} ceiling: ${Math.round(result.points_per_second)} points/s`);
+      return { ...result, verified_points: verified, server_cpu_seconds: cpu };
+    });
+    const e2e = await withSink(kind, layout, async (sink) => {
+      const meter = new CpuMeter({ [kind]: sink.pid, prometheus: prometheusPid });
+      meter.start();
+      const run = await runPromflux({
+        dir,
+        name: `e2e-${label}-${kind}-${round}${layout ? '-pinned' : ''}`,
+        prometheusUrl: prometheus.url,
+        sink: sink.target,
+        range,
+        onSpawn: trackChild,
+      });
+      const cpu = meter.stop();
+      const totals = Object.values(run.summary.sinks)[0];
+      if (!totals) throw new Error('promflux summary names no sink');
+      if (run.summary.points !== range.samples || totals.written !== range.samples) {
+        throw new Error(
+          `${kind}${tag} e2e: promflux reports ${run.summary.points} points, ${totals.written} written; expected ${range.samples}`,
+        );
+      }
+      const verified = await sink.countPoints(range);
+      expectCount(`${kind}${tag} e2e`, verified, range.samples);
+      const result: E2eResult = {
+        samples: run.summary.samples,
+        points: run.summary.points,
+        written: totals.written,
+        rejected: totals.rejected,
+        requests: totals.requests,
+        retries: totals.retries,
+        verified_points: verified,
+        seconds: run.summary.duration_seconds,
+        points_per_second: totals.written / run.summary.duration_seconds,
+        process: processFigures(run, range.samples),
+        server_cpu_seconds: cpu,
+      };
+      log(`  ${kind}${tag} e2e: ${Math.round(result.points_per_second)} points/s`);
+      return result;
+    });
+    return { ceiling, e2e };
+  };
+
   const sinks: RunResult['sinks'] = {};
+  const pinnedSinks: RunResult['sinks'] = {};
   for (const kind of SINK_KINDS) {
-    const ceilings: CeilingRun[] = [];
-    const e2es: E2eResult[] = [];
+    const unpinned: { ceiling: CeilingRun; e2e: E2eResult }[] = [];
+    const pinned: { ceiling: CeilingRun; e2e: E2eResult }[] = [];
     for (let round = 0; round < opts.rounds; round++) {
-      ceilings.push(
-        await withSink(kind, async (sink) => {
-          const meter = new CpuMeter({ [kind]: sink.pid, prometheus: prometheusPid });
-          meter.start();
-          const result = await postBatches(sink.writeUrl(lines.precision), lines.batches, {
-            lines: lines.lines,
-            headers: sink.writeHeaders,
-          });
-          const cpu = meter.stop();
-          const verified = await sink.countPoints(range);
-          expectCount(`${kind} ceiling`, verified, range.samples);
-          log(`  ${kind} ceiling: ${Math.round(result.points_per_second)} points/s`);
-          return { ...result, verified_points: verified, server_cpu_seconds: cpu };
-        }),
-      );
-      e2es.push(
-        await withSink(kind, async (sink) => {
-          const meter = new CpuMeter({ [kind]: sink.pid, prometheus: prometheusPid });
-          meter.start();
-          const run = await runPromflux({
-            dir,
-            name: `e2e-${label}-${kind}-${round}`,
-            prometheusUrl: prometheus.url,
-            sink: sink.target,
-            range,
-            onSpawn: trackChild,
-          });
-          const cpu = meter.stop();
-          const totals = Object.values(run.summary.sinks)[0];
-          if (!totals) throw new Error('promflux summary names no sink');
-          if (run.summary.points !== range.samples || totals.written !== range.samples) {
-            throw new Error(
-              `${kind} e2e: promflux reports ${run.summary.points} points, ${totals.written} written; expected ${range.samples}`,
-            );
-          }
-          const verified = await sink.countPoints(range);
-          expectCount(`${kind} e2e`, verified, range.samples);
-          const e2e: E2eResult = {
-            samples: run.summary.samples,
-            points: run.summary.points,
-            written: totals.written,
-            rejected: totals.rejected,
-            requests: totals.requests,
-            retries: totals.retries,
-            verified_points: verified,
-            seconds: run.summary.duration_seconds,
-            points_per_second: totals.written / run.summary.duration_seconds,
-            process: processFigures(run, range.samples),
-            server_cpu_seconds: cpu,
-          };
-          log(`  ${kind} e2e: ${Math.round(e2e.points_per_second)} points/s`);
-          return e2e;
-        }),
-      );
+      unpinned.push(await measureSink(kind, round, undefined));
+      if (opts.pinning) {
+        pinAllBut(opts.pinning, prometheusPid);
+        try {
+          pinned.push(await measureSink(kind, round, opts.pinning));
+        } finally {
+          unpinAll(opts.pinning, prometheusPid);
+        }
+      }
     }
-    const ceiling = median(ceilings.map((c) => c.points_per_second));
-    const e2e = median(e2es.map((e) => e.points_per_second));
-    const rounds: SinkRounds = {
-      ceiling: ceilings,
-      e2e: e2es,
-      ceiling_points_per_second: ceiling,
-      e2e_points_per_second: e2e,
-      ratio: e2e / ceiling,
-      ratios_per_round: e2es.map((e, i) => e.points_per_second / ceilings[i]!.points_per_second),
-    };
-    sinks[kind] = rounds;
+    sinks[kind] = sinkRounds(unpinned);
+    if (pinned.length > 0) pinnedSinks[kind] = sinkRounds(pinned);
   }
 
   return {
@@ -338,6 +377,7 @@ async function measureRun(
         prometheus_cpu_seconds: dryPromCpu,
       },
       sinks,
+      ...(opts.pinning && { pinned_sinks: pinnedSinks }),
     },
     bodies: source.bodies,
   };
@@ -350,6 +390,7 @@ async function main(): Promise<void> {
       rounds: { type: 'string', default: '1' },
       profile: { type: 'boolean', default: false },
       part: { type: 'string', default: 'all' },
+      'no-pin': { type: 'boolean', default: false },
       out: { type: 'string', default: join(REPO_ROOT, 'bench-results.json') },
     },
   });
@@ -388,6 +429,15 @@ async function main(): Promise<void> {
       `promtool + Prometheus start ${report.promtool_and_start_seconds.toFixed(1)}s`,
   );
   const prometheusPid = findPid(prometheus.dataDir);
+  const layout = values['no-pin'] ? { unavailable: 'turned off (--no-pin)' } : pinLayout();
+  const pinned = 'unavailable' in layout ? undefined : layout;
+  if (pinned) {
+    results.pinning = { sink_cpus: pinned.sink, other_cpus: pinned.rest };
+    log(`pinning: sink on CPU ${pinned.sink}, the rest on ${pinned.rest}`);
+  } else if ('unavailable' in layout) {
+    results.pinning = layout;
+    log(`pinning: not measured: ${layout.unavailable}`);
+  }
   const measureExport = async (): Promise<void> => {
     log(`export: ${plan.shape.series} series × ${plan.shape.points} points, ${rounds} round(s)`);
     results.export = await benchExport({
@@ -426,10 +476,7 @@ async function main(): Promise<void> {
       prometheus,
       prometheusPid,
       dir,
-      {
-        rounds,
-        keepDecoderBodies: last,
-      },
+      { rounds, keepDecoderBodies: last, pinning: pinned },
     );
     results.runs.push(run);
     if (last) decoderBodies = bodies;
@@ -503,7 +550,7 @@ async function main(): Promise<void> {
     const kind: SinkKind = 'influxdb-v1';
     const profileDir = join(dir, 'profile');
     log(`profile: e2e ${lastRun.label} → ${kind} with --cpu-prof`);
-    await withSink(kind, (sink) =>
+    await withSink(kind, undefined, (sink) =>
       runPromflux({
         dir,
         name: 'profile',
