@@ -3,7 +3,7 @@ import { blockTimestamps, blockValues, firstIndexAtOrAfter } from '../core/serie
 import { firstGridPoint } from '../core/step-grid.js';
 import { ColumnStatsSet, statsSplit, type ColumnStats } from './column-stats.js';
 import type { DatasetFormat } from './dataset-file.js';
-import { DEFAULT_ROW_GROUP_ROWS, LongLayoutWriter } from './long-layout.js';
+import { DEFAULT_ROW_GROUP_ROWS, LongLayoutWriter, type ExportSeries } from './long-layout.js';
 import type { WriteCounter, WrittenFile } from './row-group.js';
 import type { SplitRange } from './splits.js';
 import { WideTableBuilder, wideColumnLabels, writeWideLayout } from './wide-layout.js';
@@ -39,6 +39,8 @@ interface QueryState {
   tagsToLabels: Map<readonly [string, string][], Labels>;
   series: Set<string>;
   parts: Part[];
+  /** The value columns' names, in the order of each series' `fields`. */
+  valueFields: readonly string[];
   stats?: ColumnStatsSet;
 }
 
@@ -64,8 +66,15 @@ export class DatasetExport {
 
   constructor(private readonly options: DatasetExportOptions) {}
 
-  startQuery(query: string, stepMs: number): void {
+  /**
+   * Opens a query's writers. `valueFields` names its value columns (default `['value']`; a rollup
+   * tier's `value_mean`, ...); the wide layout takes one only.
+   */
+  startQuery(query: string, stepMs: number, valueFields?: readonly string[]): void {
     const { dir, format, createdBy, layout, maxColumns } = this.options;
+    if (layout === 'wide' && valueFields !== undefined && valueFields.length !== 1) {
+      throw new RangeError('The wide layout holds one value column per series.');
+    }
     const ranges = this.options.splits ?? [this.options];
     const statsFrom = statsSplit(this.options.splits);
     const stats = this.options.stats ? new ColumnStatsSet() : undefined;
@@ -85,6 +94,7 @@ export class DatasetExport {
                 createdBy,
                 written: this.written,
                 ...(split !== undefined && { split }),
+                ...(valueFields !== undefined && { valueFields }),
               }),
             }
           : {
@@ -99,10 +109,12 @@ export class DatasetExport {
       tagsToLabels: new Map(),
       series: new Set(),
       parts,
+      valueFields: valueFields ?? ['value'],
       ...(stats && { stats }),
     });
   }
 
+  /** A transform-stage block of the query (its one `value` column). */
   async add(query: string, tags: readonly [string, string][], block: SeriesBlock): Promise<void> {
     if (block.length === 0) return;
     const state = this.state(query);
@@ -110,20 +122,43 @@ export class DatasetExport {
     if (labels === undefined) {
       labels = Object.fromEntries(tags);
       state.tagsToLabels.set(tags, labels);
-      state.series.add(JSON.stringify([...tags].sort()));
+      state.series.add(seriesKey(labels));
     }
-    const timestampsMs = blockTimestamps(block);
-    const values = blockValues(block);
+    await this.addColumns(state, query, labels, blockTimestamps(block), [blockValues(block)]);
+  }
+
+  /** A series of the query with columns of its own, one per value field (read from storage). */
+  async addSeries(query: string, series: ExportSeries): Promise<void> {
+    if (series.timestampsMs.length === 0) return;
+    const state = this.state(query);
+    state.series.add(seriesKey(series.labels));
+    await this.addColumns(state, query, series.labels, series.timestampsMs, series.fields);
+  }
+
+  private async addColumns(
+    state: QueryState,
+    query: string,
+    labels: Labels,
+    timestampsMs: Float64Array,
+    fields: readonly Float64Array[],
+  ): Promise<void> {
     for (const part of state.parts) {
       const start = firstIndexAtOrAfter(timestampsMs, part.fromMs);
       const end = firstIndexAtOrAfter(timestampsMs, part.toMs);
       if (start === end) continue;
-      const value = values.subarray(start, end);
-      const series = { labels, timestampsMs: timestampsMs.subarray(start, end), fields: [value] };
+      const series = {
+        labels,
+        timestampsMs: timestampsMs.subarray(start, end),
+        fields: fields.map((f) => f.subarray(start, end)),
+      };
       this.written.rows += end - start;
       if (part.long) {
         await part.long.add(series);
-        part.stats?.add('value', value);
+        if (part.stats) {
+          for (let i = 0; i < series.fields.length; i++) {
+            part.stats.add(state.valueFields[i]!, series.fields[i]!);
+          }
+        }
       } else part.wide!.add(query, series);
     }
   }
@@ -185,4 +220,9 @@ export class DatasetExport {
     if (!state) throw new Error(`DatasetExport: query ${query} was not started`);
     return state;
   }
+}
+
+/** A series' identity for counting: its labels, sorted. */
+function seriesKey(labels: Labels): string {
+  return JSON.stringify(Object.entries(labels).sort());
 }

@@ -6,12 +6,20 @@ import type { ColumnSpec } from './row-group.js';
 
 export const MANIFEST_NAME = 'manifest.json';
 
+/**
+ * Where the rows came from: Prometheus, or what promflux stored in InfluxDB (a tier: raw points,
+ * or a rollup's windows of `resolution_ms`). URLs never carry credentials.
+ */
+export type ExportSource =
+  | { kind: 'prometheus'; url: string }
+  | { kind: 'influxdb'; url: string; tier: string; bucket: string; resolution_ms?: number };
+
 /** What makes two exports the same one: a rerun of it may replace its files. */
 export interface ExportIdentity {
   /** `continuous` for the daemon's `load.export` dataset, which grows hour by hour; absent ad hoc. */
   mode?: 'continuous';
   config_sha256: string;
-  source: { kind: 'prometheus'; url: string };
+  source: ExportSource;
   range: { from: string; to: string };
   layout: DatasetLayout;
   format: DatasetFormat;

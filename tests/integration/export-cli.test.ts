@@ -612,10 +612,4 @@ print(df.drop(columns=["timestamp"]).to_json(orient="records"))
     expect(again.code).toBe(1);
     expect(again.stderr).not.toContain('holds a different export');
   }, 240_000);
-
-  it('says --source influxdb is not available yet', async () => {
-    const run = await exportTo(join(dir, 'influx'), '--source', 'influxdb');
-    expect(run.code).toBe(2);
-    expect(run.stderr).toContain('--source influxdb is not available yet');
-  });
 });

@@ -1,18 +1,15 @@
 import { Option } from 'commander';
-import type { PromfluxConfig, QueryConfig } from '../../config/types.js';
 import { UsageError } from '../../core/errors.js';
 import { redactUrl } from '../../core/redact.js';
 import { parseDurationMs, parseTimeMs, toRfc3339 } from '../../core/time.js';
-import { VERSION } from '../../core/version.js';
-import { statsSplit } from '../../export/column-stats.js';
 import type { DatasetFormat } from '../../export/dataset-file.js';
-import { DatasetExport, type DatasetLayout } from '../../export/dataset-export.js';
-import { claimExportDir, writeManifest } from '../../export/export-dir.js';
-import { buildManifest, configHash, type ExportIdentity } from '../../export/manifest.js';
-import { lookbackMs, parseSplitSpec, splitRanges } from '../../export/splits.js';
+import type { DatasetLayout } from '../../export/dataset-export.js';
+import { parseSplitSpec } from '../../export/splits.js';
 import { DEFAULT_MAX_COLUMNS } from '../../export/wide-layout.js';
 import { BackfillProgress } from '../../pipeline/backfill-progress.js';
 import type { TimeRange } from '../../pipeline/run-query.js';
+import { openExport, type ExportRequest } from '../export-dataset.js';
+import { runStoredExport } from '../export-stored.js';
 import type { CliIo } from '../io.js';
 import { runPipeline, type RunPlan } from '../run-pipeline.js';
 import { queryOption, selectQueries } from '../select-queries.js';
@@ -28,6 +25,7 @@ interface ExportOptions {
   format: DatasetFormat;
   layout: DatasetLayout;
   source: string;
+  tier?: string;
   maxColumns: string;
   split?: string;
   gap?: string;
@@ -58,7 +56,15 @@ export const registerExport: RegisterCommand = (program, { io, setExit }) => {
         .choices(['long', 'wide'])
         .default('long'),
     )
-    .option('--source <source>', 'where the samples come from (prometheus)', 'prometheus')
+    .option(
+      '--source <source>',
+      'where the samples come from: prometheus, or what promflux stored in influxdb',
+      'prometheus',
+    )
+    .option(
+      '--tier <name>',
+      'with --source influxdb: the tier to read (default: the raw tier); a rollup tier gives its fields',
+    )
     .option(
       '--max-columns <n>',
       'wide layout: refuse more series than this',
@@ -86,11 +92,13 @@ export const registerExport: RegisterCommand = (program, { io, setExit }) => {
 };
 
 async function runExport(io: CliIo, opts: ExportOptions): Promise<number> {
-  if (opts.source === 'influxdb') {
-    throw new UsageError('--source influxdb is not available yet; export from prometheus.');
+  if (opts.source !== 'prometheus' && opts.source !== 'influxdb') {
+    throw new UsageError(`--source "${opts.source}" is unknown; use prometheus or influxdb.`);
   }
-  if (opts.source !== 'prometheus') {
-    throw new UsageError(`--source "${opts.source}" is unknown; use prometheus.`);
+  if (opts.tier !== undefined && opts.source !== 'influxdb') {
+    throw new UsageError(
+      '--tier applies to --source influxdb (Prometheus holds raw samples only).',
+    );
   }
   const maxColumns = Number(opts.maxColumns);
   if (!Number.isInteger(maxColumns) || maxColumns < 1) {
@@ -114,49 +122,38 @@ async function runExport(io: CliIo, opts: ExportOptions): Promise<number> {
     throw new UsageError('--gap only applies to --split.');
   }
   const splitParts = opts.split === undefined ? undefined : parseSplitSpec(opts.split);
-  const gapOption = opts.gap === undefined ? undefined : parseDurationMs(opts.gap);
-  if (opts.gap !== undefined && gapOption === undefined) {
+  const gapMs = opts.gap === undefined ? undefined : parseDurationMs(opts.gap);
+  if (opts.gap !== undefined && gapMs === undefined) {
     throw new UsageError(`--gap "${opts.gap}" is not a duration (e.g. 5m, 1h).`);
+  }
+  const request: ExportRequest = {
+    out: opts.out,
+    format: opts.format,
+    layout: opts.layout,
+    fromMs,
+    toMs,
+    maxColumns,
+    ...(splitParts && { splitParts }),
+    ...(gapMs !== undefined && { gapMs }),
+    ...(opts.stats && { stats: true }),
+  };
+  const progress = opts.progress ? { logIntervalMs } : undefined;
+  if (opts.source === 'influxdb') {
+    return runStoredExport(io, { ...opts, request, progress });
   }
   // The pipeline's ranges are inclusive; timestamps are whole milliseconds.
   const range: TimeRange = { startMs: fromMs, endMs: toMs - 1 };
   return runPipeline(io, opts, async (config) => {
     const queries = selectQueries(config, opts.query);
-    const gapMs = gapOption ?? Math.max(0, ...queries.map((q) => lookbackMs(q.expr)));
-    const splits =
-      splitParts &&
-      splitRanges(splitParts, { fromMs, toMs }, gapMs, Math.max(...queries.map((q) => q.stepMs)));
-    const identity = exportIdentity(config, queries, opts, fromMs, toMs);
-    if (splits) {
-      identity.splits = {
-        gap_ms: gapMs,
-        ranges: splits.map((r) => ({
-          name: r.name,
-          from: new Date(r.fromMs).toISOString(),
-          to: new Date(r.toMs).toISOString(),
-        })),
-      };
-    }
-    const stale = await claimExportDir(opts.out, identity);
-    const manifest = (exported: Parameters<typeof buildManifest>[1], complete: boolean) =>
-      buildManifest(identity, exported, {
-        version: VERSION,
-        createdAt: new Date(io.now()).toISOString(),
-        complete,
-        ...(opts.stats && { statsSplit: statsSplit(splits) ?? null }),
-      });
-    await writeManifest(opts.out, manifest(new Map(), false));
-    const dataset = new DatasetExport({
-      dir: opts.out,
-      format: opts.format,
-      layout: opts.layout,
-      fromMs,
-      toMs,
-      maxColumns,
-      createdBy: `promflux ${VERSION}`,
-      ...(splits && { splits }),
-      ...(opts.stats && { stats: true }),
-    });
+    const opened = await openExport(
+      io,
+      request,
+      config,
+      queries,
+      { kind: 'prometheus', url: redactUrl(config.extract.endpoint.url) },
+      Math.max(...queries.map((q) => q.stepMs)),
+    );
+    const { dataset } = opened;
     for (const q of queries) dataset.startQuery(q.name, q.stepMs);
     const plan: RunPlan = {
       queries,
@@ -167,45 +164,23 @@ async function runExport(io: CliIo, opts: ExportOptions): Promise<number> {
         endChunk: (endMs) => dataset.endChunk(q.name, endMs),
       }),
       complete: async (_results, out) => {
-        const exported = await dataset.finish();
-        await writeManifest(opts.out, manifest(exported, true), stale);
-        if (opts.json) return;
-        const files = [...exported.values()].flatMap((e) => e.files);
-        const rows = files.reduce((n, f) => n + f.rows, 0);
-        out.write(`Exported ${rows} rows in ${files.length} files to ${opts.out}.\n`);
+        await opened.complete(out, opts.json);
       },
       finish: () => dataset.abort(),
     };
-    if (!opts.progress) return plan;
-    const progress = new BackfillProgress(
+    if (!progress) return plan;
+    const tracker = new BackfillProgress(
       queries.map((q) => ({ name: q.name, range, stepMs: q.stepMs })),
       io.now(),
     );
     return {
       ...plan,
-      onAck: (q, ackedThroughMs) => progress.ack(q.name, ackedThroughMs),
+      onAck: (q, ackedThroughMs) => tracker.ack(q.name, ackedThroughMs),
       progress: {
-        tracker: progress,
+        tracker,
         logIntervalMs,
         kind: { message: 'Export progress.', written: () => dataset.written },
       },
     };
   });
-}
-
-function exportIdentity(
-  config: PromfluxConfig,
-  queries: readonly QueryConfig[],
-  opts: ExportOptions,
-  fromMs: number,
-  toMs: number,
-): ExportIdentity {
-  return {
-    config_sha256: configHash({ queries, transform: config.transform }),
-    source: { kind: 'prometheus', url: redactUrl(config.extract.endpoint.url) },
-    range: { from: new Date(fromMs).toISOString(), to: new Date(toMs).toISOString() },
-    layout: opts.layout,
-    format: opts.format,
-    queries: queries.map((q) => ({ name: q.name, expr: q.expr, step_ms: q.stepMs })),
-  };
 }

@@ -1,5 +1,6 @@
 import type { FluxTableMetaData, InfluxDB } from '@influxdata/influxdb-client';
 
+import { PromfluxError } from '../../core/errors.js';
 import { isHttpError } from '../../core/influx-http.js';
 import { StoredSeriesCollector, type CollectedSeries } from './series-columns.js';
 import { StoredReadError } from './read-error.js';
@@ -94,7 +95,7 @@ export async function readFluxChunk(
   let field = -1;
   try {
     for await (const { values, tableMeta } of api.iterateRows(fluxSelect(query, chunk))) {
-      if (signal?.aborted) throw signal.reason;
+      if (signal?.aborted) throw new PromfluxError('ABORTED', 'Reading stored series was aborted.');
       let layout = layouts.get(tableMeta);
       if (!layout) {
         layout = layoutOf(tableMeta);

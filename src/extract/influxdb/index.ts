@@ -5,6 +5,6 @@
  */
 export { openStoredSeriesReader } from './reader.js';
 export type { StoredSeriesReader, StoredSeriesReaderOptions } from './reader.js';
-export { storedSeriesQuery } from './stored-series.js';
+export { storedSeriesQuery, storedSeriesTarget } from './stored-series.js';
 export type { StoredChunk, StoredSeries, StoredSeriesQuery } from './stored-series.js';
 export { StoredReadError } from './read-error.js';

@@ -55,20 +55,31 @@ export function storedSeriesQuery(
   kind?: MetricKind,
 ): StoredSeriesQuery {
   const field = query.field ?? transform.field;
+  if (tier.resolutionMs === undefined) {
+    return { ...storedSeriesTarget(query, transform, tier, range), fields: [field] };
+  }
+  if (kind === undefined) {
+    throw new RangeError(`Reading the rollup tier "${tier.name}" needs the query's kind.`);
+  }
+  return {
+    ...storedSeriesTarget(query, transform, tier, range),
+    fields: rollupFieldNames(kind, field),
+  };
+}
+
+/** {@link storedSeriesQuery} but the fields: where the query's points are, whatever is read of them. */
+export function storedSeriesTarget(
+  query: QueryConfig,
+  transform: TransformConfig,
+  tier: TierConfig,
+  range: { fromMs: number; toMs: number },
+): Omit<StoredSeriesQuery, 'fields'> {
   // The static tags (global, then the query's) win over the query name, as in schema-map.ts.
   const metricType = query.tags.metric_type ?? transform.staticTags.metric_type ?? query.name;
-  let fields: string[] = [field];
-  if (tier.resolutionMs !== undefined) {
-    if (kind === undefined) {
-      throw new RangeError(`Reading the rollup tier "${tier.name}" needs the query's kind.`);
-    }
-    fields = rollupFieldNames(kind, field);
-  }
   return {
     bucket: tier.bucket,
     measurement: query.measurement ?? transform.measurement,
     where: { metric_type: metricType },
-    fields,
     fromMs: range.fromMs,
     toMs: range.toMs,
     intervalMs: tier.resolutionMs ?? query.stepMs,
