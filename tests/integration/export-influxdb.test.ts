@@ -33,6 +33,8 @@ const HOUR_MS = 3_600_000;
 const WINDOW_MS = 300_000;
 const FIXTURE_END = Math.floor(Date.now() / STEP_MS) * STEP_MS - 60_000;
 const FIXTURE_START = FIXTURE_END - 8 * HOUR_MS;
+const FIXTURE = { startMs: FIXTURE_START, endMs: FIXTURE_END, intervalMs: STEP_MS };
+const FIXTURE_SHAPE = { instances: 2, specialLabels: true, nanEvery: 7 };
 // Whole 5-minute windows; `TO` is a grid point Prometheus (and InfluxDB) hold, which the
 // half-open range must leave out.
 const FROM = Math.ceil((FIXTURE_START + HOUR_MS) / WINDOW_MS) * WINDOW_MS;
@@ -143,16 +145,8 @@ pipeline:
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'promflux-export-influx-'));
     [prometheus, influx] = await Promise.all([
-      startPrometheus({
-        openMetrics: generateHealthFixture({
-          startMs: FIXTURE_START,
-          endMs: FIXTURE_END,
-          intervalMs: STEP_MS,
-          instances: 2,
-          specialLabels: true,
-          nanEvery: 7,
-        }),
-      }),
+      // Two instances, the awkward label values, a NaN every 7th gauge sample.
+      startPrometheus({ openMetrics: generateHealthFixture({ ...FIXTURE, ...FIXTURE_SHAPE }) }),
       startInfluxV1(),
     ]);
     v1Config = await writeConfig(
@@ -308,16 +302,8 @@ pipeline:
     expect(Math.min(...starts)).toBe(FROM);
     expect(Math.max(...starts)).toBe(TO - WINDOW_MS);
 
-    const wide = await exportTo(
-      v1Config,
-      join(dir, 'warm-wide'),
-      '--source',
-      'influxdb',
-      '--tier',
-      'warm',
-      '--layout',
-      'wide',
-    );
+    const wideArgs = ['--source', 'influxdb', '--tier', 'warm', '--layout', 'wide'];
+    const wide = await exportTo(v1Config, join(dir, 'warm-wide'), ...wideArgs);
     expect(wide.code).toBe(2);
     expect(wide.stderr).toContain('use --layout long');
   }, 240_000);
@@ -375,10 +361,8 @@ pipeline:
     const unknown = await exportTo(
       v1Config,
       join(dir, 'refused'),
-      '--source',
-      'influxdb',
-      '--tier',
-      'cold',
+      ...['--source', 'influxdb'],
+      ...['--tier', 'cold'],
     );
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('Unknown --tier "cold"; configured: hot, warm.');
