@@ -2,7 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { fluxSelect, fluxString } from '../../../../src/extract/influxdb/flux.js';
 import { influxQlSelect, quoteString } from '../../../../src/extract/influxdb/influxql.js';
 import { StoredSeriesCollector } from '../../../../src/extract/influxdb/series-columns.js';
-import type { StoredSeriesQuery } from '../../../../src/extract/influxdb/stored-series.js';
+import type { QueryConfig, TransformConfig } from '../../../../src/config/types.js';
+import {
+  storedSeriesQuery,
+  type StoredSeriesQuery,
+} from '../../../../src/extract/influxdb/stored-series.js';
 import { nextTimeChunk } from '../../../../src/extract/influxdb/time-chunks.js';
 
 const QUERY: StoredSeriesQuery = {
@@ -80,5 +84,41 @@ describe('StoredSeriesCollector', () => {
     const s = c.seriesFor({});
     c.add(s, 0, 10, 1);
     expect(() => c.add(s, 0, 10, 1)).toThrow('Stored points out of order');
+  });
+});
+
+describe('storedSeriesQuery', () => {
+  const transform = {
+    measurement: 'health_metrics',
+    field: 'value',
+    staticTags: {},
+  } as unknown as TransformConfig;
+  const query: QueryConfig = { name: 'avail', expr: 'up', stepMs: 15_000, tags: {} };
+  const range = { fromMs: 0, toMs: 60_000 };
+  const raw = { name: 'hot', bucket: 'm/hot', retentionMs: 0 };
+  const warm = { name: 'warm', bucket: 'm/warm', retentionMs: 0, resolutionMs: 300_000 };
+
+  it('reads the measurement and metric_type promflux writes, the static tag winning as in the data model', () => {
+    expect(storedSeriesQuery(query, transform, raw, range)).toEqual({
+      bucket: 'm/hot',
+      measurement: 'health_metrics',
+      where: { metric_type: 'avail' },
+      fields: ['value'],
+      ...range,
+      intervalMs: 15_000,
+    });
+    const custom = { ...query, measurement: 'm2', field: 'v', tags: { metric_type: 'mine' } };
+    expect(storedSeriesQuery(custom, transform, warm, range, 'counter')).toMatchObject({
+      bucket: 'm/warm',
+      measurement: 'm2',
+      where: { metric_type: 'mine' },
+      fields: ['v_increase', 'v_resets', 'v_first', 'v_last', 'v_count'],
+      intervalMs: 300_000,
+    });
+    const global = { ...transform, staticTags: { metric_type: 'all' } };
+    expect(storedSeriesQuery(query, global, raw, range).where).toEqual({ metric_type: 'all' });
+    expect(() => storedSeriesQuery(query, transform, warm, range)).toThrow(
+      `Reading the rollup tier "warm" needs the query's kind.`,
+    );
   });
 });
