@@ -25,6 +25,10 @@ export interface StartedServer {
    */
   pause(): void;
   resume(): void;
+  /** Stops the process (SIGTERM) but keeps `dataDir` and the ports: a server that went down. */
+  halt(): Promise<void>;
+  /** Starts it again on the same data dir and ports after {@link halt}; resolves when ready. */
+  restart(): Promise<void>;
 }
 
 /** Body of InfluxDB 1.x `POST /query`. */
@@ -403,7 +407,7 @@ async function launch(spec: LaunchSpec): Promise<StartedServer> {
     }
     await spec.beforeStart?.(ports);
     try {
-      return await launchOnce(spec, ports);
+      return serverOf(spec, ports, await launchOnce(spec, ports));
     } catch (err) {
       const portTaken = err instanceof Error && /address already in use/i.test(err.message);
       if (!portTaken || attempt >= START_ATTEMPTS) throw err;
@@ -411,7 +415,40 @@ async function launch(spec: LaunchSpec): Promise<StartedServer> {
   }
 }
 
-async function launchOnce(spec: LaunchSpec, ports: number[]): Promise<StartedServer> {
+/** One run of the binary: its process, and `terminate()` which resolves once it is gone. */
+interface Process {
+  child: ChildProcess;
+  terminate(): Promise<void>;
+}
+
+function serverOf(spec: LaunchSpec, ports: number[], first: Process): StartedServer {
+  let current = first;
+  let stopping: Promise<void> | undefined;
+  const halt = async (): Promise<void> => {
+    current.child.kill('SIGCONT'); // a frozen process cannot act on SIGTERM
+    await current.terminate();
+  };
+  return {
+    url: `http://127.0.0.1:${ports[0]!}`,
+    port: ports[0]!,
+    dataDir: spec.dataDir,
+    stop: () => {
+      stopping ??= (async () => {
+        await halt();
+        await rm(spec.dataDir, { recursive: true, force: true });
+      })();
+      return stopping;
+    },
+    pause: () => current.child.kill('SIGSTOP'),
+    resume: () => current.child.kill('SIGCONT'),
+    halt,
+    restart: async () => {
+      current = await launchOnce(spec, ports);
+    },
+  };
+}
+
+async function launchOnce(spec: LaunchSpec, ports: number[]): Promise<Process> {
   const port = ports[0]!;
   const url = `http://127.0.0.1:${port}`;
   const logPath = join(spec.dataDir, 'server.log');
@@ -431,15 +468,6 @@ async function launchOnce(spec: LaunchSpec, ports: number[]): Promise<StartedSer
     child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown'));
     child.once('error', (err) => resolve(err.message));
   });
-
-  let stopping: Promise<void> | undefined;
-  const stop = (): Promise<void> => {
-    stopping ??= (async () => {
-      await terminate(child, exited);
-      await rm(spec.dataDir, { recursive: true, force: true });
-    })();
-    return stopping;
-  };
 
   const deadline = Date.now() + STARTUP_TIMEOUT_MS;
   for (;;) {
@@ -465,17 +493,7 @@ async function launchOnce(spec: LaunchSpec, ports: number[]): Promise<StartedSer
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  return {
-    url,
-    port,
-    dataDir: spec.dataDir,
-    stop: async () => {
-      child.kill('SIGCONT'); // a frozen process cannot act on SIGTERM
-      await stop();
-    },
-    pause: () => child.kill('SIGSTOP'),
-    resume: () => child.kill('SIGCONT'),
-  };
+  return { child, terminate: () => terminate(child, exited) };
 }
 
 /** HTTP status of a GET, or undefined when nothing answers yet. */
