@@ -1,6 +1,7 @@
 import { describeError } from '../core/errors.js';
 import { toRfc3339 } from '../core/time.js';
 import type { QueryRunResult } from '../pipeline/run-query.js';
+import { outageCause } from './outage-cause.js';
 
 export interface QueryStatus {
   query: string;
@@ -18,6 +19,8 @@ interface QueryState {
   watermarkMs?: number;
   pointsWritten: number;
   lastError?: string;
+  /** Set when the last error was an end of the pipeline being down or hung (see outageCause). */
+  lastOutage?: string;
 }
 
 /**
@@ -45,8 +48,10 @@ export class DaemonStatus {
     if (result.error === undefined) {
       state.lastSuccessMs = state.lastRunMs;
       delete state.lastError;
+      delete state.lastOutage;
     } else {
       state.lastError = describeError(result.error);
+      state.lastOutage = outageCause(result.error);
     }
   }
 
@@ -68,12 +73,15 @@ export class DaemonStatus {
   readiness(): { ready: boolean; reason: string } {
     if (!this.lastCycle) return { ready: false, reason: 'no cycle has finished yet' };
     if (!this.lastCycle.ok) {
-      const failing = [...this.queries].filter(([, s]) => s.lastError).map(([q]) => q);
+      const failing = [...this.queries].filter(([, s]) => s.lastError);
+      const failed = `the last cycle failed for ${failing.length ? failing.map(([q]) => q).join(', ') : 'some queries'}`;
+      // An outage is named first, with the error that shows it: what an operator acts on.
+      const outage = failing.find(([, s]) => s.lastOutage);
       return {
         ready: false,
         reason:
           this.lastCycle.error ??
-          `the last cycle failed for ${failing.length ? failing.join(', ') : 'some queries'}`,
+          (outage ? `${outage[1].lastOutage} (${failed}): ${outage[1].lastError}` : failed),
       };
     }
     return { ready: true, reason: 'the last cycle reached Prometheus and the sink' };

@@ -199,7 +199,7 @@ server:
     influx.pause();
     try {
       // Writes time out after 1s (twice): the first failing cycle ends a few seconds in.
-      await waitUntilNotReady();
+      await waitUntilNotReady('the sink did not answer within the timeout (');
       const metrics = await (await fetch(`${statusUrl}/metrics`)).text();
       expect(metrics).toMatch(
         /^promflux_query_runs_total\{query="availability",result="error"\} [1-9]/m,
@@ -234,7 +234,7 @@ server:
     await waitForWatermarks(Date.now() - 1000);
     prometheus.pause();
     try {
-      await waitUntilNotReady();
+      await waitUntilNotReady('Prometheus did not answer within the timeout (');
       const metrics = await (await fetch(`${statusUrl}/metrics`)).text();
       expect(metrics).toMatch(
         /^promflux_prometheus_query_errors_total\{query="availability",error_type="timeout"\} [1-9]/m,
@@ -351,13 +351,14 @@ server:
     }
   }
 
-  async function waitUntilNotReady(): Promise<void> {
+  /** Waits for /readyz to answer 503 with a reason that starts with `outage`. */
+  async function waitUntilNotReady(outage: string): Promise<void> {
     const deadline = Date.now() + 20_000;
     for (;;) {
       // The daemon may still be starting its server.
       const res = await fetch(`${statusUrl}/readyz`).catch(() => undefined);
       const reason = res ? await res.text() : 'not listening yet';
-      if (res?.status === 503 && reason.startsWith('the last cycle failed')) return;
+      if (res?.status === 503 && reason.startsWith(outage)) return;
       if (Date.now() > deadline) throw new Error(`still ready after the outage began: ${reason}`);
       await new Promise((r) => setTimeout(r, 200));
     }
