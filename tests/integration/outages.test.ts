@@ -1,0 +1,326 @@
+/**
+ * `promflux run` while the real InfluxDB 1.x or the real Prometheus is down (stopped, then started
+ * again on the same data dir and port) or hung (SIGSTOP, then SIGCONT) for several cycles: the
+ * daemon never exits, its peak RSS stays bounded, `/readyz` and `/metrics` say which server failed
+ * and how, and afterwards InfluxDB holds exactly the samples Prometheus returns for the covered
+ * range.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { generateHealthFixture } from '../../scripts/lib/openmetrics-fixture.js';
+import {
+  freePort,
+  startInfluxV1,
+  startPrometheus,
+  type InfluxV1Server,
+  type StartedServer,
+} from '../../scripts/lib/servers.js';
+import { prometheusRange } from '../support/prometheus-range.js';
+import { blockTimestamps, blockValues } from '../../src/core/series.js';
+
+const REPO_ROOT = resolve(import.meta.dirname, '../..');
+const STEP_MS = 15_000;
+// Runs 10 minutes into the future, so every query has data at every moment of the test.
+const FIXTURE_END = Math.floor(Date.now() / STEP_MS) * STEP_MS + 600_000;
+const QUERIES: Record<string, string> = {
+  availability: 'up',
+  request_rate: 'rate(http_requests_total[1m])',
+};
+/** Failed runs of each query during the outage: "several cycles" at one cycle a second. */
+const OUTAGE_RUNS = 4;
+/**
+ * Peak RSS (VmHWM) the daemon may reach over its whole life, outage and catch-up included. Node 20
+ * with promflux loaded sits near 80 MiB here; what an outage could add is buffered data, and the
+ * daemon buffers none (a failed range is re-read from Prometheus, not queued), so the catch-up of a
+ * few seconds of two small queries needs a few MiB. 192 MiB leaves room for GC slack on any
+ * machine while catching a daemon that queues every failed cycle's batch or leaks per retry.
+ */
+const PEAK_RSS_BOUND_BYTES = 192 * 1024 * 1024;
+
+type Fault = 'stopped' | 'stalled';
+interface Case {
+  server: 'InfluxDB' | 'Prometheus';
+  fault: Fault;
+  /** What `/readyz` must say while the fault lasts. */
+  reason: RegExp;
+  /** A `/metrics` line that must count the failures. */
+  metric: RegExp;
+}
+
+const CASES: Case[] = [
+  {
+    server: 'InfluxDB',
+    fault: 'stopped',
+    reason:
+      /^the sink is unreachable \(the last cycle failed for .*\): Could not write .* to influxdb: .*ECONNREFUSED 127\.0\.0\.1:\d+/,
+    metric: /^promflux_sink_write_failures_total\{sink="influxdb",status_class="network"\} [1-9]/m,
+  },
+  {
+    server: 'InfluxDB',
+    fault: 'stalled',
+    reason:
+      /^the sink did not answer within the timeout \(the last cycle failed for .*\): Could not write .* to influxdb: .*No response from http:\/\/127\.0\.0\.1:\d+\/write within 1000 ms/,
+    metric: /^promflux_sink_write_failures_total\{sink="influxdb",status_class="network"\} [1-9]/m,
+  },
+  {
+    server: 'Prometheus',
+    fault: 'stopped',
+    reason:
+      /^Prometheus is unreachable \(the last cycle failed for .*\): .*ECONNREFUSED 127\.0\.0\.1:\d+/,
+    metric:
+      /^promflux_prometheus_query_errors_total\{query="availability",error_type="network"\} [1-9]/m,
+  },
+  {
+    server: 'Prometheus',
+    fault: 'stalled',
+    reason:
+      /^Prometheus did not answer within the timeout \(the last cycle failed for .*\): .*no complete response from http:\/\/127\.0\.0\.1:\d+ within 1000 ms/,
+    metric:
+      /^promflux_prometheus_query_errors_total\{query="availability",error_type="timeout"\} [1-9]/m,
+  },
+];
+
+interface Watermarks {
+  queries: Record<string, { watermarkMs: number }>;
+}
+
+describe('promflux run through outages of the real InfluxDB 1.x and Prometheus', () => {
+  let prometheus: StartedServer;
+  let influx: InfluxV1Server;
+  let dir: string;
+  let db: string;
+  let databases = 0;
+  let config: string;
+  let statusUrl: string;
+
+  beforeAll(async () => {
+    [prometheus, influx] = await Promise.all([
+      startPrometheus({
+        openMetrics: generateHealthFixture({
+          startMs: FIXTURE_END - 3_600_000,
+          endMs: FIXTURE_END,
+          intervalMs: STEP_MS,
+          instances: 2,
+        }),
+      }),
+      startInfluxV1(),
+    ]);
+  });
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'promflux-outage-'));
+    db = `outage${++databases}`;
+    await influx.createDatabase(db);
+    config = join(dir, 'promflux.yaml');
+    const port = await freePort();
+    statusUrl = `http://127.0.0.1:${port}`;
+    const queries = Object.entries(QUERIES)
+      .map(([name, query]) => `    - { name: ${name}, query: "${query}", step: 1s }`)
+      .join('\n');
+    await writeFile(
+      config,
+      `extract:
+  prometheus_url: "${prometheus.url}"
+  timeout: 1s
+  retry: { max_attempts: 2, initial_delay: 100ms, max_delay: 200ms }
+  queries:
+${queries}
+load:
+  influxdb:
+    url: "${influx.url}"
+    api: v1
+    bucket: "${db}/autogen"
+    timeout: 1s
+    retry: { max_attempts: 2, initial_delay: 100ms, max_delay: 200ms }
+pipeline:
+  interval_seconds: 1
+  delay: 0s
+  initial_lookback: 20s
+  shutdown_grace: 10s
+  state_dir: "${join(dir, 'state')}"
+server:
+  listen: "127.0.0.1:${port}"
+`,
+    );
+  });
+  afterEach(async () => {
+    // A failed test must not leave a server down or frozen for the next one.
+    for (const server of [influx, prometheus]) server.resume();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+  afterAll(async () => {
+    await Promise.allSettled([prometheus?.stop(), influx?.stop()]);
+  });
+
+  it.each(CASES)(
+    '$server $fault for several cycles: still running, bounded, says why, then catches up',
+    async ({ server, fault, reason, metric }) => {
+      const target = server === 'InfluxDB' ? influx : prometheus;
+      const daemon = start();
+      await waitFor('first watermarks', async () => minWatermark(await watermarks()) > 0);
+      await waitFor('ready', async () => (await readyz()).status === 200);
+
+      if (fault === 'stopped') await target.halt();
+      else target.pause();
+      let during: Watermarks;
+      try {
+        await waitFor(`/readyz to report the ${server} outage`, async () => {
+          const r = await readyz();
+          return r.status === 503 && reason.test(r.text);
+        });
+        during = await watermarks();
+        const failed = await failedRuns();
+        await waitFor(
+          `${OUTAGE_RUNS} failed runs`,
+          async () => (await failedRuns()) >= failed + OUTAGE_RUNS,
+        );
+        expect(await metricsText()).toMatch(metric);
+        expect(reason.test((await readyz()).text)).toBe(true);
+        // Nothing is acknowledged while one end is down: no watermark moved.
+        expect(await watermarks()).toEqual(during);
+        expect(daemon.child.exitCode).toBeNull();
+      } finally {
+        if (fault === 'stopped') await target.restart();
+        else target.resume();
+      }
+
+      const backAt = Date.now();
+      await waitFor('catch-up', async () => minWatermark(await watermarks()) > backAt);
+      expect((await readyz()).status).toBe(200);
+      const peakRss = peakRssBytes(daemon.child.pid!);
+      console.log(`outage test (${server} ${fault}): daemon peak RSS ${peakRss} bytes`);
+      expect(peakRss).toBeLessThan(PEAK_RSS_BOUND_BYTES);
+
+      daemon.child.kill('SIGTERM');
+      expect(await exitOf(daemon.child)).toBe(0);
+      await expectExactlyPrometheus(firstStarts(daemon.stdout()), await watermarks());
+    },
+    120_000,
+  );
+
+  function start() {
+    const child = spawn(process.execPath, [join(REPO_ROOT, 'bin/promflux.js'), 'run', '--json'], {
+      cwd: dir,
+      env: { ...process.env, PROMFLUX_CONFIG: config },
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.resume();
+    return { child, stdout: () => out };
+  }
+
+  async function exitOf(child: ChildProcess): Promise<number | null> {
+    if (child.exitCode !== null) return child.exitCode;
+    const [code] = (await once(child, 'exit')) as [number | null];
+    return code;
+  }
+
+  async function watermarks(): Promise<Watermarks> {
+    return JSON.parse(await readFile(join(dir, 'state', 'watermarks.json'), 'utf8')) as Watermarks;
+  }
+
+  function minWatermark(w: Watermarks): number {
+    return Math.min(...Object.keys(QUERIES).map((q) => w.queries[q]?.watermarkMs ?? 0));
+  }
+
+  async function readyz(): Promise<{ status: number; text: string }> {
+    const res = await fetch(`${statusUrl}/readyz`).catch(() => undefined);
+    return res ? { status: res.status, text: await res.text() } : { status: 0, text: '' };
+  }
+
+  async function metricsText(): Promise<string> {
+    return (await fetch(`${statusUrl}/metrics`)).text();
+  }
+
+  async function failedRuns(): Promise<number> {
+    const line = /^promflux_query_runs_total\{query="availability",result="error"\} (\d+)$/m;
+    return Number(line.exec(await metricsText())?.[1] ?? 0);
+  }
+
+  /** Polls a condition (server or file state, which sends no event) until it holds. */
+  async function waitFor(what: string, condition: () => Promise<boolean>): Promise<void> {
+    const deadline = Date.now() + 40_000;
+    while (!(await condition().catch(() => false))) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
+  /** Where each query's first run started, from the daemon's `--json` run records. */
+  function firstStarts(stdout: string): Map<string, number> {
+    const starts = new Map<string, number>();
+    for (const line of stdout.trim().split('\n')) {
+      if (!line.startsWith('{')) continue;
+      const r = JSON.parse(line) as { query: string; start: string };
+      if (!starts.has(r.query)) starts.set(r.query, Date.parse(r.start));
+    }
+    return starts;
+  }
+
+  /** Zero missing, zero extra: InfluxDB's points equal Prometheus' answer for the covered range. */
+  async function expectExactlyPrometheus(
+    starts: Map<string, number>,
+    final: Watermarks,
+  ): Promise<void> {
+    for (const [name, query] of Object.entries(QUERIES)) {
+      const startMs = starts.get(name)!;
+      const endMs = final.queries[name]!.watermarkMs;
+      const expected = await prometheusPoints(query, startMs, endMs);
+      expect(expected.length).toBeGreaterThan(20);
+      expect(await influxPoints(name)).toEqual(expected);
+    }
+  }
+
+  async function prometheusPoints(
+    query: string,
+    startMs: number,
+    endMs: number,
+  ): Promise<string[]> {
+    const rows: string[] = [];
+    for (const s of await prometheusRange(prometheus.url, query, {
+      startMs,
+      endMs,
+      stepMs: 1000,
+    })) {
+      const id = `${s.labels.instance}|${s.labels.method ?? ''}|${s.labels.status ?? ''}`;
+      const [ts, values] = [blockTimestamps(s), blockValues(s)];
+      for (let i = 0; i < s.length; i++) {
+        if (Number.isFinite(values[i]!)) rows.push(`${id}|${values[i]}@${ts[i]}`);
+      }
+    }
+    return rows.sort();
+  }
+
+  /** Every point of the query in the database, whatever its time. */
+  async function influxPoints(metricType: string): Promise<string[]> {
+    const res = await influx.query(
+      `SELECT value, instance, "method", status FROM health_metrics WHERE metric_type = '${metricType}'`,
+      db,
+      { epoch: 'ms' },
+    );
+    return (res.results[0]?.series?.[0]?.values ?? [])
+      .map((row) => {
+        const [time, value, instance, method, status] = row as [
+          number,
+          number,
+          string,
+          string | null,
+          string | null,
+        ];
+        return `${instance}|${method ?? ''}|${status ?? ''}|${value}@${time}`;
+      })
+      .sort();
+  }
+});
+
+/** Peak resident set size of a live process (Linux `VmHWM`), in bytes. */
+function peakRssBytes(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = /^VmHWM:\s+(\d+) kB$/m.exec(status);
+  if (!kb) throw new Error(`no VmHWM in /proc/${pid}/status`);
+  return Number(kb[1]) * 1024;
+}
