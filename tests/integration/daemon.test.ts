@@ -3,11 +3,9 @@
  * stopped with SIGTERM, killed with SIGKILL, restarted, it leaves every grid point from its first
  * cycle to its final watermark in InfluxDB exactly once.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { generateHealthFixture, mulberry32 } from '../../scripts/lib/openmetrics-fixture.js';
 import { execFile } from 'node:child_process';
@@ -19,18 +17,20 @@ import {
   type InfluxV1Server,
   type StartedServer,
 } from '../../scripts/lib/servers.js';
-import { prometheusRange } from '../support/prometheus-range.js';
-import { blockTimestamps, blockValues } from '../../src/core/series.js';
+import {
+  exitOf,
+  healthDaemonConfig,
+  HEALTH_QUERIES,
+  influxHealthPoints,
+  prometheusHealthPoints,
+  startDaemon,
+} from '../support/health-daemon.js';
 
-const REPO_ROOT = resolve(import.meta.dirname, '../..');
 const FIXTURE_STEP_MS = 15_000;
 // The fixture runs 10 minutes into the future, so every query (rate() too) has data at every
 // moment of the test; queries without data would be acknowledged with nothing written.
 const FIXTURE_END = Math.floor(Date.now() / FIXTURE_STEP_MS) * FIXTURE_STEP_MS + 600_000;
-const QUERIES: Record<string, string> = {
-  availability: 'up',
-  request_rate: 'rate(http_requests_total[1m])',
-};
+const QUERIES = HEALTH_QUERIES;
 
 interface Watermarks {
   queries: Record<string, { watermarkMs: number }>;
@@ -70,34 +70,15 @@ describe('promflux run (daemon) → real Prometheus and InfluxDB 1.x', () => {
     config = join(dir, 'promflux.yaml');
     const port = await freePort();
     statusUrl = `http://127.0.0.1:${port}`;
-    const queries = Object.entries(QUERIES)
-      .map(([name, query]) => `    - { name: ${name}, query: "${query}", step: 1s }`)
-      .join('\n');
     await writeFile(
       config,
-      `extract:
-  prometheus_url: "${prometheus.url}"
-  timeout: 1s
-  retry: { max_attempts: 2, initial_delay: 100ms, max_delay: 200ms }
-  queries:
-${queries}
-load:
-  influxdb:
-    url: "${influx.url}"
-    api: v1
-    bucket: "${db}/autogen"
-    timeout: 1s
-    retry: { max_attempts: 2, initial_delay: 100ms, max_delay: 200ms }
-pipeline:
-  interval_seconds: 1
-  delay: 0s
-  initial_lookback: 20s
-  shutdown_grace: 10s
-  log_level: info
-  state_dir: "${join(dir, 'state')}"
-server:
-  listen: "127.0.0.1:${port}"
-`,
+      healthDaemonConfig({
+        prometheusUrl: prometheus.url,
+        influxUrl: influx.url,
+        db,
+        stateDir: join(dir, 'state'),
+        statusPort: port,
+      }),
     );
   });
   afterEach(async () => {
@@ -108,15 +89,7 @@ server:
   });
 
   function start() {
-    const child = spawn(process.execPath, [join(REPO_ROOT, 'bin/promflux.js'), 'run', '--json'], {
-      cwd: dir,
-      env: { ...process.env, PROMFLUX_CONFIG: config },
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    return { child, stdout: () => out, stderr: () => err };
+    return startDaemon(dir, config);
   }
 
   async function watermarks(): Promise<Watermarks> {
@@ -144,12 +117,6 @@ server:
         firstStarts.set(r.query, Date.parse(r.start));
       }
     }
-  }
-
-  async function exitOf(child: ChildProcess): Promise<number | null> {
-    if (child.exitCode !== null) return child.exitCode;
-    const [code] = (await once(child, 'exit')) as [number | null];
-    return code;
   }
 
   it('survives SIGTERM and SIGKILL with every sample exactly once and no gap', async () => {
@@ -370,8 +337,8 @@ server:
     for (const [name, query] of Object.entries(QUERIES)) {
       const startMs = firstStarts.get(name)!;
       const endMs = final.queries[name]!.watermarkMs;
-      const expected = await prometheusPoints(query, startMs, endMs);
-      const landed = await influxPoints(name, startMs, endMs);
+      const expected = await prometheusHealthPoints(prometheus.url, query, startMs, endMs);
+      const landed = await influxHealthPoints(influx, db, name, { startMs, endMs });
       expect(expected.length).toBeGreaterThan(20);
       expect(landed).toEqual(expected);
       const outside = await influx.query(
@@ -444,52 +411,5 @@ server:
         metrics,
       );
     expect(Number(written?.[1])).toBeGreaterThan(0);
-  }
-
-  /** `instance|value@time` rows Prometheus answers for the 1s grid in [startMs, endMs]. */
-  async function prometheusPoints(
-    query: string,
-    startMs: number,
-    endMs: number,
-  ): Promise<string[]> {
-    const rows: string[] = [];
-    for (const s of await prometheusRange(prometheus.url, query, {
-      startMs,
-      endMs,
-      stepMs: 1000,
-    })) {
-      const id = `${s.labels.instance}|${s.labels.method ?? ''}|${s.labels.status ?? ''}`;
-      const [ts, values] = [blockTimestamps(s), blockValues(s)];
-      for (let i = 0; i < s.length; i++) {
-        if (Number.isFinite(values[i]!)) rows.push(`${id}|${values[i]}@${ts[i]}`);
-      }
-    }
-    return rows.sort();
-  }
-
-  async function influxPoints(
-    metricType: string,
-    startMs: number,
-    endMs: number,
-  ): Promise<string[]> {
-    const res = await influx.query(
-      `SELECT value, instance, "method", status FROM health_metrics WHERE metric_type = '${metricType}' ` +
-        `AND time >= ${startMs}ms AND time <= ${endMs}ms`,
-      db,
-      { epoch: 'ms' },
-    );
-    const series = res.results[0]?.series?.[0];
-    return (series?.values ?? [])
-      .map((row) => {
-        const [time, value, instance, method, status] = row as [
-          number,
-          number,
-          string,
-          string | null,
-          string | null,
-        ];
-        return `${instance}|${method ?? ''}|${status ?? ''}|${value}@${time}`;
-      })
-      .sort();
   }
 });

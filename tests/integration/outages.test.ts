@@ -5,12 +5,10 @@
  * and how, and afterwards InfluxDB holds exactly the samples Prometheus returns for the covered
  * range.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { generateHealthFixture } from '../../scripts/lib/openmetrics-fixture.js';
 import {
@@ -20,17 +18,18 @@ import {
   type InfluxV1Server,
   type StartedServer,
 } from '../../scripts/lib/servers.js';
-import { prometheusRange } from '../support/prometheus-range.js';
-import { blockTimestamps, blockValues } from '../../src/core/series.js';
+import {
+  exitOf,
+  healthDaemonConfig,
+  HEALTH_QUERIES,
+  influxHealthPoints,
+  prometheusHealthPoints,
+  startDaemon,
+} from '../support/health-daemon.js';
 
-const REPO_ROOT = resolve(import.meta.dirname, '../..');
 const STEP_MS = 15_000;
 // Runs 10 minutes into the future, so every query has data at every moment of the test.
 const FIXTURE_END = Math.floor(Date.now() / STEP_MS) * STEP_MS + 600_000;
-const QUERIES: Record<string, string> = {
-  availability: 'up',
-  request_rate: 'rate(http_requests_total[1m])',
-};
 /** Failed runs of each query during the outage: "several cycles" at one cycle a second. */
 const OUTAGE_RUNS = 4;
 /**
@@ -118,33 +117,15 @@ describe('promflux run through outages of the real InfluxDB 1.x and Prometheus',
     config = join(dir, 'promflux.yaml');
     const port = await freePort();
     statusUrl = `http://127.0.0.1:${port}`;
-    const queries = Object.entries(QUERIES)
-      .map(([name, query]) => `    - { name: ${name}, query: "${query}", step: 1s }`)
-      .join('\n');
     await writeFile(
       config,
-      `extract:
-  prometheus_url: "${prometheus.url}"
-  timeout: 1s
-  retry: { max_attempts: 2, initial_delay: 100ms, max_delay: 200ms }
-  queries:
-${queries}
-load:
-  influxdb:
-    url: "${influx.url}"
-    api: v1
-    bucket: "${db}/autogen"
-    timeout: 1s
-    retry: { max_attempts: 2, initial_delay: 100ms, max_delay: 200ms }
-pipeline:
-  interval_seconds: 1
-  delay: 0s
-  initial_lookback: 20s
-  shutdown_grace: 10s
-  state_dir: "${join(dir, 'state')}"
-server:
-  listen: "127.0.0.1:${port}"
-`,
+      healthDaemonConfig({
+        prometheusUrl: prometheus.url,
+        influxUrl: influx.url,
+        db,
+        stateDir: join(dir, 'state'),
+        statusPort: port,
+      }),
     );
   });
   afterEach(async () => {
@@ -160,7 +141,7 @@ server:
     '$server $fault for several cycles: still running, bounded, says why, then catches up',
     async ({ server, fault, reason, metric }) => {
       const target = server === 'InfluxDB' ? influx : prometheus;
-      const daemon = start();
+      const daemon = startDaemon(dir, config);
       await waitFor('first watermarks', async () => minWatermark(await watermarks()) > 0);
       await waitFor('ready', async () => (await readyz()).status === 200);
 
@@ -202,29 +183,12 @@ server:
     120_000,
   );
 
-  function start() {
-    const child = spawn(process.execPath, [join(REPO_ROOT, 'bin/promflux.js'), 'run', '--json'], {
-      cwd: dir,
-      env: { ...process.env, PROMFLUX_CONFIG: config },
-    });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.resume();
-    return { child, stdout: () => out };
-  }
-
-  async function exitOf(child: ChildProcess): Promise<number | null> {
-    if (child.exitCode !== null) return child.exitCode;
-    const [code] = (await once(child, 'exit')) as [number | null];
-    return code;
-  }
-
   async function watermarks(): Promise<Watermarks> {
     return JSON.parse(await readFile(join(dir, 'state', 'watermarks.json'), 'utf8')) as Watermarks;
   }
 
   function minWatermark(w: Watermarks): number {
-    return Math.min(...Object.keys(QUERIES).map((q) => w.queries[q]?.watermarkMs ?? 0));
+    return Math.min(...Object.keys(HEALTH_QUERIES).map((q) => w.queries[q]?.watermarkMs ?? 0));
   }
 
   async function readyz(): Promise<{ status: number; text: string }> {
@@ -266,54 +230,14 @@ server:
     starts: Map<string, number>,
     final: Watermarks,
   ): Promise<void> {
-    for (const [name, query] of Object.entries(QUERIES)) {
+    for (const [name, query] of Object.entries(HEALTH_QUERIES)) {
       const startMs = starts.get(name)!;
       const endMs = final.queries[name]!.watermarkMs;
-      const expected = await prometheusPoints(query, startMs, endMs);
+      const expected = await prometheusHealthPoints(prometheus.url, query, startMs, endMs);
       expect(expected.length).toBeGreaterThan(20);
-      expect(await influxPoints(name)).toEqual(expected);
+      // Unbounded in time: a point outside the covered range would be extra.
+      expect(await influxHealthPoints(influx, db, name)).toEqual(expected);
     }
-  }
-
-  async function prometheusPoints(
-    query: string,
-    startMs: number,
-    endMs: number,
-  ): Promise<string[]> {
-    const rows: string[] = [];
-    for (const s of await prometheusRange(prometheus.url, query, {
-      startMs,
-      endMs,
-      stepMs: 1000,
-    })) {
-      const id = `${s.labels.instance}|${s.labels.method ?? ''}|${s.labels.status ?? ''}`;
-      const [ts, values] = [blockTimestamps(s), blockValues(s)];
-      for (let i = 0; i < s.length; i++) {
-        if (Number.isFinite(values[i]!)) rows.push(`${id}|${values[i]}@${ts[i]}`);
-      }
-    }
-    return rows.sort();
-  }
-
-  /** Every point of the query in the database, whatever its time. */
-  async function influxPoints(metricType: string): Promise<string[]> {
-    const res = await influx.query(
-      `SELECT value, instance, "method", status FROM health_metrics WHERE metric_type = '${metricType}'`,
-      db,
-      { epoch: 'ms' },
-    );
-    return (res.results[0]?.series?.[0]?.values ?? [])
-      .map((row) => {
-        const [time, value, instance, method, status] = row as [
-          number,
-          number,
-          string,
-          string | null,
-          string | null,
-        ];
-        return `${instance}|${method ?? ''}|${status ?? ''}|${value}@${time}`;
-      })
-      .sort();
   }
 });
 

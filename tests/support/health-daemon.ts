@@ -1,0 +1,127 @@
+/**
+ * `promflux run` as a child process over the health fixture, for the daemon tests against real
+ * Prometheus and InfluxDB 1.x: its config, the child, and both ends' points in one comparable form.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { join, resolve } from 'node:path';
+import type { InfluxV1Server } from '../../scripts/lib/servers.js';
+import { blockTimestamps, blockValues } from '../../src/core/series.js';
+import { prometheusRange } from './prometheus-range.js';
+
+const REPO_ROOT = resolve(import.meta.dirname, '../..');
+
+/** Query name → PromQL: one query keeping `__name__`, one that drops it. */
+export const HEALTH_QUERIES: Record<string, string> = {
+  availability: 'up',
+  request_rate: 'rate(http_requests_total[1m])',
+};
+
+/**
+ * A daemon config on a 1s step and interval, 1s timeouts and two quick attempts per request, so
+ * that an outage shows within a few seconds.
+ */
+export function healthDaemonConfig(opts: {
+  prometheusUrl: string;
+  influxUrl: string;
+  db: string;
+  stateDir: string;
+  statusPort: number;
+}): string {
+  const queries = Object.entries(HEALTH_QUERIES)
+    .map(([name, query]) => `    - { name: ${name}, query: "${query}", step: 1s }`)
+    .join('\n');
+  return `extract:
+  prometheus_url: "${opts.prometheusUrl}"
+  timeout: 1s
+  retry: { max_attempts: 2, initial_delay: 100ms, max_delay: 200ms }
+  queries:
+${queries}
+load:
+  influxdb:
+    url: "${opts.influxUrl}"
+    api: v1
+    bucket: "${opts.db}/autogen"
+    timeout: 1s
+    retry: { max_attempts: 2, initial_delay: 100ms, max_delay: 200ms }
+pipeline:
+  interval_seconds: 1
+  delay: 0s
+  initial_lookback: 20s
+  shutdown_grace: 10s
+  log_level: info
+  state_dir: "${opts.stateDir}"
+server:
+  listen: "127.0.0.1:${opts.statusPort}"
+`;
+}
+
+export interface DaemonChild {
+  child: ChildProcess;
+  stdout(): string;
+  stderr(): string;
+}
+
+/** `promflux run --json` (the built CLI) with `config`, its output collected. */
+export function startDaemon(cwd: string, config: string): DaemonChild {
+  const child = spawn(process.execPath, [join(REPO_ROOT, 'bin/promflux.js'), 'run', '--json'], {
+    cwd,
+    env: { ...process.env, PROMFLUX_CONFIG: config },
+  });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  return { child, stdout: () => out, stderr: () => err };
+}
+
+export async function exitOf(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null) return child.exitCode;
+  const [code] = (await once(child, 'exit')) as [number | null];
+  return code;
+}
+
+/** `instance|method|status|value@time` rows Prometheus answers on the 1s grid in [startMs, endMs]. */
+export async function prometheusHealthPoints(
+  prometheusUrl: string,
+  query: string,
+  startMs: number,
+  endMs: number,
+): Promise<string[]> {
+  const rows: string[] = [];
+  for (const s of await prometheusRange(prometheusUrl, query, { startMs, endMs, stepMs: 1000 })) {
+    const id = `${s.labels.instance}|${s.labels.method ?? ''}|${s.labels.status ?? ''}`;
+    const [ts, values] = [blockTimestamps(s), blockValues(s)];
+    for (let i = 0; i < s.length; i++) {
+      if (Number.isFinite(values[i]!)) rows.push(`${id}|${values[i]}@${ts[i]}`);
+    }
+  }
+  return rows.sort();
+}
+
+/** The same rows from InfluxDB for one query's points, within `range` when given. */
+export async function influxHealthPoints(
+  influx: InfluxV1Server,
+  db: string,
+  metricType: string,
+  range?: { startMs: number; endMs: number },
+): Promise<string[]> {
+  const within = range ? ` AND time >= ${range.startMs}ms AND time <= ${range.endMs}ms` : '';
+  const res = await influx.query(
+    `SELECT value, instance, "method", status FROM health_metrics WHERE metric_type = '${metricType}'${within}`,
+    db,
+    { epoch: 'ms' },
+  );
+  return (res.results[0]?.series?.[0]?.values ?? [])
+    .map((row) => {
+      const [time, value, instance, method, status] = row as [
+        number,
+        number,
+        string,
+        string | null,
+        string | null,
+      ];
+      return `${instance}|${method ?? ''}|${status ?? ''}|${value}@${time}`;
+    })
+    .sort();
+}
