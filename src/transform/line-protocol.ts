@@ -29,6 +29,14 @@ export function escapeTag(text: string): string {
   return NEEDS_WORK.test(text) ? escapeWith(text, TAG_SPECIALS) : text;
 }
 
+/**
+ * The text InfluxDB stores for a tag key or value written with {@link escapeTag}: sanitised, the
+ * escapes removed (every backslash left before a comma, `=` or space is an escape, see above).
+ */
+export function storedTagText(text: string): string {
+  return escapeTag(text).replace(/\\([,= ])/g, '$1');
+}
+
 export function escapeMeasurement(text: string): string {
   return NEEDS_WORK.test(text) ? escapeWith(text, MEASUREMENT_SPECIALS) : text;
 }

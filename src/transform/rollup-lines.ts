@@ -25,6 +25,19 @@ const COUNTER_FIELDS: readonly FieldSpec[] = [
   { aggregate: 'count', integer: true, of: (w) => w.count },
 ];
 
+/** A window's fields as RollupLineWriter writes them: `<field>_<aggregate>` → value. */
+export function rollupFieldValues(
+  kind: MetricKind,
+  field: string,
+  window: WindowAggregate,
+): Record<string, number> {
+  const values: Record<string, number> = {};
+  for (const f of kind === 'counter' ? COUNTER_FIELDS : GAUGE_FIELDS) {
+    values[`${field}_${f.aggregate}`] = f.of(window);
+  }
+  return values;
+}
+
 /** The longest number writeFloat or writeUint produces (`-1.2345678901234567e-300`). */
 const MAX_NUMBER_BYTES = 24;
 
