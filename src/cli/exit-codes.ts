@@ -17,6 +17,11 @@ export const EXIT = {
    * `--apply-retention`).
    */
   ATTENTION: 4,
+  /**
+   * `verify`: it compared every tier it could, and InfluxDB does not hold what Prometheus returns
+   * in some window (missing, extra or different values). (A failure, exit 1, takes precedence.)
+   */
+  DIFFERS: 5,
   /** Stopped by SIGINT / SIGTERM before the run finished (128 + signal number). */
   SIGINT: 130,
   SIGTERM: 143,

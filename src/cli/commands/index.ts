@@ -5,6 +5,7 @@ import type { RegisterCommand } from './command.js';
 import { registerExport } from './export.js';
 import { registerProvision } from './provision.js';
 import { registerRun } from './run.js';
+import { registerVerify } from './verify.js';
 
 /** Every subcommand, in the order `--help` lists them: a new command is its file and a line here. */
 export const COMMANDS: readonly RegisterCommand[] = [
@@ -14,4 +15,5 @@ export const COMMANDS: readonly RegisterCommand[] = [
   registerCheckConfig,
   registerCheck,
   registerProvision,
+  registerVerify,
 ];
