@@ -37,22 +37,3 @@ function repeatable(flags: string, description: string): Option {
     .argParser((value: string, previous: string[]) => [...previous, value])
     .default([]);
 }
-
-/** The configured tiers named by `--tier` (all when none is named); an unknown name is refused. */
-export function selectTiers(config: PromfluxConfig, names: string[]): TierConfig[] {
-  const all = config.load.tiers;
-  const unknown = names.filter((name) => !all.some((t) => t.name === name));
-  if (unknown.length > 0) {
-    throw new UsageError(
-      `Unknown --tier ${unknown.map((n) => `"${n}"`).join(', ')}; configured: ${all.map((t) => t.name).join(', ')}.`,
-    );
-  }
-  return names.length > 0 ? all.filter((t) => names.includes(t.name)) : [...all];
-}
-
-/** `--tier <name>`, repeatable. */
-export function tierOption(): Option {
-  return new Option('--tier <name>', 'only this tier (repeatable)')
-    .argParser((value: string, previous: string[]) => [...previous, value])
-    .default([]);
-}
