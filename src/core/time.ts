@@ -75,3 +75,19 @@ export function parseTimeMs(input: string, nowMs: number): number {
 export function toRfc3339(ms: number): string {
   return new Date(ms).toISOString();
 }
+
+/** `--from`/`--to` of a half-open range `[from, to)`; a usage error unless from < to. */
+export function parseHalfOpenRange(
+  from: string,
+  to: string,
+  nowMs: number,
+): { fromMs: number; toMs: number } {
+  const fromMs = parseTimeMs(from, nowMs);
+  const toMs = parseTimeMs(to, nowMs);
+  if (!(fromMs < toMs)) {
+    throw new UsageError(
+      `--to (${toRfc3339(toMs)}) must be after --from (${toRfc3339(fromMs)}): the range is [from, to).`,
+    );
+  }
+  return { fromMs, toMs };
+}

@@ -279,6 +279,9 @@ pipeline:
     const unknown = await verify('--tier', 'cold');
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('Unknown --tier "cold"; configured: hot, warm.');
+    const empty = await cli('verify', '--from', iso(FROM), '--to', iso(FROM));
+    expect(empty.code).toBe(2);
+    expect(empty.stderr).toContain(`--to (${iso(FROM)}) must be after --from (${iso(FROM)})`);
     // Older than the hot tier's 7 days, and no whole 5-minute window.
     const old = await cli(
       'verify',

@@ -1,7 +1,7 @@
 import { Option } from 'commander';
 import { UsageError } from '../../core/errors.js';
 import { redactUrl } from '../../core/redact.js';
-import { parseDurationMs, parseTimeMs, toRfc3339 } from '../../core/time.js';
+import { parseDurationMs, parseHalfOpenRange } from '../../core/time.js';
 import type { DatasetFormat } from '../../export/dataset-file.js';
 import type { DatasetLayout } from '../../export/dataset-export.js';
 import { parseSplitSpec } from '../../export/splits.js';
@@ -111,13 +111,7 @@ async function runExport(io: CliIo, opts: ExportOptions): Promise<number> {
     );
   }
   const now = io.now();
-  const fromMs = parseTimeMs(opts.from, now);
-  const toMs = parseTimeMs(opts.to, now);
-  if (!(fromMs < toMs)) {
-    throw new UsageError(
-      `--to (${toRfc3339(toMs)}) must be after --from (${toRfc3339(fromMs)}): the range is [from, to).`,
-    );
-  }
+  const { fromMs, toMs } = parseHalfOpenRange(opts.from, opts.to, now);
   if (opts.gap !== undefined && opts.split === undefined) {
     throw new UsageError('--gap only applies to --split.');
   }

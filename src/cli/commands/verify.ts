@@ -3,7 +3,7 @@ import type { PromfluxConfig } from '../../config/types.js';
 import { UsageError } from '../../core/errors.js';
 import type { KindDecision } from '../../core/metric-kind.js';
 import { redactedStream } from '../../core/redact.js';
-import { parseTimeMs, toRfc3339 } from '../../core/time.js';
+import { parseHalfOpenRange, toRfc3339 } from '../../core/time.js';
 import { InfluxQlReader } from '../../extract/influxql-select.js';
 import { resolveQueryKinds } from '../../extract/metric-metadata.js';
 import { detectInfluxApi, fallbackApi } from '../../core/influx-api.js';
@@ -59,13 +59,7 @@ export const registerVerify: RegisterCommand = (program, { io, setExit }) => {
 
 async function runVerify(io: CliIo, opts: VerifyOptions): Promise<number> {
   const now = io.now();
-  const fromMs = parseTimeMs(opts.from, now);
-  const toMs = parseTimeMs(opts.to, now);
-  if (!(fromMs < toMs)) {
-    throw new UsageError(
-      `--to (${toRfc3339(toMs)}) must be after --from (${toRfc3339(fromMs)}): the range is [from, to).`,
-    );
-  }
+  const { fromMs, toMs } = parseHalfOpenRange(opts.from, opts.to, now);
   const { config, warnings, redactor } = await loadConfig(io, opts.config);
   const queries = selectQueries(config, opts.query);
   const tiers = selectTiers(config, opts.tier);
