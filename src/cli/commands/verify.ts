@@ -1,13 +1,9 @@
 import type { Writable } from 'node:stream';
-import type { PromfluxConfig } from '../../config/types.js';
-import { UsageError } from '../../core/errors.js';
 import type { KindDecision } from '../../core/metric-kind.js';
 import { redactedStream } from '../../core/redact.js';
 import { parseHalfOpenRange, toRfc3339 } from '../../core/time.js';
-import { InfluxQlReader } from '../../extract/influxql-select.js';
+import { openStoredSeriesReader } from '../../extract/influxdb/index.js';
 import { resolveQueryKinds } from '../../extract/metric-metadata.js';
-import { detectInfluxApi, fallbackApi } from '../../core/influx-api.js';
-import { v1Authorization } from '../../core/influx-http.js';
 import { createPrometheusClient } from '../../pipeline/pipeline.js';
 import {
   planChecks,
@@ -16,7 +12,7 @@ import {
   type VerifyCheck,
   type VerifyResult,
 } from '../../pipeline/verify.js';
-import { InfluxQlTierContents } from '../../pipeline/verify-influxql.js';
+import { StoredTierContents } from '../../pipeline/verify-stored.js';
 import { formatDifference, type WindowDifference } from '../../pipeline/verify-windows.js';
 import { EXIT } from '../exit-codes.js';
 import type { CliIo } from '../io.js';
@@ -65,13 +61,11 @@ async function runVerify(io: CliIo, opts: VerifyOptions): Promise<number> {
   const tiers = selectTiers(config, opts.tier);
   const logger = runLogger(config, warnings, redactor);
   const out = redactedStream(io.stdout, redactor);
-  await requireInfluxQl(config);
-
+  // InfluxQL on 1.x, Flux on 2.x: `api: auto` asks /ping, as the sink does.
+  const reader = await openStoredSeriesReader(config.load.influxdb, {
+    redact: (text) => redactor.redact(text),
+  });
   const client = createPrometheusClient(config.extract, config.extract.retry, { logger });
-  const reader = new InfluxQlReader(
-    config.load.influxdb.endpoint,
-    v1Authorization(config.load.influxdb),
-  );
   const interruption = interruptOnStopSignals(logger);
   try {
     const rollups = tiers.some((t) => t.resolutionMs !== undefined);
@@ -89,7 +83,7 @@ async function runVerify(io: CliIo, opts: VerifyOptions): Promise<number> {
     });
     const results = await verifyChecks(checks, {
       client,
-      contents: new InfluxQlTierContents(reader, config.transform),
+      contents: new StoredTierContents(reader, config.transform),
       config,
       logger,
       signal: interruption.signal,
@@ -102,22 +96,8 @@ async function runVerify(io: CliIo, opts: VerifyOptions): Promise<number> {
     return results.some((r) => r.comparison!.differences.length > 0) ? EXIT.DIFFERS : EXIT.OK;
   } finally {
     interruption.off();
-    reader.close();
     client.close();
-  }
-}
-
-/** verify reads with InfluxQL: InfluxDB 1.x (and servers that answer it the same way). */
-async function requireInfluxQl(config: PromfluxConfig): Promise<void> {
-  const influx = config.load.influxdb;
-  const api =
-    influx.api === 'auto'
-      ? await detectInfluxApi(influx.endpoint, { whenUnknown: fallbackApi(influx) })
-      : influx.api;
-  if (api !== 'v1') {
-    throw new UsageError(
-      'promflux verify reads InfluxDB 1.x (InfluxQL) only so far; this InfluxDB uses the v2 API.',
-    );
+    await reader.close();
   }
 }
 
