@@ -1,9 +1,10 @@
 /**
- * `promflux verify` against a real Prometheus 2.42 and InfluxDB 1.6.7: after a real backfill of
+ * `promflux verify` against a real Prometheus 2.42 and InfluxDB 1.6.7 (and the 2.x fake, read
+ * with Flux): after a real backfill of
  * the raw tier and rollup windows written the way the pipeline writes them, every tier agrees;
  * a window deleted by hand, or a value changed, is found and listed.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,6 +22,8 @@ import { RollupAccumulator, type MetricKind } from '../../src/transform/rollup.j
 import { RollupLineWriter } from '../../src/transform/rollup-lines.js';
 import { prometheusRange } from '../support/prometheus-range.js';
 import { expectedTags, runPromflux } from '../support/promflux-cli.js';
+import { InfluxDbV2Fake } from '../fakes/influxdb-v2-fake.js';
+import { mountQueryEndpoint } from '../fakes/influxdb-v2-query.js';
 
 const HOUR = 3_600_000;
 const STEP = 15_000;
@@ -37,8 +40,10 @@ const QUERIES: Record<string, { expr: string; kind: MetricKind }> = {
 };
 
 const iso = (ms: number): string => new Date(ms).toISOString();
+const seriesKeyOf = (labels: Record<string, string>, query: string): string =>
+  encodeSeriesKey(MEASUREMENT, Object.entries(expectedTags(labels, query)));
 
-describe('promflux verify → real Prometheus and InfluxDB 1.x', () => {
+describe('promflux verify → real Prometheus, InfluxDB 1.x and the 2.x fake', () => {
   let prometheus: StartedServer;
   let influx: InfluxV1Server;
   let dir: string;
@@ -94,29 +99,26 @@ pipeline:
     cli('verify', '--from', iso(FROM), '--to', iso(TO), ...args);
 
   /**
-   * The warm tier as the pipeline writes it: windows of the Prometheus series (read by the
-   * test's own decoder) rolled up by RollupAccumulator and encoded by RollupLineWriter.
+   * A rollup tier as the pipeline writes it: windows of the Prometheus series (read by the test's
+   * own decoder) rolled up by RollupAccumulator and encoded by RollupLineWriter; line protocol
+   * with second timestamps, one line per series and window.
    */
-  async function writeWarmWindows(): Promise<void> {
+  async function warmLines(): Promise<string[]> {
+    const lines: string[] = [];
     for (const [name, q] of Object.entries(QUERIES)) {
       const series = await prometheusRange(prometheus.url, q.expr, {
         startMs: FROM - STEP,
         endMs: TO - STEP,
         stepMs: STEP,
       });
+      expect(blockTimestamps(series[0]!)[0]).toBe(FROM - STEP);
       const writer = new RollupLineWriter(q.kind, 'value');
-      const bodies: string[] = [];
       const batcher = new LineBatcher({
         batchSize: 5000,
         query: name,
-        emit: (b) => bodies.push(b.body.toString()),
+        emit: (b) => lines.push(...b.body.toString().trim().split('\n')),
       });
-      const keys = series.map(
-        (s) =>
-          new Uint8Array(
-            Buffer.from(encodeSeriesKey(MEASUREMENT, Object.entries(expectedTags(s.labels, name)))),
-          ),
-      );
+      const keys = series.map((s) => new Uint8Array(Buffer.from(seriesKeyOf(s.labels, name))));
       const acc = new RollupAccumulator<number>(
         { kind: q.kind, stepMs: STEP, resolutionMs: RESOLUTION, fromMs: FROM },
         (w) => writer.append(batcher, keys[w.key]!, w),
@@ -127,17 +129,37 @@ pipeline:
       });
       acc.closeThrough(TO);
       batcher.flush();
-      expect(bodies.length).toBeGreaterThan(0);
-      for (const body of bodies)
-        await influx.write(body, { db: 'vwarm', rp: 'warm', precision: 's' });
-      expect(blockTimestamps(series[0]!)[0]).toBe(FROM - STEP);
     }
+    expect(lines.length).toBeGreaterThan(0);
+    return lines;
+  }
+
+  /** The raw tier as a backfill writes it: every grid point of `[FROM, TO)`, millisecond stamps. */
+  async function hotLines(): Promise<string[]> {
+    const lines: string[] = [];
+    for (const [name, q] of Object.entries(QUERIES)) {
+      const series = await prometheusRange(prometheus.url, q.expr, {
+        startMs: FROM,
+        endMs: TO - STEP,
+        stepMs: STEP,
+      });
+      for (const s of series) {
+        const key = seriesKeyOf(s.labels, name);
+        const [ts, vs] = [blockTimestamps(s), blockValues(s)];
+        for (let i = 0; i < s.length; i++) lines.push(`${key} value=${vs[i]} ${ts[i]}`);
+      }
+    }
+    return lines;
   }
 
   it('agrees after a backfill, and lists a deleted window and a changed value', async () => {
     const backfill = await cli('backfill', '--from', iso(FROM), '--to', iso(TO), '--no-progress');
     expect(backfill.code, backfill.stderr).toBe(0);
-    await writeWarmWindows();
+    await influx.write((await warmLines()).join('\n'), {
+      db: 'vwarm',
+      rp: 'warm',
+      precision: 's',
+    });
 
     const agreed = await verify();
     expect(agreed.code, agreed.stdout + agreed.stderr).toBe(0);
@@ -297,5 +319,94 @@ pipeline:
       "skip tier hot, query availability: the range is beyond the tier's retention, or too recent",
       'skip tier warm, query availability: no whole 5m window in the range',
     ]);
+  });
+  it('reads InfluxDB 2.x with Flux: agrees, then lists the raw hour and the window it lacks', async () => {
+    const fake = await InfluxDbV2Fake.start();
+    try {
+      mountQueryEndpoint(fake);
+      fake.createBucket(fake.org, 'warm', 0);
+      const config2 = join(dir, 'promflux-v2.yaml');
+      await writeFile(
+        config2,
+        (await readFile(config, 'utf8'))
+          .replace(
+            `    url: "${influx.url}"\n    api: v1`,
+            `    url: "${fake.url}"\n    token: "${fake.token}"\n    org: "${fake.org}"`,
+          )
+          .replace('"vhot/hot", retention: 7d', `"${fake.bucket}", retention: 0`)
+          .replace('"vwarm/warm", retention: 90d', '"warm", retention: 0'),
+      );
+      const write = async (bucket: string, lines: string[], precision: string) => {
+        const res = await fetch(
+          `${fake.url}/api/v2/write?org=${fake.org}&bucket=${bucket}&precision=${precision}`,
+          {
+            method: 'POST',
+            headers: { Authorization: `Token ${fake.token}` },
+            body: lines.join('\n'),
+          },
+        );
+        expect(res.status).toBe(204);
+      };
+      const verify2 = (...args: string[]) =>
+        runPromflux(['verify', '--from', iso(FROM), '--to', iso(TO), ...args, '-c', config2], {
+          cwd: dir,
+        });
+      // All but one hour of one availability series, and all but one warm window of requests.
+      const lostHour = FROM + HOUR;
+      const lostSeries = 'instance=app-1:8080';
+      const lostWindow = `${(FROM + 3 * RESOLUTION) / 1000}`;
+      const isLostPoint = (line: string): boolean => {
+        const t = Number(line.slice(line.lastIndexOf(' ') + 1));
+        return (
+          line.includes('metric_type=availability') &&
+          line.includes(lostSeries) &&
+          t >= lostHour &&
+          t < lostHour + HOUR
+        );
+      };
+      const isLostWindow = (line: string): boolean =>
+        line.includes('metric_type=requests') && line.endsWith(` ${lostWindow}`);
+      const hot = await hotLines();
+      const warm = await warmLines();
+      await write(
+        fake.bucket,
+        hot.filter((l) => !isLostPoint(l)),
+        'ms',
+      );
+      await write(
+        'warm',
+        warm.filter((l) => !isLostWindow(l)),
+        's',
+      );
+
+      const found = await verify2();
+      expect(found.code, found.stderr).toBe(5);
+      const differing = found.stdout.split('\n').filter((l) => l.startsWith('       2'));
+      expect(differing).toHaveLength(1 + 16);
+      expect(differing[0]).toMatch(
+        new RegExp(
+          `^ {7}${iso(lostHour)}/${iso(lostHour + HOUR)} \\{instance="app-1:8080", metric_name="up", metric_type="availability", service="test-app"\\}: count expected 240, found nothing; sum expected \\d+, found nothing$`,
+        ),
+      );
+      for (const line of differing.slice(1)) {
+        expect(line).toMatch(
+          new RegExp(
+            `^ {7}${iso(FROM + 3 * RESOLUTION)}/.* metric_type="requests".*found nothing$`,
+          ),
+        );
+      }
+      expect(found.stdout).toContain('ok   tier hot, query requests: 3 raw windows of 1h agree');
+      expect(found.stdout).toContain(
+        'ok   tier warm, query availability: 36 gauge windows of 5m agree',
+      );
+
+      await write(fake.bucket, hot.filter(isLostPoint), 'ms');
+      await write('warm', warm.filter(isLostWindow), 's');
+      const agreed = await verify2();
+      expect(agreed.code, agreed.stdout).toBe(0);
+      expect(agreed.stdout.trim().split('\n')).toHaveLength(4);
+    } finally {
+      await fake.stop();
+    }
   });
 });
