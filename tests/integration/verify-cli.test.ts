@@ -1,8 +1,8 @@
 /**
  * `promflux verify` against a real Prometheus 2.42 and InfluxDB 1.6.7 (and the 2.x fake, read
- * with Flux): after a real backfill of
- * the raw tier and rollup windows written the way the pipeline writes them, every tier agrees;
- * a window deleted by hand, or a value changed, is found and listed.
+ * with Flux): after a real backfill of the raw tier and rollup windows written the way the
+ * pipeline writes them, every tier agrees; a window deleted by hand, or a value changed, is found
+ * and listed.
  */
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
