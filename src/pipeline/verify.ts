@@ -149,6 +149,7 @@ export async function verifyChecks(
       maxWritesInFlight: 2,
       signal: deps.signal,
       logger: deps.logger,
+      failureHint: () => 'its tiers are not compared',
       seriesSink: fanOut(expectations.map((e) => ({ sink: e.sink, range: needed(e.check) }))),
     });
     for (const { check, sink } of expectations) {

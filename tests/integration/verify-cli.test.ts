@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateHealthFixture } from '../../scripts/lib/openmetrics-fixture.js';
 import {
+  freePort,
   startInfluxV1,
   startPrometheus,
   type InfluxV1Server,
@@ -297,10 +298,30 @@ pipeline:
     expect(again.code).toBe(0);
   });
 
-  it('refuses an unknown tier, and says why a tier has nothing to compare', async () => {
+  it('refuses bad options, exits 1 when InfluxDB cannot be read, and says why a tier is skipped', async () => {
     const unknown = await verify('--tier', 'cold');
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('Unknown --tier "cold"; configured: hot, warm.');
+    // A check that cannot be made fails the run (exit 1), Prometheus' or InfluxDB's fault alike.
+    const deadPort = await freePort();
+    const deadInflux = join(dir, 'dead-influx.yaml');
+    await writeFile(
+      deadInflux,
+      (await readFile(config, 'utf8')).replace(influx.url, `http://127.0.0.1:${deadPort}`),
+    );
+    const noInflux = await runPromflux(
+      ['verify', '--from', iso(FROM), '--to', iso(TO), '--query', 'availability', '-c', deadInflux],
+      { cwd: dir },
+    );
+    expect(noInflux.code).toBe(1);
+    expect(noInflux.stdout.split('\n').filter(Boolean)).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^FAIL tier hot, query availability: .*127\\.0\\.0\\.1:${deadPort}.*ECONNREFUSED`,
+        ),
+      ),
+      expect.stringMatching(/^FAIL tier warm, query availability: .*ECONNREFUSED/),
+    ]);
     const empty = await cli('verify', '--from', iso(FROM), '--to', iso(FROM));
     expect(empty.code).toBe(2);
     expect(empty.stderr).toContain(`--to (${iso(FROM)}) must be after --from (${iso(FROM)})`);
