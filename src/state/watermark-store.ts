@@ -5,7 +5,11 @@ import { basename, dirname, join } from 'node:path';
 import { PromfluxError } from '../core/errors.js';
 import { ensurePrivateDir, openPrivateFile } from '../core/private-file.js';
 
-/** One query's progress: every grid point up to `watermarkMs` is acknowledged by every sink. */
+/**
+ * One tier's progress (keyed by tierStateKey): a raw tier's watermark is the last grid point it
+ * acknowledged, a rollup tier's the end of its last acknowledged window. Entries keyed by a bare
+ * query name are from before tiers: the query's progress in its one raw bucket.
+ */
 export interface QueryState {
   watermarkMs: number;
   /** Identity of what was extracted (expression and step): a change starts the query afresh. */
@@ -30,8 +34,9 @@ export function queryFingerprint(query: { expr: string; stepMs: number }): strin
  * temporary file, fsynced, renamed over the old one, and the directory fsynced, so a crash leaves
  * the old or the new state, never a mix. A file that cannot be read or parsed is an error, never
  * silently treated as empty: that would re-extract or skip data without anyone deciding to.
- * Queries no longer configured keep their entries (ignored until they come back). Temporary files
- * a crash left behind are removed when the store is opened.
+ * Queries no longer configured keep their entries (ignored until they come back); the daemon
+ * deletes those of tiers a configured query no longer feeds. Temporary files a crash left behind
+ * are removed when the store is opened.
  */
 export class WatermarkStore {
   private writing: Promise<void> = Promise.resolve();
@@ -64,9 +69,25 @@ export class WatermarkStore {
     return this.doc.queries[query];
   }
 
+  /** Every entry, by key: query names (state from before tiers) and tier state keys. */
+  entries(): ReadonlyMap<string, QueryState> {
+    return new Map(Object.entries(this.doc.queries));
+  }
+
   /** Records a watermark; persisted in order, in the background. Await {@link flush} to know. */
   set(query: string, state: Omit<QueryState, 'updatedAt'>): void {
     this.doc.queries[query] = { ...state, updatedAt: new Date().toISOString() };
+    this.persist();
+  }
+
+  /** Forgets an entry (a tier no longer configured); persisted like {@link set}. */
+  delete(key: string): void {
+    if (!(key in this.doc.queries)) return;
+    delete this.doc.queries[key];
+    this.persist();
+  }
+
+  private persist(): void {
     const snapshot = JSON.stringify(this.doc, null, 2) + '\n';
     this.writing = this.writing.then(() =>
       writeAtomically(this.path, snapshot).catch((err: unknown) => {

@@ -31,6 +31,20 @@ describe('WatermarkStore', () => {
     expect(await readdir(join(dir, 'sub'))).toEqual(['watermarks.json']); // no temp file left
   });
 
+  it('lists its entries and forgets one durably, in order with the writes', async () => {
+    const path = join(dir, 'watermarks.json');
+    const store = await WatermarkStore.open(path);
+    store.set('a', { watermarkMs: 1000, fingerprint: 'f' });
+    store.set('b', { watermarkMs: 2000, fingerprint: 'f' });
+    store.delete('a');
+    store.delete('never-there');
+    expect([...store.entries().keys()]).toEqual(['b']);
+    await store.flush();
+    const again = await WatermarkStore.open(path);
+    expect(again.get('a')).toBeUndefined();
+    expect([...again.entries()].map(([k, s]) => [k, s.watermarkMs])).toEqual([['b', 2000]]);
+  });
+
   it('ignores a temporary file left by a crash between write and rename', async () => {
     const path = join(dir, 'watermarks.json');
     const store = await WatermarkStore.open(path);
