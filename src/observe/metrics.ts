@@ -5,6 +5,14 @@ import { VERSION } from '../core/version.js';
 import type { ExportObserver } from '../pipeline/continuous-export.js';
 import type { RequestObserver } from '../pipeline/pipeline.js';
 import type { QueryRunResult } from '../pipeline/run-query.js';
+import { tierLagMs, TierBook, type TierEntry } from './tier-book.js';
+
+/** A tier's points of one query run, by outcome (QueryRunResult.tiers). */
+export interface TierPointTotals {
+  written: number;
+  rejected: number;
+  skippedBeyondRetention: number;
+}
 
 /** `2xx`..`5xx`, or `network` when no HTTP answer arrived (refused, reset, timed out). */
 function statusClass(status: number | undefined): string {
@@ -121,7 +129,12 @@ export class DaemonMetrics {
   readonly gaps = this.counter(
     'promflux_gap_seconds_total',
     'Seconds of data skipped because they lay beyond max_catchup.',
-    ['query'],
+    ['query', 'tier'],
+  );
+  readonly tierPoints = this.counter(
+    'promflux_tier_points_total',
+    'Points (rollup windows: one per series and window) per tier, by outcome: written, rejected (dead-lettered), or skipped_beyond_retention (older than the tier keeps, not sent or dropped by the server).',
+    ['query', 'tier', 'outcome'],
   );
   readonly exportWatermark = this.gauge(
     'promflux_export_watermark_timestamp_seconds',
@@ -139,7 +152,11 @@ export class DaemonMetrics {
     ['query'],
   );
 
-  constructor(private readonly now: () => number = Date.now) {
+  constructor(
+    private readonly now: () => number = Date.now,
+    /** Where each query's tiers stand; the daemon keeps it up to date. */
+    readonly tiers: TierBook = new TierBook(),
+  ) {
     collectDefaultMetrics({ register: this.registry });
     // prom-client names these gauges `*_total`, which promtool check metrics rejects (a `_total`
     // suffix promises a counter); the per-type `nodejs_active_*` gauges say the same.
@@ -160,6 +177,59 @@ export class DaemonMetrics {
       collect() {
         this.reset();
         for (const [query, ms] of watermarks) this.set({ query }, (clock() - ms) / 1000);
+      },
+    });
+    this.tierGauge(
+      'promflux_tier_watermark_seconds',
+      "Where each tier stands (unix seconds): a raw tier's last acknowledged grid point, a rollup tier's end of its last acknowledged window.",
+      (entry) => (entry.watermarkMs === undefined ? undefined : entry.watermarkMs / 1000),
+    );
+    this.tierGauge(
+      'promflux_tier_lag_seconds',
+      'Due data a tier has not acknowledged: from its watermark to the last grid point (raw) or window end (rollup) due by now - delay (- lateness for rollups); 0 when caught up.',
+      (entry) =>
+        entry.watermarkMs === undefined
+          ? undefined
+          : tierLagMs(entry.view, entry.watermarkMs, clock()) / 1000,
+    );
+    this.tierGauge(
+      'promflux_tier_resolution_seconds',
+      'The window length of each rollup tier a query feeds (raw tiers have none).',
+      (entry) =>
+        entry.view.resolutionMs === undefined ? undefined : entry.view.resolutionMs / 1000,
+    );
+  }
+
+  /** Counts one query run's points per tier and outcome. */
+  recordTierTotals(query: string, tiers: Readonly<Record<string, TierPointTotals>>): void {
+    for (const [tier, totals] of Object.entries(tiers)) {
+      this.tierPoints.inc({ query, tier, outcome: 'written' }, totals.written);
+      this.tierPoints.inc({ query, tier, outcome: 'rejected' }, totals.rejected);
+      this.tierPoints.inc(
+        { query, tier, outcome: 'skipped_beyond_retention' },
+        totals.skippedBeyondRetention,
+      );
+    }
+  }
+
+  /** A gauge per (query, tier) read from the tier book when scraped; undefined values are left out. */
+  private tierGauge(
+    name: string,
+    help: string,
+    value: (entry: TierEntry) => number | undefined,
+  ): void {
+    const tiers = this.tiers;
+    new Gauge({
+      name,
+      help,
+      labelNames: ['query', 'tier'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const [query, entry] of tiers.entries()) {
+          const v = value(entry);
+          if (v !== undefined) this.set({ query, tier: entry.view.name }, v);
+        }
       },
     });
   }

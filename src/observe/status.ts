@@ -2,6 +2,15 @@ import { describeError } from '../core/errors.js';
 import { toRfc3339 } from '../core/time.js';
 import type { QueryRunResult } from '../pipeline/run-query.js';
 import { outageCause } from './outage-cause.js';
+import { tierLagMs, TierBook } from './tier-book.js';
+
+export interface TierStatus {
+  name: string;
+  /** null for a raw tier. */
+  resolutionSeconds: number | null;
+  watermark: string | null;
+  lagSeconds: number | null;
+}
 
 export interface QueryStatus {
   query: string;
@@ -11,6 +20,8 @@ export interface QueryStatus {
   lagSeconds: number | null;
   pointsWritten: number;
   lastError: string | null;
+  /** The tiers the query feeds, in order (see TierBook). */
+  tiers: TierStatus[];
 }
 
 interface QueryState {
@@ -36,6 +47,7 @@ export class DaemonStatus {
   constructor(
     queryNames: readonly string[],
     private readonly now: () => number = Date.now,
+    private readonly tiers: TierBook = new TierBook(),
   ) {
     this.startedMs = now();
     for (const name of queryNames) this.queries.set(name, { pointsWritten: 0 });
@@ -111,6 +123,12 @@ export class DaemonStatus {
         lagSeconds: s.watermarkMs === undefined ? null : (nowMs - s.watermarkMs) / 1000,
         pointsWritten: s.pointsWritten,
         lastError: s.lastError ?? null,
+        tiers: this.tiers.tiersOf(query).map(({ view, watermarkMs }) => ({
+          name: view.name,
+          resolutionSeconds: view.resolutionMs === undefined ? null : view.resolutionMs / 1000,
+          watermark: time(watermarkMs),
+          lagSeconds: watermarkMs === undefined ? null : tierLagMs(view, watermarkMs, nowMs) / 1000,
+        })),
       })),
     };
   }

@@ -1,7 +1,7 @@
 /**
  * The daemon's status page (`/`) in a real headless Chromium: the in-process status server over a
  * DaemonStatus on a fixed clock, read through the DOM as a user sees it. The page must show one
- * row per query, show HTML in names and errors as text without running it, refresh itself when
+ * row per query with its tiers, show HTML in names and errors as text without running it, refresh itself when
  * the status changes, and log no error nor fail any request on the way.
  */
 import pino from 'pino';
@@ -11,6 +11,7 @@ import { SinkError } from '../../src/core/errors.js';
 import { startStatusServer, type StatusServer } from '../../src/observe/http-server.js';
 import { DaemonMetrics } from '../../src/observe/metrics.js';
 import { DaemonStatus } from '../../src/observe/status.js';
+import { TierBook, type TierView } from '../../src/observe/tier-book.js';
 import { queryRun } from '../support/query-run.js';
 import type { QueryRunResult } from '../../src/pipeline/run-query.js';
 import { launchChromium } from './chromium.js';
@@ -22,7 +23,10 @@ const ERROR_XSS = 'influx down: <script>window.__pwned=1</script> & "quoted"';
 const ERROR_BOLD = 'query rejected: <b>bad</b> expression';
 /** The page refreshes every 5 s; allow for a slow reload on a busy machine. */
 const REFRESH_TIMEOUT_MS = 20_000;
-const HEADERS = ['query', 'last run', 'watermark', 'lag', 'points written', 'last error'];
+const TIER_XSS = '<b>cold</b>';
+const HEADERS = ['query', 'last run', 'watermark', 'lag', 'points written', 'tiers', 'last error'];
+const HOT: TierView = { name: 'hot', resolutionMs: undefined, stepMs: 15_000, holdBackMs: 60_000 };
+const WARM: TierView = { name: 'warm', resolutionMs: 300_000, stepMs: 15_000, holdBackMs: 60_000 };
 
 const run = (query: string, written: number, error?: unknown): QueryRunResult =>
   queryRun(query, written, error);
@@ -71,8 +75,9 @@ async function pwned(page: Page): Promise<unknown> {
 
 describe('status page in headless Chromium', () => {
   let nowMs = START_MS;
-  const status = new DaemonStatus(['availability', 'request_rate', QUERY_XSS], () => nowMs);
-  const metrics = new DaemonMetrics(() => nowMs);
+  const tiers = new TierBook();
+  const status = new DaemonStatus(['availability', 'request_rate', QUERY_XSS], () => nowMs, tiers);
+  const metrics = new DaemonMetrics(() => nowMs, tiers);
   let server: StatusServer | undefined;
   let browser: Browser | undefined;
   let context: BrowserContext;
@@ -89,6 +94,11 @@ describe('status page in headless Chromium', () => {
 
   async function setUp(): Promise<void> {
     status.recordWatermark('availability', nowMs - 90_000);
+    tiers.describe('availability', [
+      { view: HOT, watermarkMs: nowMs - 90_000 },
+      { view: WARM, watermarkMs: undefined },
+    ]);
+    tiers.describe(QUERY_XSS, [{ view: { ...WARM, name: TIER_XSS }, watermarkMs: undefined }]);
     status.recordRun(run('availability', 1234));
     status.recordWatermark('request_rate', nowMs - 3 * 3_600_000);
     status.recordRun(run('request_rate', 0, new SinkError('SINK_WRITE_FAILED', ERROR_XSS, 503)));
@@ -143,7 +153,7 @@ describe('status page in headless Chromium', () => {
     await server?.close();
   });
 
-  it('shows one row per query: name, last run, watermark, lag, points written, last error', async () => {
+  it('shows one row per query: name, last run, watermark, lag, points written, tiers, last error', async () => {
     requireSetup();
     await expect
       .poll(() => readPage(page), { timeout: REFRESH_TIMEOUT_MS })
@@ -159,6 +169,7 @@ describe('status page in headless Chromium', () => {
             '2026-03-01T11:58:30.000Z',
             '90 s',
             '1234',
+            'hot (raw): 2026-03-01T11:58:30.000Z, lag 30 s\nwarm (5m): —, lag —',
             '',
           ],
           [
@@ -167,9 +178,18 @@ describe('status page in headless Chromium', () => {
             '2026-03-01T09:00:00.000Z',
             '3.0 h',
             '0',
+            '',
             ERROR_XSS,
           ],
-          [QUERY_XSS, '2026-03-01T12:00:00.000Z', '—', '—', '0', ERROR_BOLD],
+          [
+            QUERY_XSS,
+            '2026-03-01T12:00:00.000Z',
+            '—',
+            '—',
+            '0',
+            `${TIER_XSS} (5m): —, lag —`,
+            ERROR_BOLD,
+          ],
         ],
         failing: ['request_rate', QUERY_XSS],
       });
@@ -200,6 +220,8 @@ describe('status page in headless Chromium', () => {
     const loadsBefore = loads;
     nowMs += 60_000;
     status.recordWatermark('availability', nowMs - 30_000);
+    tiers.recordWatermark('availability', 'hot', nowMs - 60_000);
+    tiers.recordWatermark('availability', 'warm', nowMs - 60_000);
     status.recordRun(run('availability', 66));
     status.recordWatermark('request_rate', nowMs - 45_000);
     status.recordRun(run('request_rate', 500));
@@ -219,6 +241,7 @@ describe('status page in headless Chromium', () => {
             '2026-03-01T12:00:30.000Z',
             '30 s',
             '1300',
+            'hot (raw): 2026-03-01T12:00:00.000Z, lag 0 s\nwarm (5m): 2026-03-01T12:00:00.000Z, lag 0 s',
             '',
           ],
           [
@@ -228,8 +251,17 @@ describe('status page in headless Chromium', () => {
             '45 s',
             '500',
             '',
+            '',
           ],
-          [QUERY_XSS, '2026-03-01T12:00:00.000Z', '—', '—', '0', ERROR_BOLD],
+          [
+            QUERY_XSS,
+            '2026-03-01T12:00:00.000Z',
+            '—',
+            '—',
+            '0',
+            `${TIER_XSS} (5m): —, lag —`,
+            ERROR_BOLD,
+          ],
         ],
         failing: [QUERY_XSS],
       });
