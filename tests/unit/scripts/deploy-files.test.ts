@@ -28,7 +28,7 @@ describe('deploy/', () => {
     expect(promtool, 'promtool (Debian prometheus) must be installed').toBeDefined();
     const opts = { cwd: resolve(DEPLOY, 'prometheus'), encoding: 'utf8' as const };
     expect(execFileSync(promtool!, ['check', 'rules', 'promflux-alerts.yml'], opts)).toMatch(
-      /SUCCESS: 6 rules found/,
+      /SUCCESS: 7 rules found/,
     );
     expect(execFileSync(promtool!, ['test', 'rules', 'promflux-alerts.test.yml'], opts)).toMatch(
       /SUCCESS/,
@@ -48,6 +48,26 @@ describe('deploy/', () => {
     }
     for (const panel of dashboard.panels) {
       expect(panel.targets.length, panel.title).toBeGreaterThan(0);
+    }
+  });
+
+  it('the dashboard has a tier variable, and every per-tier panel filters by it', () => {
+    const dashboard = JSON.parse(
+      readFileSync(resolve(DEPLOY, 'grafana/promflux-dashboard.json'), 'utf8'),
+    ) as {
+      templating: { list: Array<{ name: string; query?: string }> };
+      panels: Array<{ title: string; targets: Array<{ expr: string }> }>;
+    };
+    const tier = dashboard.templating.list.find((v) => v.name === 'tier');
+    expect(tier?.query).toMatch(/^label_values\(promflux_tier_\w+\{.*\}, tier\)$/);
+    const tierPanels = dashboard.panels.filter((p) =>
+      p.targets.some((t) => /promflux_(tier_|gap_)/.test(t.expr)),
+    );
+    expect(tierPanels.length).toBeGreaterThanOrEqual(4);
+    for (const panel of tierPanels) {
+      for (const target of panel.targets) {
+        expect(target.expr, panel.title).toContain('tier=~"$tier"');
+      }
     }
   });
 });
