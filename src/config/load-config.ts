@@ -41,7 +41,6 @@ import {
 } from './secrets.js';
 import { rawBucket, resolveTiers } from './tiers.js';
 import { insecureTlsWarnings } from './tls-warnings.js';
-import { unwrittenTierWarnings } from './tier-warnings.js';
 import type { LabelRules, PromfluxConfig, QueryConfig, ServerAuthConfig } from './types.js';
 
 /** The default config file, relative to the working directory. */
@@ -213,12 +212,7 @@ async function validate(
   return {
     config,
     source: opts.source ?? 'config',
-    warnings: [
-      ...cross.warnings,
-      ...secrets.warnings,
-      ...insecureTlsWarnings(config),
-      ...unwrittenTierWarnings(config),
-    ].map(redact),
+    warnings: [...cross.warnings, ...secrets.warnings, ...insecureTlsWarnings(config)].map(redact),
     redactor,
   };
 }
