@@ -1,0 +1,107 @@
+import type { PromfluxConfig } from '../config/types.js';
+import type { Logger } from '../core/logger.js';
+import { toRfc3339 } from '../core/time.js';
+import type { DaemonMetrics } from '../observe/metrics.js';
+import type { TierBook } from '../observe/tier-book.js';
+import { queryTiers } from '../pipeline/tier-runs.js';
+import { queryFingerprint, type WatermarkStore } from '../state/watermark-store.js';
+import { planQueryTiers, type QueryPlan, type TierTiming } from './plan-tiers.js';
+
+function timing(config: PromfluxConfig, nowMs: number): TierTiming {
+  const p = config.pipeline;
+  return {
+    nowMs,
+    delayMs: p.delayMs,
+    latenessMs: p.latenessMs,
+    rewriteWindows: p.rewriteWindows,
+    initialLookbackMs: p.initialLookbackMs,
+    maxCatchupMs: p.maxCatchupMs,
+  };
+}
+
+/**
+ * Plans every query's tiers (planQueryTiers) and shows them in the tier book, without changing
+ * the store: where the daemon stands at start, before its first cycle.
+ */
+export function describeTiers(
+  config: PromfluxConfig,
+  store: WatermarkStore,
+  nowMs: number,
+  book: TierBook,
+): QueryPlan[] {
+  const legacyTier = config.load.tiers.find((t) => t.resolutionMs === undefined)?.name;
+  const saved = store.entries();
+  const t = timing(config, nowMs);
+  book.retain(config.extract.queries.map((q) => q.name));
+  return config.extract.queries.map((query) => {
+    const plan = planQueryTiers(query, queryTiers(query, config.load.tiers), legacyTier, saved, t);
+    book.describe(
+      query.name,
+      plan.tiers.map(({ tier, watermarkMs }) => ({
+        view: {
+          name: tier.name,
+          resolutionMs: tier.resolutionMs,
+          stepMs: query.stepMs,
+          holdBackMs: t.delayMs + (tier.resolutionMs === undefined ? 0 : t.latenessMs),
+        },
+        watermarkMs,
+      })),
+    );
+    return plan;
+  });
+}
+
+/**
+ * A cycle's plans, by query name, with their consequences applied: an adopted watermark saved
+ * under its tier's key, state no tier uses any more forgotten, tiers starting afresh warned
+ * about, and gaps beyond max_catchup counted and logged per tier.
+ */
+export function planCycle(
+  config: PromfluxConfig,
+  store: WatermarkStore,
+  nowMs: number,
+  ctx: { logger: Logger; metrics: DaemonMetrics; tiers: TierBook },
+): Map<string, QueryPlan> {
+  const { logger, metrics } = ctx;
+  const plans = new Map<string, QueryPlan>();
+  for (const plan of describeTiers(config, store, nowMs, ctx.tiers)) {
+    const { query } = plan;
+    if (plan.adopt) {
+      const { key, watermarkMs } = plan.adopt;
+      store.set(key, { watermarkMs, fingerprint: queryFingerprint(query) });
+    }
+    for (const key of plan.forget) store.delete(key);
+    for (const warning of plan.warnings) logger.warn({ query: query.name }, warning);
+    for (const note of plan.notes) logger.info({ query: query.name }, note);
+    for (const { tier, gap } of plan.tiers) {
+      if (!gap) continue;
+      metrics.gaps.inc({ query: query.name, tier: tier.name }, (gap.toMs - gap.fromMs) / 1000);
+      logger.error(
+        {
+          query: query.name,
+          tier: tier.name,
+          from: toRfc3339(gap.fromMs),
+          to: toRfc3339(gap.toMs),
+        },
+        'Backlog older than max_catchup is skipped: this range is a gap in the tier (run a backfill for it).',
+      );
+    }
+    plans.set(query.name, plan);
+  }
+  return plans;
+}
+
+/**
+ * The last grid point every tier of the query acknowledged (a rollup tier: the last point of its
+ * last window); undefined while any tier has no watermark.
+ */
+export function queryWatermark(plan: QueryPlan): number | undefined {
+  let lowest: number | undefined;
+  for (const { tier, watermarkMs } of plan.tiers) {
+    if (watermarkMs === undefined) return undefined;
+    const lastPoint =
+      tier.resolutionMs === undefined ? watermarkMs : watermarkMs - plan.query.stepMs;
+    lowest = lowest === undefined ? lastPoint : Math.min(lowest, lastPoint);
+  }
+  return lowest;
+}
