@@ -3,9 +3,15 @@ import type { Logger } from '../core/logger.js';
 import { toRfc3339 } from '../core/time.js';
 import type { DaemonMetrics } from '../observe/metrics.js';
 import type { TierBook } from '../observe/tier-book.js';
+import { EXPORT_RESOLUTION_MS, EXPORT_TIER } from '../pipeline/continuous-export.js';
 import { queryTiers } from '../pipeline/tier-runs.js';
+import type { TierKey } from '../pipeline/windows.js';
 import { queryFingerprint, type WatermarkStore } from '../state/watermark-store.js';
 import { planQueryTiers, type QueryPlan, type TierTiming } from './plan-tiers.js';
+
+/** The continuous export's state (see exportStateKey): not a tier of the planner's. */
+const isExportState = (key: TierKey): boolean =>
+  key.tier === EXPORT_TIER && key.resolutionMs === EXPORT_RESOLUTION_MS;
 
 function timing(config: PromfluxConfig, nowMs: number): TierTiming {
   const p = config.pipeline;
@@ -34,7 +40,14 @@ export function describeTiers(
   const t = timing(config, nowMs);
   book.retain(config.extract.queries.map((q) => q.name));
   return config.extract.queries.map((query) => {
-    const plan = planQueryTiers(query, queryTiers(query, config.load.tiers), legacyTier, saved, t);
+    const plan = planQueryTiers(
+      query,
+      queryTiers(query, config.load.tiers),
+      legacyTier,
+      saved,
+      t,
+      isExportState,
+    );
     book.describe(
       query.name,
       plan.tiers.map(({ tier, watermarkMs }) => ({

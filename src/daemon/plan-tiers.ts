@@ -65,7 +65,9 @@ export interface QueryPlan {
  * any part, or of the expression, starts that tier afresh with a warning; the tier named
  * `legacyTier` (the first raw tier) adopts a matching watermark saved under the bare query name
  * before tiers, so that an upgraded deployment carries on where it was. Entries of this query
- * that no configured tier uses are to be forgotten. Pure: the daemon applies the outcome.
+ * that no configured tier uses are to be forgotten, except those `foreign` claims (state other
+ * parts of the daemon keep in the same store, such as the continuous export's). Pure: the daemon
+ * applies the outcome.
  */
 export function planQueryTiers(
   query: QueryConfig,
@@ -73,6 +75,7 @@ export function planQueryTiers(
   legacyTier: string | undefined,
   saved: ReadonlyMap<string, SavedWatermark>,
   timing: TierTiming,
+  foreign: (key: TierKey) => boolean = () => false,
 ): QueryPlan {
   const fingerprint = queryFingerprint(query);
   const plan: QueryPlan = {
@@ -122,7 +125,7 @@ export function planQueryTiers(
       continue;
     }
     const old = parseTierStateKey(key);
-    if (!old || old.query !== query.name || used.has(key)) continue;
+    if (!old || old.query !== query.name || used.has(key) || foreign(old)) continue;
     plan.forget.push(key);
     if (tiers.some((t) => t.name === old.tier)) {
       plan.warnings.push(

@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { describeTiers, planCycle, queryWatermark } from '../../../src/daemon/cycle-plan.js';
 import { DaemonMetrics } from '../../../src/observe/metrics.js';
 import { TierBook } from '../../../src/observe/tier-book.js';
+import { exportStateKey } from '../../../src/pipeline/continuous-export.js';
 import { tierStateKey } from '../../../src/pipeline/windows.js';
 import { queryFingerprint, WatermarkStore } from '../../../src/state/watermark-store.js';
 import { parse, yamlWith } from '../config/helpers.js';
@@ -75,9 +76,12 @@ describe('planCycle', () => {
     const fingerprint = queryFingerprint(cfg.extract.queries[0]!);
     store.set(key('hot', 15_000), { watermarkMs: T0 - 3 * 3_600_000, fingerprint });
     store.set(key('warm', 300_000), { watermarkMs: T0, fingerprint });
+    // The continuous export keeps its state in the same store: not a tier to forget.
+    const exportKey = exportStateKey(cfg.extract.queries[0]!);
+    store.set(exportKey, { watermarkMs: T0, fingerprint });
     const metrics = new DaemonMetrics();
     planCycle(cfg, store, T0 + 60_000, { logger, metrics, tiers: new TierBook() });
-    expect([...store.entries().keys()]).toEqual([key('hot', 15_000)]);
+    expect([...store.entries().keys()]).toEqual([key('hot', 15_000), exportKey]);
     expect(logs.map((l) => [l.level, l.msg])).toEqual([
       [
         30,
