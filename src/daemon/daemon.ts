@@ -8,12 +8,13 @@ import { sleep } from '../core/retry.js';
 import { toRfc3339 } from '../core/time.js';
 import { ContinuousExporter } from '../pipeline/continuous-export.js';
 import { openPipeline, runQueries, type Pipeline } from '../pipeline/pipeline.js';
-import type { QueryRunResult, TimeRange } from '../pipeline/run-query.js';
+import type { QueryRunResult } from '../pipeline/run-query.js';
 import { startStatusServer, type StatusServer } from '../observe/http-server.js';
 import { DaemonMetrics } from '../observe/metrics.js';
 import { DaemonStatus } from '../observe/status.js';
+import { TierBook } from '../observe/tier-book.js';
 import { queryFingerprint, WatermarkStore } from '../state/watermark-store.js';
-import { planRange } from './plan-range.js';
+import { describeTiers, planCycle, queryWatermark } from './cycle-plan.js';
 import { createSchedule } from './schedule.js';
 import { ownsQuery } from './shard.js';
 
@@ -46,9 +47,11 @@ export function watermarkPath(config: PromfluxConfig): string {
 
 /**
  * `promflux run`: a cycle every `interval_seconds`, never two at once (a slow cycle delays the next,
- * and is logged). Each cycle extracts, per query, the grid points after its watermark up to
- * `now - delay` (see planRange), and the watermark advances, durably, only over what every sink
- * acknowledged: a failed write leaves it in place and the next cycle retries the same range.
+ * and is logged). Each cycle plans, per query, what each of its tiers writes from the tier's own
+ * watermark (raw: the grid points up to `now - delay`; rollups: the windows due, see
+ * planQueryTiers), extracts once for all of them, and each tier's watermark advances, durably,
+ * only over what its sink acknowledged: a failed write leaves it in place and the next cycle
+ * retries the same range.
  * On `stop`, the running cycle may finish within `shutdown_grace`, then it is abandoned; what was
  * acknowledged stays recorded.
  */
@@ -57,16 +60,18 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
   let config = ownedQueriesOnly(opts.config, logger);
   const now = opts.now ?? Date.now;
   const store = await WatermarkStore.open(watermarkPath(config));
-  const metrics = new DaemonMetrics(now);
+  const tiers = new TierBook();
+  const metrics = new DaemonMetrics(now, tiers);
   const status = new DaemonStatus(
     config.extract.queries.map((q) => q.name),
     now,
+    tiers,
   );
-  for (const query of config.extract.queries) {
-    const saved = store.get(query.name);
-    if (saved && saved.fingerprint === queryFingerprint(query)) {
-      metrics.setWatermark(query.name, saved.watermarkMs);
-      status.recordWatermark(query.name, saved.watermarkMs);
+  for (const plan of describeTiers(config, store, now(), tiers)) {
+    const watermarkMs = queryWatermark(plan);
+    if (watermarkMs !== undefined) {
+      metrics.setWatermark(plan.query.name, watermarkMs);
+      status.recordWatermark(plan.query.name, watermarkMs);
     }
   }
   let server: StatusServer | undefined;
@@ -131,6 +136,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
           cycle,
           metrics,
           status,
+          tiers,
         });
         const exported = await exporter.cycle(pipeline, store, {
           nowMs: now(),
@@ -227,6 +233,7 @@ interface CycleContext extends DaemonOptions {
   cycle: number;
   metrics: DaemonMetrics;
   status: DaemonStatus;
+  tiers: TierBook;
 }
 
 /** One cycle over every query; true when every query that was due ran to the end. */
@@ -236,56 +243,34 @@ async function runCycle(
   ctx: CycleContext,
 ): Promise<boolean> {
   const { config, logger, metrics, status } = ctx;
-  const nowMs = ctx.now();
-  const ranges = new Map<string, TimeRange>();
-  const fingerprints = new Map<string, string>();
+  const plans = planCycle(config, store, ctx.now(), { logger, metrics, tiers: ctx.tiers });
+  const due = config.extract.queries.filter((q: QueryConfig) => plans.get(q.name)?.extraction);
   for (const query of config.extract.queries) {
-    const fingerprint = queryFingerprint(query);
-    fingerprints.set(query.name, fingerprint);
-    const state = store.get(query.name);
-    if (state && state.fingerprint !== fingerprint) {
-      logger.warn(
-        { query: query.name },
-        'The query changed (expression or step) since its watermark was saved: starting it afresh from initial_lookback.',
-      );
-    }
-    const plan = planRange({
-      nowMs,
-      delayMs: config.pipeline.delayMs,
-      stepMs: query.stepMs,
-      watermarkMs: state?.fingerprint === fingerprint ? state.watermarkMs : undefined,
-      initialLookbackMs: config.pipeline.initialLookbackMs,
-      maxCatchupMs: config.pipeline.maxCatchupMs,
-    });
-    if (plan.gap) {
-      metrics.gaps.inc(
-        { query: query.name },
-        (plan.gap.endMs - plan.gap.startMs + query.stepMs) / 1000,
-      );
-      logger.error(
-        { query: query.name, from: toRfc3339(plan.gap.startMs), to: toRfc3339(plan.gap.endMs) },
-        'Backlog older than max_catchup is skipped: this range is a gap in the sink (run a backfill for it).',
-      );
-    }
-    if (plan.range) ranges.set(query.name, plan.range);
-    else metrics.backlog.set({ query: query.name }, 0);
+    if (!plans.get(query.name)?.extraction) metrics.backlog.set({ query: query.name }, 0);
   }
-  const due = config.extract.queries.filter((q: QueryConfig) => ranges.has(q.name));
   if (due.length === 0) return true;
+  const planOf = (query: QueryConfig) => plans.get(query.name)!;
   let ok = true;
-  const results = await runQueries(pipeline, due, (q) => ranges.get(q.name)!, {
+  const results = await runQueries(pipeline, due, (q) => planOf(q).extraction!, {
     signal: ctx.signal,
     noNewQueries: ctx.stop,
+    tierRunsFor: (query) => planOf(query).runs,
+    onTierAck: (query, tier, watermarkMs) => {
+      const tierPlan = planOf(query).tiers.find((t) => t.tier.name === tier);
+      if (!tierPlan) return;
+      // Rewritten windows are acknowledged again: the watermark never moves back over them.
+      const before = store.get(tierPlan.key)?.watermarkMs;
+      if (before !== undefined && before >= watermarkMs) return;
+      store.set(tierPlan.key, { watermarkMs, fingerprint: queryFingerprint(query) });
+      ctx.tiers.recordWatermark(query.name, tier, watermarkMs);
+    },
     onAck: (query, ackedThroughMs) => {
-      store.set(query.name, {
-        watermarkMs: ackedThroughMs,
-        fingerprint: fingerprints.get(query.name)!,
-      });
       metrics.setWatermark(query.name, ackedThroughMs);
       status.recordWatermark(query.name, ackedThroughMs);
     },
     onResult: (result) => {
       metrics.recordQueryRun(result);
+      metrics.recordTierTotals(result.query, result.tiers);
       status.recordRun(result);
       if (result.error !== undefined) ok = false;
       const doneThrough = result.ackedThroughMs ?? result.range.startMs;
@@ -304,6 +289,15 @@ async function runCycle(
           points: result.points,
           ackedThrough:
             result.ackedThroughMs === undefined ? null : toRfc3339(result.ackedThroughMs),
+          tiers: Object.fromEntries(
+            Object.entries(result.tiers).map(([tier, t]) => [
+              tier,
+              {
+                written: t.written,
+                watermark: t.watermarkMs === undefined ? null : toRfc3339(t.watermarkMs),
+              },
+            ]),
+          ),
         },
         'Query run finished.',
       );

@@ -3,20 +3,19 @@
  * stopped with SIGTERM, killed with SIGKILL, restarted, it leaves every grid point from its first
  * cycle to its final watermark in InfluxDB exactly once.
  */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { generateHealthFixture, mulberry32 } from '../../scripts/lib/openmetrics-fixture.js';
+import { mulberry32 } from '../../scripts/lib/openmetrics-fixture.js';
 import { execFile } from 'node:child_process';
 import {
   freePort,
   findBinary,
-  startInfluxV1,
-  startPrometheus,
   type InfluxV1Server,
   type StartedServer,
 } from '../../scripts/lib/servers.js';
+import { queryFingerprint } from '../../src/state/watermark-store.js';
 import {
   exitOf,
   healthDaemonConfig,
@@ -24,12 +23,10 @@ import {
   influxHealthPoints,
   prometheusHealthPoints,
   startDaemon,
+  startHealthServers,
+  type DaemonChild,
 } from '../support/health-daemon.js';
 
-const FIXTURE_STEP_MS = 15_000;
-// The fixture runs 10 minutes into the future, so every query (rate() too) has data at every
-// moment of the test; queries without data would be acknowledged with nothing written.
-const FIXTURE_END = Math.floor(Date.now() / FIXTURE_STEP_MS) * FIXTURE_STEP_MS + 600_000;
 const QUERIES = HEALTH_QUERIES;
 
 interface Watermarks {
@@ -50,17 +47,7 @@ describe('promflux run (daemon) → real Prometheus and InfluxDB 1.x', () => {
   const firstStarts = new Map<string, number>();
 
   beforeAll(async () => {
-    [prometheus, influx] = await Promise.all([
-      startPrometheus({
-        openMetrics: generateHealthFixture({
-          startMs: FIXTURE_END - 3_600_000,
-          endMs: FIXTURE_END,
-          intervalMs: FIXTURE_STEP_MS,
-          instances: 2,
-        }),
-      }),
-      startInfluxV1(),
-    ]);
+    [prometheus, influx] = await startHealthServers();
   });
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'promflux-daemon-'));
@@ -92,8 +79,23 @@ describe('promflux run (daemon) → real Prometheus and InfluxDB 1.x', () => {
     return startDaemon(dir, config);
   }
 
+  /** The state file's raw-tier watermarks (`bucket` alone is one raw tier), by query name. */
   async function watermarks(): Promise<Watermarks> {
-    return JSON.parse(await readFile(join(dir, 'state', 'watermarks.json'), 'utf8')) as Watermarks;
+    const doc = JSON.parse(
+      await readFile(join(dir, 'state', 'watermarks.json'), 'utf8'),
+    ) as Watermarks;
+    const queries: Watermarks['queries'] = {};
+    for (const [key, state] of Object.entries(doc.queries)) {
+      const [query, tier, stepMs, resolutionMs] = JSON.parse(key) as [
+        string,
+        string,
+        number,
+        number,
+      ];
+      expect([tier, stepMs, resolutionMs]).toEqual(['raw', 1000, 1000]);
+      queries[query] = state;
+    }
+    return { queries };
   }
 
   /** Waits until every query's watermark has moved past `afterMs`. */
@@ -109,7 +111,7 @@ describe('promflux run (daemon) → real Prometheus and InfluxDB 1.x', () => {
   }
 
   /** Notes where each query's first run of `run` started, unless an earlier run did. */
-  function recordFirstStarts(run: ReturnType<typeof start>): void {
+  function recordFirstStarts(run: DaemonChild): void {
     for (const line of run.stdout().trim().split('\n')) {
       if (!line.startsWith('{')) continue;
       const r = JSON.parse(line) as { query: string; start: string };
@@ -157,6 +159,36 @@ describe('promflux run (daemon) → real Prometheus and InfluxDB 1.x', () => {
     expect(await exitOf(third.child)).toBe(0);
     expect(third.stderr()).toMatch(/"msg":"Stopped\."/);
 
+    await expectEverySampleOnce();
+  });
+
+  it('carries on from a watermark saved before tiers, under the raw tier', async () => {
+    // A state file as the daemon wrote it before tiers: keyed by query name.
+    const legacyMs = Math.floor((Date.now() - 10_000) / 1000) * 1000;
+    const legacy = {
+      version: 1,
+      queries: Object.fromEntries(
+        Object.entries(QUERIES).map(([name, query]) => [
+          name,
+          {
+            watermarkMs: legacyMs,
+            fingerprint: queryFingerprint({ expr: query, stepMs: 1000 }),
+            updatedAt: '',
+          },
+        ]),
+      ),
+    };
+    await mkdir(join(dir, 'state'), { recursive: true });
+    await writeFile(join(dir, 'state', 'watermarks.json'), JSON.stringify(legacy));
+    const daemon = start();
+    await waitForWatermarks(legacyMs + 2000);
+    daemon.child.kill('SIGTERM');
+    expect(await exitOf(daemon.child)).toBe(0);
+    // Each query's first run started right after the legacy watermark: no gap, no overlap.
+    recordFirstStarts(daemon);
+    for (const name of Object.keys(QUERIES)) expect(firstStarts.get(name)).toBe(legacyMs + 1000);
+    // The legacy entries are gone (watermarks() accepts only raw-tier keys).
+    expect(Object.keys((await watermarks()).queries).sort()).toEqual(Object.keys(QUERIES).sort());
     await expectEverySampleOnce();
   });
 
@@ -356,7 +388,12 @@ describe('promflux run (daemon) → real Prometheus and InfluxDB 1.x', () => {
 
     type Status = {
       ready: boolean;
-      queries: Array<{ query: string; watermark: string | null; pointsWritten: number }>;
+      queries: Array<{
+        query: string;
+        watermark: string | null;
+        pointsWritten: number;
+        tiers: Array<{ name: string; resolutionSeconds: number | null; watermark: string | null }>;
+      }>;
     };
     // A run's points are counted when it ends, a moment after its watermark was saved.
     let status: Status;
@@ -370,6 +407,9 @@ describe('promflux run (daemon) → real Prometheus and InfluxDB 1.x', () => {
     for (const q of status.queries) {
       expect(q.watermark).not.toBeNull();
       expect(q.pointsWritten).toBeGreaterThan(0);
+      // `bucket` alone is one raw tier.
+      expect(q.tiers).toMatchObject([{ name: 'raw', resolutionSeconds: null }]);
+      expect(q.tiers[0]!.watermark).not.toBeNull();
     }
     const page = await (await fetch(`${statusUrl}/`)).text();
     for (const name of Object.keys(QUERIES)) expect(page).toContain(`<td>${name}</td>`);
@@ -402,6 +442,9 @@ describe('promflux run (daemon) → real Prometheus and InfluxDB 1.x', () => {
       'promflux_watermark_timestamp_seconds',
       'promflux_watermark_lag_seconds',
       'promflux_catchup_backlog_seconds',
+      'promflux_tier_points_total',
+      'promflux_tier_watermark_seconds',
+      'promflux_tier_lag_seconds',
       'process_cpu_seconds_total',
     ]) {
       expect(metrics, family).toMatch(new RegExp(`^# TYPE ${family} `, 'm'));
@@ -411,5 +454,10 @@ describe('promflux run (daemon) → real Prometheus and InfluxDB 1.x', () => {
         metrics,
       );
     expect(Number(written?.[1])).toBeGreaterThan(0);
+    const tierWritten =
+      /^promflux_tier_points_total\{query="availability",tier="raw",outcome="written"\} (\d+)$/m.exec(
+        metrics,
+      );
+    expect(Number(tierWritten?.[1])).toBeGreaterThan(0);
   }
 });

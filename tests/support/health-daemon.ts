@@ -5,11 +5,39 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { join, resolve } from 'node:path';
-import type { InfluxV1Server } from '../../scripts/lib/servers.js';
+import { generateHealthFixture } from '../../scripts/lib/openmetrics-fixture.js';
+import {
+  startInfluxV1,
+  startPrometheus,
+  type InfluxV1Server,
+  type StartedServer,
+} from '../../scripts/lib/servers.js';
 import { blockTimestamps, blockValues } from '../../src/core/series.js';
 import { prometheusRange } from './prometheus-range.js';
 
 const REPO_ROOT = resolve(import.meta.dirname, '../..');
+const FIXTURE_STEP_MS = 15_000;
+
+/**
+ * A real Prometheus holding the health fixture (two instances, the last hour) and a real
+ * InfluxDB 1.x. The fixture runs 10 minutes into the future, so every query (rate() too) has data
+ * at every moment of a daemon test; queries without data would be acknowledged with nothing
+ * written.
+ */
+export async function startHealthServers(): Promise<[StartedServer, InfluxV1Server]> {
+  const endMs = Math.floor(Date.now() / FIXTURE_STEP_MS) * FIXTURE_STEP_MS + 600_000;
+  return Promise.all([
+    startPrometheus({
+      openMetrics: generateHealthFixture({
+        startMs: endMs - 3_600_000,
+        endMs,
+        intervalMs: FIXTURE_STEP_MS,
+        instances: 2,
+      }),
+    }),
+    startInfluxV1(),
+  ]);
+}
 
 /** Query name → PromQL: one query keeping `__name__`, one that drops it. */
 export const HEALTH_QUERIES: Record<string, string> = {
@@ -75,8 +103,9 @@ export function startDaemon(cwd: string, config: string): DaemonChild {
   return { child, stdout: () => out, stderr: () => err };
 }
 
+/** The child's exit code, once it exited (null when a signal ended it). */
 export async function exitOf(child: ChildProcess): Promise<number | null> {
-  if (child.exitCode !== null) return child.exitCode;
+  if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
   const [code] = (await once(child, 'exit')) as [number | null];
   return code;
 }
