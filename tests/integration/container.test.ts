@@ -29,6 +29,7 @@ import {
 } from '../support/dockerfile.js';
 import { preparePodman, type Podman } from '../support/podman.js';
 import { finiteSamples, prometheusRange } from '../support/prometheus-range.js';
+import { rawTierWatermarks } from '../support/health-daemon.js';
 
 const REPO = resolve(import.meta.dirname, '../..');
 const runtime = parseDockerfile(readFileSync(join(REPO, 'Dockerfile'), 'utf8')).at(-1)!;
@@ -209,7 +210,7 @@ describe('the container image, run with podman against real Prometheus and Influ
 
   async function watermarks(volume: string): Promise<Watermarks> {
     const path = join(await volumePath(volume), 'watermarks.json');
-    return JSON.parse(await readFile(path, 'utf8')) as Watermarks;
+    return rawTierWatermarks(await readFile(path, 'utf8'), STEP_MS);
   }
 
   async function volumePath(volume: string): Promise<string> {

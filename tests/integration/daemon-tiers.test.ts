@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { mulberry32 } from '../../scripts/lib/openmetrics-fixture.js';
 import type { InfluxV1Server, StartedServer } from '../../scripts/lib/servers.js';
-import { exitOf, spawnDaemon, startHealthServers } from '../support/daemon-child.js';
+import { exitOf, startDaemon, startHealthServers } from '../support/health-daemon.js';
 import { finiteSamples, prometheusRange } from '../support/prometheus-range.js';
 
 const STEP_MS = 1000;
@@ -160,7 +160,7 @@ server:
     await Promise.allSettled([prometheus?.stop(), influx?.stop()]);
   });
 
-  const start = () => spawnDaemon(dir, config);
+  const start = () => startDaemon(dir, config);
 
   async function watermarks(): Promise<Watermarks> {
     return JSON.parse(await readFile(join(dir, 'state', 'watermarks.json'), 'utf8')) as Watermarks;

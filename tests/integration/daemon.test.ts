@@ -23,6 +23,7 @@ import {
   influxHealthPoints,
   prometheusHealthPoints,
   startDaemon,
+  rawTierWatermarks,
   startHealthServers,
   type DaemonChild,
 } from '../support/health-daemon.js';
@@ -81,21 +82,7 @@ describe('promflux run (daemon) → real Prometheus and InfluxDB 1.x', () => {
 
   /** The state file's raw-tier watermarks (`bucket` alone is one raw tier), by query name. */
   async function watermarks(): Promise<Watermarks> {
-    const doc = JSON.parse(
-      await readFile(join(dir, 'state', 'watermarks.json'), 'utf8'),
-    ) as Watermarks;
-    const queries: Watermarks['queries'] = {};
-    for (const [key, state] of Object.entries(doc.queries)) {
-      const [query, tier, stepMs, resolutionMs] = JSON.parse(key) as [
-        string,
-        string,
-        number,
-        number,
-      ];
-      expect([tier, stepMs, resolutionMs]).toEqual(['raw', 1000, 1000]);
-      queries[query] = state;
-    }
-    return { queries };
+    return rawTierWatermarks(await readFile(join(dir, 'state', 'watermarks.json'), 'utf8'));
   }
 
   /** Waits until every query's watermark has moved past `afterMs`. */

@@ -154,3 +154,25 @@ export async function influxHealthPoints(
     })
     .sort();
 }
+
+/** A state file's watermarks, by query name. */
+export interface QueryWatermarks {
+  queries: Record<string, { watermarkMs: number }>;
+}
+
+/**
+ * The raw-tier watermarks of a state file (`load.influxdb.bucket` alone is one raw tier, `raw`),
+ * by query name; entries of any other tier, or of another step, fail the test.
+ */
+export function rawTierWatermarks(text: string, stepMs = 1000): QueryWatermarks {
+  const doc = JSON.parse(text) as QueryWatermarks;
+  const queries: QueryWatermarks['queries'] = {};
+  for (const [key, state] of Object.entries(doc.queries)) {
+    const [query, ...rest] = JSON.parse(key) as [string, string, number, number];
+    if (JSON.stringify(rest) !== JSON.stringify(['raw', stepMs, stepMs])) {
+      throw new Error(`not a raw-tier state key of step ${stepMs} ms: ${key}`);
+    }
+    queries[query] = state;
+  }
+  return { queries };
+}
