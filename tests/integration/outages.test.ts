@@ -24,6 +24,7 @@ import {
   HEALTH_QUERIES,
   influxHealthPoints,
   prometheusHealthPoints,
+  rawTierWatermarks,
   startDaemon,
 } from '../support/health-daemon.js';
 
@@ -184,7 +185,7 @@ describe('promflux run through outages of the real InfluxDB 1.x and Prometheus',
   );
 
   async function watermarks(): Promise<Watermarks> {
-    return JSON.parse(await readFile(join(dir, 'state', 'watermarks.json'), 'utf8')) as Watermarks;
+    return rawTierWatermarks(await readFile(join(dir, 'state', 'watermarks.json'), 'utf8'));
   }
 
   function minWatermark(w: Watermarks): number {
