@@ -3,7 +3,6 @@ import { closestMatch } from '../config/suggest.js';
 import { ConfigError, UsageError, describeError } from '../core/errors.js';
 import { VERSION } from '../core/version.js';
 import { COMMANDS } from './commands/index.js';
-import { runOnce } from './commands/once.js';
 import { withCommonOptions, type CommonOptions } from './common-options.js';
 import { EXIT } from './exit-codes.js';
 import type { CliIo } from './io.js';
@@ -74,6 +73,7 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
         setExit(EXIT.USAGE);
         return;
       }
+      const { runOnce } = await import('./commands/once.js');
       setExit(await runOnce(io, opts));
     });
 

@@ -1,6 +1,8 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 
 const REPO_ROOT = resolve(import.meta.dirname, '../..');
@@ -8,12 +10,12 @@ const REPO_ROOT = resolve(import.meta.dirname, '../..');
 /** The built CLI (`bin/promflux.js`) as a child process; a non-zero exit is a result, not a throw. */
 export async function runPromflux(
   args: string[],
-  opts: { cwd: string; env?: Record<string, string>; timeoutMs?: number },
+  opts: { cwd: string; env?: Record<string, string>; timeoutMs?: number; nodeArgs?: string[] },
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
     const { stdout, stderr } = await promisify(execFile)(
       process.execPath,
-      [join(REPO_ROOT, 'bin/promflux.js'), ...args],
+      [...(opts.nodeArgs ?? []), join(REPO_ROOT, 'bin/promflux.js'), ...args],
       {
         cwd: opts.cwd,
         env: { ...process.env, PROMFLUX_CONFIG: '', ...opts.env },
@@ -75,4 +77,28 @@ export function expectedTags(
     else tags[name] = value;
   }
   return tags;
+}
+
+/**
+ * The npm packages (`apache-arrow`, `@influxdata/influxdb-client`, ...) the built CLI loaded while
+ * running `args`, as listed by ./loaded-modules-hook.mjs, with the run's result.
+ */
+export async function loadedPackages(
+  args: string[],
+  opts: { cwd: string; env?: Record<string, string> },
+): Promise<{ packages: Set<string>; code: number; stderr: string }> {
+  const list = join(opts.cwd, `loaded-modules-${process.hrtime.bigint()}.txt`);
+  await writeFile(list, '');
+  const hook = pathToFileURL(join(REPO_ROOT, 'tests/support/loaded-modules-hook.mjs')).href;
+  const { code, stderr } = await runPromflux(args, {
+    ...opts,
+    env: { ...opts.env, PROMFLUX_LOADED_MODULES: list },
+    nodeArgs: ['--import', hook],
+  });
+  const packages = new Set<string>();
+  for (const line of (await readFile(list, 'utf8')).split('\n')) {
+    const m = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(line);
+    if (m) packages.add(m[1]!);
+  }
+  return { packages, code, stderr };
 }

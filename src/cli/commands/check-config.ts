@@ -1,6 +1,4 @@
 import { EXIT } from '../exit-codes.js';
-import { loadConfig } from '../load-config.js';
-import { printConfigWarnings } from '../print-warnings.js';
 import type { RegisterCommand } from './command.js';
 
 /** `promflux check-config`: validates the configuration, usable as systemd `ExecStartPre`. */
@@ -10,6 +8,10 @@ export const registerCheckConfig: RegisterCommand = (program, { io, setExit }) =
     .description('validate the configuration file and exit (0 valid, 2 invalid)')
     .option('-c, --config <file>', 'config file')
     .action(async (opts: { config?: string }) => {
+      const [{ loadConfig }, { printConfigWarnings }] = await Promise.all([
+        import('../load-config.js'),
+        import('../print-warnings.js'),
+      ]);
       const { config, path, warnings } = await loadConfig(io, opts.config);
       printConfigWarnings(io.stderr, config, warnings);
       io.stdout.write(

@@ -1,9 +1,4 @@
-import { createLogger } from '../../core/logger.js';
-import { redactedStream } from '../../core/redact.js';
-import { runChecks } from '../check.js';
 import { EXIT } from '../exit-codes.js';
-import { loadConfig } from '../load-config.js';
-import { printConfigWarnings } from '../print-warnings.js';
 import type { RegisterCommand } from './command.js';
 
 /** `promflux check`: connectivity to both ends (the checks themselves are in ../check.ts). */
@@ -15,6 +10,19 @@ export const registerCheck: RegisterCommand = (program, { io, setExit }) => {
     )
     .option('-c, --config <file>', 'config file')
     .action(async (opts: { config?: string }) => {
+      const [
+        { createLogger },
+        { redactedStream },
+        { runChecks },
+        { loadConfig },
+        { printConfigWarnings },
+      ] = await Promise.all([
+        import('../../core/logger.js'),
+        import('../../core/redact.js'),
+        import('../check.js'),
+        import('../load-config.js'),
+        import('../print-warnings.js'),
+      ]);
       const { config, warnings, redactor } = await loadConfig(io, opts.config);
       printConfigWarnings(redactedStream(io.stderr, redactor), config, warnings);
       const logger = createLogger({ level: 'warn', redactor });
