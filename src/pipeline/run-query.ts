@@ -156,12 +156,17 @@ export async function runQuery(
     : writers.length === 1
       ? writers[0]!
       : { append: (prefix, block) => writers.forEach((w) => w.append(prefix, block)) };
+  const debug = log.isLevelEnabled('debug');
+  let submitted = false;
   const failed = (): TierWriter | undefined => writers.find((w) => w.window.hasFailed);
   const submitReady = async (): Promise<void> => {
     let next: [TierWriter, LineBatch] | undefined;
     while ((next = ready.shift()) !== undefined) {
       await opts.limiter?.take(next[1].lines, opts.signal);
       await next[0].window.submit(next[1]);
+      if (debug && !submitted)
+        log.debug({ uptimeMs: Math.round(performance.now()) }, 'First write.');
+      submitted = true;
     }
   };
 
@@ -192,6 +197,17 @@ export async function runQuery(
     );
     for await (const { chunk, result } of stream) {
       chunks++;
+      // Where the sink waits on promflux: no write in flight while this chunk was read and decoded.
+      if (debug)
+        log.debug(
+          {
+            chunk: chunks,
+            samples: result.samples,
+            writesInFlight: writers.reduce((n, w) => n + w.window.writesInFlight, 0),
+            uptimeMs: Math.round(performance.now()),
+          },
+          'Chunk decoded.',
+        );
       samples += result.samples;
       opts.onSamples?.(result.samples);
       series = Math.max(series, result.series.length);

@@ -53,6 +53,11 @@ export class WriteWindow {
     return this.failed;
   }
 
+  /** Batches written now and not yet acknowledged by every sink. */
+  get writesInFlight(): number {
+    return this.inFlight.size;
+  }
+
   beginChunk(endMs: number): void {
     this.current = { endMs, pending: 0, sealed: false };
     this.chunks.push(this.current);

@@ -205,3 +205,48 @@ describe('runQuery', () => {
     expect(taken.length).toBe(sink.batches.length);
   });
 });
+
+describe('runQuery debug timeline', () => {
+  it('logs, as each chunk arrives, how many writes the sinks are still busy with', async () => {
+    // Writes are held until the next chunk's line is logged: the chunk before's are in flight
+    // then, and none before the first chunk. The last chunk's write is not held.
+    const total = (await runQuery(new FakePrometheusClient(series), [], options())).chunks;
+    let seen = 0;
+    const held: (() => void)[] = [];
+    const active = { now: 0 };
+    const sink = new RecordingSink();
+    const write = sink.write.bind(sink);
+    sink.write = async (batch) => {
+      active.now++;
+      try {
+        if (seen < total) await new Promise<void>((release) => held.push(release));
+        return await write(batch);
+      } finally {
+        active.now--;
+      }
+    };
+    const logged: { msg: string; writesInFlight?: number; sinkActive: number }[] = [];
+    const logger = pino(
+      { level: 'debug' },
+      {
+        write: (line: string) => {
+          const record = JSON.parse(line) as { msg: string; writesInFlight?: number };
+          logged.push({ ...record, sinkActive: active.now });
+          if (record.msg === 'Chunk decoded.') seen++;
+          if (record.msg === 'Chunk decoded.') for (const release of held.splice(0)) release();
+        },
+      },
+    );
+    const client = new FakePrometheusClient(series);
+    const result = await runQuery(client, [sink], options({ logger, batchSize: 10_000 }));
+
+    expect(result.error).toBeUndefined();
+    const chunks = logged.filter((l) => l.msg === 'Chunk decoded.');
+    expect(chunks.length).toBe(total);
+    expect(chunks.length).toBeGreaterThan(2);
+    expect(chunks[0]!.writesInFlight).toBe(0);
+    for (const c of chunks.slice(1)) expect(c.writesInFlight).toBeGreaterThan(0);
+    expect(chunks.map((c) => c.writesInFlight)).toEqual(chunks.map((c) => c.sinkActive));
+    expect(logged.filter((l) => l.msg === 'First write.')).toHaveLength(1);
+  });
+});
