@@ -168,7 +168,8 @@ describe('promflux run (daemon) → real Prometheus and InfluxDB 1.x', () => {
     await mkdir(join(dir, 'state'), { recursive: true });
     await writeFile(join(dir, 'state', 'watermarks.json'), JSON.stringify(legacy));
     const daemon = start();
-    await waitForWatermarks(legacyMs + 2000);
+    // Long enough for expectEverySampleOnce's floor of 20 points, whatever the load.
+    await waitForWatermarks(legacyMs + 12_000);
     daemon.child.kill('SIGTERM');
     expect(await exitOf(daemon.child)).toBe(0);
     // Each query's first run started right after the legacy watermark: no gap, no overlap.

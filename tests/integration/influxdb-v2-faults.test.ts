@@ -23,6 +23,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateHealthFixture } from '../../scripts/lib/openmetrics-fixture.js';
 import { startPrometheus, type StartedServer } from '../../scripts/lib/servers.js';
 import { InfluxDbV2Fake, type RecordedRequest } from '../fakes/influxdb-v2-fake.js';
+import { rawTierWatermarks } from '../support/health-daemon.js';
 import { finiteSamples, prometheusRange } from '../support/prometheus-range.js';
 import { expectedTags, spawnPromflux, type PromfluxProcess } from '../support/promflux-cli.js';
 
@@ -132,8 +133,8 @@ server:
   async function watermarks(): Promise<Record<string, number>> {
     const text = await readFile(join(dir, 'state', 'watermarks.json'), 'utf8').catch(() => '');
     if (!text) return {};
-    const doc = JSON.parse(text) as { queries: Record<string, { watermarkMs: number }> };
-    return Object.fromEntries(Object.entries(doc.queries).map(([q, s]) => [q, s.watermarkMs]));
+    const { queries } = rawTierWatermarks(text);
+    return Object.fromEntries(Object.entries(queries).map(([q, s]) => [q, s.watermarkMs]));
   }
 
   /** Until every query's watermark passes `afterMs` (the daemon caught up to then). */
