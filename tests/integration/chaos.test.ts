@@ -338,6 +338,23 @@ server:
     const phase = (what: string) =>
       console.log(`chaos seed ${SEED}: ${what} at ${((Date.now() - began) / 1000).toFixed(1)} s`);
     let cutoff = CUTOFF;
+    // A clean first run gives every query a raw watermark: the backfill (below) ends there, so
+    // that it fills nothing a killed run should have written and hides no gap the kills made.
+    await writeConfig(cutoff);
+    const first = spawnPromflux(['run', '-c', config()], { cwd: dir });
+    await waitFor(
+      'first watermarks',
+      async () => {
+        for (const q of Object.keys(QUERIES))
+          if ((await rawWatermark(q)) === undefined) return false;
+        return true;
+      },
+      first,
+    );
+    first.child.kill('SIGTERM');
+    expect(await first.exited, first.stderr().slice(-3000)).toBe(0);
+    const firstWatermarks = await Promise.all(Object.keys(QUERIES).map((q) => rawWatermark(q)));
+    const backfillTo = floorTo(Math.min(...firstWatermarks.map((w) => w!)), 10 * SECOND);
     const causes: Record<string, number> = {};
     for (const [i, round] of rounds.entries()) {
       if (round.moveCutoff) cutoff += HOUR_MS;
@@ -355,9 +372,8 @@ server:
     expect(causes['log:trigger'] ?? 0, JSON.stringify(causes)).toBeGreaterThanOrEqual(2);
 
     phase('daemon rounds done');
-    // A backfill over the fixture's end and what the daemon wrote, killed at a seeded write, and
-    // run again to its end.
-    const backfillTo = floorTo(Date.now() - DELAY_MS - 2 * SECOND, 10 * SECOND);
+    // A backfill from the fixture's end to the first run's watermark, killed at a seeded write,
+    // and run again to its end.
     const backfillArgs = [
       'backfill',
       '--from',
