@@ -54,6 +54,7 @@ export function chaosRounds(
   opts: {
     rounds: number;
     logMessages: readonly string[];
+    exportMessage?: string;
     rps: readonly string[];
     cutoffMoves: number;
   },
