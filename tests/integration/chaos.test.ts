@@ -66,8 +66,9 @@ const FIRST_HOUR = floorHour(CUTOFF) - HOUR_MS;
 const CUTOFF_MOVES = 2;
 const LAST_HOUR_END = floorHour(CUTOFF) + CUTOFF_MOVES * HOUR_MS;
 /**
- * The backfill starts at the fixture's end and ends where the first run's raw tier started: it
- * rewrites next to nothing a killed run wrote, so it cannot hide a gap the kills made.
+ * The backfill starts where the rollup tier ends (it follows the export cutoff, which ends at the
+ * fixture's end) and ends where the first run's raw tier started: it rewrites next to nothing a
+ * killed run wrote, so it cannot hide a gap the kills made.
  */
 const BACKFILL_FROM = FIXTURE_END;
 const QUERIES: Record<string, string> = {
@@ -76,6 +77,10 @@ const QUERIES: Record<string, string> = {
 };
 const ROUNDS = 22;
 const RP = 'raw';
+const ROLLUP_RP = 'rollup';
+const ROLLUP_MS = 10 * SECOND;
+const ROLLUP_FIELDS = ['count', 'sum', 'min', 'max', 'last', 'mean'] as const;
+type Window = Record<(typeof ROLLUP_FIELDS)[number], number>;
 const LOG_MESSAGES = ['Query run finished.'];
 const EXPORT_MESSAGE = 'Exported a complete hour.';
 /** A trigger that has not fired by then (a log line in a run with nothing to export) kills anyway. */
@@ -150,6 +155,9 @@ describe(`chaos: SIGKILLed daemon, backfill and export (seed ${SEED})`, () => {
       startInfluxV1(),
     ]);
     await influx.createDatabase(db, { name: RP, duration: '24h' });
+    await influx.query(
+      `CREATE RETENTION POLICY "${ROLLUP_RP}" ON "${db}" DURATION 24h REPLICATION 1`,
+    );
     tap = await startWriteTap(influx.url);
     dir = await mkdtemp(join(tmpdir(), 'promflux-chaos-'));
   }, 180_000);
@@ -181,6 +189,7 @@ load:
     retry: { max_attempts: 3, initial_delay: 100ms, max_delay: 300ms }
   tiers:
     - { name: raw, bucket: "${db}/${RP}", retention: 24h }
+    - { name: rollup, bucket: "${db}/${ROLLUP_RP}", retention: 24h, resolution: ${ROLLUP_MS / SECOND}s }
   export:
     dir: dataset
     format: csv
@@ -254,6 +263,8 @@ server:
   /** The raw tier's watermark of `query`: the per-tier key of issue 13, or the legacy one. */
   const rawWatermark = (query: string) =>
     savedWatermark(JSON.stringify([query, 'raw', STEP_MS, STEP_MS]), query);
+  const rollupWatermark = (query: string) =>
+    savedWatermark(JSON.stringify([query, 'rollup', STEP_MS, ROLLUP_MS]));
   const exportWatermark = (query: string) =>
     savedWatermark(JSON.stringify([query, 'export', STEP_MS, HOUR_MS]));
 
@@ -270,6 +281,70 @@ server:
       }
     }
     return rows;
+  }
+
+  /** `tags@start` → fields of every window InfluxDB holds for `query` in the rollup tier. */
+  async function influxWindows(query: string): Promise<Map<string, Window>> {
+    const fields = ROLLUP_FIELDS.map((f) => `"value_${f}"`).join(', ');
+    const rows = await influxRows(
+      `SELECT ${fields} FROM "${db}"."${ROLLUP_RP}"./.*/ WHERE metric_type = '${query}' GROUP BY *`,
+    );
+    return new Map(
+      [...rows].map(([key, values]) => [
+        key,
+        Object.fromEntries(ROLLUP_FIELDS.map((f, i) => [f, values[i]!])) as Window,
+      ]),
+    );
+  }
+
+  /**
+   * The windows [fromMs, toMs) of a gauge query, straight from Prometheus' 1s points (the reference:
+   * count, sum, min, max, last and mean of the finite points in each window).
+   */
+  async function referenceWindows(
+    name: string,
+    fromMs: number,
+    toMs: number,
+  ): Promise<Map<string, Window>> {
+    const points = await prometheusRaw(name, fromMs, toMs - STEP_MS);
+    const windows = new Map<string, Window>();
+    const ordered = [...points].map(([k, v]) => {
+      const at = k.lastIndexOf('@');
+      return { id: k.slice(0, at), ms: Number(k.slice(at + 1)), v };
+    });
+    ordered.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : a.ms - b.ms));
+    for (const { id, ms, v } of ordered) {
+      const key = `${id}@${ms - (ms % ROLLUP_MS)}`;
+      const w = windows.get(key) ?? {
+        count: 0,
+        sum: 0,
+        min: Infinity,
+        max: -Infinity,
+        last: NaN,
+        mean: NaN,
+      };
+      w.count += 1;
+      w.sum += v;
+      w.min = Math.min(w.min, v);
+      w.max = Math.max(w.max, v);
+      w.last = v;
+      w.mean = w.sum / w.count;
+      windows.set(key, w);
+    }
+    return windows;
+  }
+
+  /** Equal windows: counts, extremes and last exactly; sum and mean to 1e-9 (summation order). */
+  function sameWindow(got: Window, want: Window): boolean {
+    const close = (a: number, b: number) => Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(b));
+    return (
+      got.count === want.count &&
+      Object.is(got.min, want.min) &&
+      Object.is(got.max, want.max) &&
+      Object.is(got.last, want.last) &&
+      close(got.sum, want.sum) &&
+      close(got.mean, want.mean)
+    );
   }
 
   /** Polls the state file (the daemon sends no event) until `done` holds. */
@@ -354,7 +429,7 @@ server:
       rounds: ROUNDS,
       logMessages: LOG_MESSAGES,
       exportMessage: EXPORT_MESSAGE,
-      rps: [RP],
+      rps: [RP, ROLLUP_RP],
       cutoffMoves: CUTOFF_MOVES,
     });
     const began = Date.now();
@@ -370,6 +445,7 @@ server:
       async () => {
         for (const q of Object.keys(QUERIES)) {
           if ((await rawWatermark(q)) === undefined) return false;
+          if ((await rollupWatermark(q)) === undefined) return false;
         }
         return true;
       },
@@ -378,7 +454,9 @@ server:
     first.child.kill('SIGTERM');
     expect(await first.exited, first.stderr().slice(-3000)).toBe(0);
     const firstWatermarks = await Promise.all(Object.keys(QUERIES).map((q) => rawWatermark(q)));
-    const backfillTo = floorTo(Math.min(...firstWatermarks.map((w) => w!)), 10 * SECOND);
+    const backfillTo = floorTo(Math.min(...firstWatermarks.map((w) => w!)), ROLLUP_MS);
+    const firstRollupWm = new Map<string, number>();
+    for (const q of Object.keys(QUERIES)) firstRollupWm.set(q, (await rollupWatermark(q))!);
     const causes: Record<string, number> = {};
     for (const [i, round] of rounds.entries()) {
       if (round.moveCutoff) cutoff += HOUR_MS;
@@ -457,6 +535,7 @@ server:
       async () => {
         for (const q of Object.keys(QUERIES)) {
           if (((await rawWatermark(q)) ?? 0) < caughtUpFrom) return false;
+          if (((await rollupWatermark(q)) ?? 0) < BACKFILL_FROM) return false;
           if (((await exportWatermark(q)) ?? 0) < LAST_HOUR_END) return false;
         }
         return true;
@@ -479,6 +558,26 @@ server:
       compared += want.size;
     }
     expect(compared).toBeGreaterThan(1000);
+
+    // The rollup tier: every window from the first run's first to the backfill's end (the daemon's
+    // windows follow the export cutoff through the fixture, the backfill's start at its end), each
+    // equal to what Prometheus' points give; none outside.
+    for (const name of Object.keys(QUERIES)) {
+      const landed = await influxWindows(name);
+      const starts = [...landed.keys()].map((k) => Number(k.slice(k.lastIndexOf('@') + 1)));
+      const fromMs = Math.min(...starts);
+      const rollupTo = (await rollupWatermark(name))!;
+      expect(fromMs, `${name}: the first run's first window`).toBeLessThan(
+        firstRollupWm.get(name)!,
+      );
+      expect(rollupTo, `${name}: the daemon's windows meet the backfill's`).toBeGreaterThanOrEqual(
+        BACKFILL_FROM,
+      );
+      const toMs = Math.max(rollupTo, backfillTo);
+      const want = await referenceWindows(name, fromMs, toMs);
+      expect(want.size, name).toBeGreaterThan(1000);
+      expectExactly(`${name} rollup`, landed, want, sameWindow);
+    }
 
     // The export: every hour written once, the rows of the clean export, nothing half-written.
     const dataset = join(dir, 'dataset');
