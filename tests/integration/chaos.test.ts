@@ -42,6 +42,7 @@ import {
   spawnPromflux,
   type PromfluxProcess,
 } from '../support/promflux-cli.js';
+import { addToWindow } from '../support/rollup-reference.js';
 import { startWriteTap, type WriteTap } from '../support/write-tap.js';
 
 const SEED = chaosSeed();
@@ -314,22 +315,7 @@ server:
     });
     ordered.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : a.ms - b.ms));
     for (const { id, ms, v } of ordered) {
-      const key = `${id}@${ms - (ms % ROLLUP_MS)}`;
-      const w = windows.get(key) ?? {
-        count: 0,
-        sum: 0,
-        min: Infinity,
-        max: -Infinity,
-        last: NaN,
-        mean: NaN,
-      };
-      w.count += 1;
-      w.sum += v;
-      w.min = Math.min(w.min, v);
-      w.max = Math.max(w.max, v);
-      w.last = v;
-      w.mean = w.sum / w.count;
-      windows.set(key, w);
+      addToWindow(windows, `${id}@${ms - (ms % ROLLUP_MS)}`, v);
     }
     return windows;
   }

@@ -22,6 +22,7 @@ import { mulberry32 } from '../../scripts/lib/openmetrics-fixture.js';
 import type { InfluxV1Server, StartedServer } from '../../scripts/lib/servers.js';
 import { exitOf, startDaemon, startHealthServers } from '../support/health-daemon.js';
 import { finiteSamples, prometheusRange } from '../support/prometheus-range.js';
+import { addToWindow, type ReferenceWindow } from '../support/rollup-reference.js';
 
 const STEP_MS = 1000;
 const QUERIES: Record<string, string> = {
@@ -223,7 +224,7 @@ server:
     fromMs: number,
     toMs: number,
   ): Promise<Windows> {
-    const windows: Windows = new Map();
+    const windows = new Map<string, ReferenceWindow>();
     const series = await prometheusRange(prometheus.url, QUERIES[query]!, {
       startMs: fromMs,
       endMs: toMs - STEP_MS,
@@ -232,22 +233,7 @@ server:
     for (const block of series) {
       const id = seriesId(block.labels);
       for (const { timestampMs, value } of finiteSamples(block)) {
-        const key = `${id}@${timestampMs - (timestampMs % r)}`;
-        const w = windows.get(key) ?? {
-          count: 0,
-          sum: 0,
-          min: Infinity,
-          max: -Infinity,
-          last: NaN,
-          mean: NaN,
-        };
-        w.count! += 1;
-        w.sum! += value;
-        w.min = Math.min(w.min!, value);
-        w.max = Math.max(w.max!, value);
-        w.last = value;
-        w.mean = w.sum! / w.count!;
-        windows.set(key, w);
+        addToWindow(windows, `${id}@${timestampMs - (timestampMs % r)}`, value);
       }
     }
     return windows;
