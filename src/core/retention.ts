@@ -21,3 +21,11 @@ export function retentionCutoffMs(tier: RetentionOf, nowMs: number): number | un
   if (tier.retentionUnmanaged || tier.retentionMs <= 0) return undefined;
   return nowMs - tier.retentionMs + RETENTION_MARGIN_MS;
 }
+
+/** The shortest finite retention InfluxDB 1.x and 2.x accept (`0` means forever). */
+export const MIN_RETENTION_MS = 3_600_000;
+
+/** Whether a finite retention is under what 1.x and 2.x accept. */
+export function isRetentionTooShort(retentionMs: number): boolean {
+  return retentionMs > 0 && retentionMs < MIN_RETENTION_MS;
+}

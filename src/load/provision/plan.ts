@@ -1,4 +1,5 @@
 import type { ConfigIssue } from '../../core/errors.js';
+import { isRetentionTooShort } from '../../core/retention.js';
 import { splitDatabaseTarget } from '../../core/database-target.js';
 import { formatDuration } from '../../core/time.js';
 import type { InfluxSinkConfig } from '../../config/types.js';
@@ -219,8 +220,6 @@ export function needsAttention(r: TierResult): boolean {
   return r.outcome === 'not-permitted' || r.outcome === 'failed';
 }
 
-const HOUR_MS = 3_600_000;
-
 /**
  * Checks the tiers against what the generation accepts, before any request: every issue at once,
  * located by `load.tiers[i]`. 1.x and 2.x refuse retentions under 1h; 1.x needs a named retention
@@ -245,7 +244,7 @@ export function validateTiers(
       });
       return;
     }
-    if (generation !== 'v3' && tier.retentionMs > 0 && tier.retentionMs < HOUR_MS) {
+    if (generation !== 'v3' && isRetentionTooShort(tier.retentionMs)) {
       issues.push({
         path: `${at}.retention`,
         message: `tier "${tier.name}": retention ${formatDuration(tier.retentionMs)} is under 1h, which InfluxDB ${generation === 'v1' ? '1.x' : '2.x'} refuses (use 0 for forever, or at least 1h).`,
@@ -276,7 +275,7 @@ export function validateTiers(
 export function influxDuration(ms: number): string {
   for (const [unit, size] of [
     ['d', 86_400_000],
-    ['h', HOUR_MS],
+    ['h', 3_600_000],
     ['m', 60_000],
     ['s', 1000],
   ] as const) {

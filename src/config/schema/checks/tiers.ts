@@ -4,6 +4,7 @@
  * tier names a query may list, and which queries may be counters.
  */
 import { isPlainDatabaseTarget, splitDatabaseTarget } from '../../../core/database-target.js';
+import { isRetentionTooShort } from '../../../core/retention.js';
 import { decideKind } from '../../../core/metric-kind.js';
 import { formatDuration, parseDurationMs } from '../../../core/time.js';
 import { isRecord } from '../../plain-object.js';
@@ -11,7 +12,6 @@ import { DEFAULT_QUERIES } from '../../default-queries.js';
 import { LEGACY_TIER_NAME } from '../../tiers.js';
 import { child, isSet, issueSink, type CrossCheck, type IssueSink } from './rules.js';
 
-const HOUR_MS = 3_600_000;
 const DEFAULT_STEP_MS = 15_000;
 
 /** A duration as the schema reads it, or undefined when it is not one (the schema reports that). */
@@ -125,7 +125,7 @@ function tierRules(
     if (retention !== undefined && retention > 0) {
       if (retention % 1000 !== 0) {
         issue([...at, 'retention'], `tier "${label}": must be 0 (forever) or whole seconds`);
-      } else if (retention < HOUR_MS) {
+      } else if (isRetentionTooShort(retention)) {
         issue(
           [...at, 'retention'],
           `tier "${label}": retention ${formatDuration(retention)} is under 1h, which InfluxDB 1.x and 2.x refuse (use 0 for forever, or at least 1h)`,
