@@ -28,13 +28,16 @@ export interface StoredExportOptions {
   progress: { logIntervalMs: number } | undefined;
 }
 
-/** `--tier NAME`, or the first raw tier. */
+/** `--tier NAME`, or the first raw tier (required when every tier is a rollup tier). */
 export function exportTier(config: PromfluxConfig, name: string | undefined): TierConfig {
   const tiers = config.load.tiers;
   const names = tiers.map((t) => t.name).join(', ');
   if (name === undefined) {
     const raw = tiers.find((t) => t.resolutionMs === undefined);
-    if (!raw) throw new UsageError(`No raw tier is configured; name one with --tier (${names}).`);
+    if (!raw)
+      throw new UsageError(
+        `No raw tier is configured, so there is no default tier to read; name one with --tier (${names}).`,
+      );
     return raw;
   }
   const tier = tiers.find((t) => t.name === name);

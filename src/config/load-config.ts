@@ -39,7 +39,7 @@ import {
   TLS_FILE_KEYS,
   unreadableFileIssues,
 } from './secrets.js';
-import { rawBucket, resolveTiers } from './tiers.js';
+import { primaryBucket, resolveTiers } from './tiers.js';
 import { insecureTlsWarnings } from './tls-warnings.js';
 import type { LabelRules, PromfluxConfig, QueryConfig, ServerAuthConfig } from './types.js';
 
@@ -343,7 +343,7 @@ function toPromfluxConfig(
         api: influx.api,
         ...optional('token', secrets.get('load.influxdb.token')),
         ...optional('org', influx.org || undefined),
-        bucket: rawBucket(tiers) ?? '',
+        bucket: primaryBucket(tiers),
         ...optional('username', influx.username || undefined),
         ...optional('password', secrets.get('load.influxdb.password')),
         batchSize: influx.batch_size,

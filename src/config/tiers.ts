@@ -32,9 +32,9 @@ export function resolveTiers(
 }
 
 /**
- * The bucket raw points go to until the pipeline writes per tier: the first raw tier's. A
- * configuration without a raw tier has none (the cross-checks refuse it for now).
+ * The bucket `load.influxdb.bucket` stands for once tiers are resolved (what `check` probes with
+ * the sink): the first raw tier's, else, in a configuration of rollup tiers only, the first tier's.
  */
-export function rawBucket(tiers: readonly TierConfig[]): string | undefined {
-  return tiers.find((t) => t.resolutionMs === undefined)?.bucket;
+export function primaryBucket(tiers: readonly TierConfig[]): string {
+  return (tiers.find((t) => t.resolutionMs === undefined) ?? tiers[0])?.bucket ?? '';
 }

@@ -111,7 +111,10 @@ export interface InfluxSinkConfig {
   api: InfluxApi;
   token?: string;
   org?: string;
-  /** Where raw points go: `bucket`, or the first raw tier's. 2.x/3.x: bucket; 1.x: `db` or `db/rp`. */
+  /**
+   * `bucket`, or the first raw tier's (rollup tiers only: the first tier's); each tier's sink gets
+   * its own. 2.x/3.x: bucket; 1.x: `db` or `db/rp`.
+   */
   bucket: string;
   username?: string;
   password?: string;

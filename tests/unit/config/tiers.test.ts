@@ -46,6 +46,35 @@ describe('load.tiers', () => {
     ]);
   });
 
+  it('accepts rollup tiers only, and a query that feeds only rollup tiers', async () => {
+    const { config } = await parse(
+      withTiers([WARM, COLD], {
+        extract: {
+          queries: [
+            { name: 'up', query: 'up', step: '1m' },
+            { name: 'reqs', query: 'http_requests_total', step: '1m', tiers: ['cold'] },
+          ],
+        },
+      }),
+    );
+    expect(config.load.tiers.map((t) => [t.name, t.resolutionMs])).toEqual([
+      ['warm', 300_000],
+      ['cold', 3_600_000],
+    ]);
+    // No raw tier: the first tier's bucket is the one `check` probes.
+    expect(config.load.influxdb.bucket).toBe('metrics/warm');
+    expect(config.extract.queries.map((q) => [q.name, q.tiers])).toEqual([
+      ['up', ['warm', 'cold']],
+      ['reqs', ['cold']],
+    ]);
+    const mixed = await parse(
+      withTiers([HOT, WARM, COLD], {
+        extract: { queries: [{ name: 'q', query: 'up', tiers: ['warm', 'cold'] }] },
+      }),
+    );
+    expect(mixed.config.extract.queries[0]!.tiers).toEqual(['warm', 'cold']);
+  });
+
   it('keeps a single load.influxdb.bucket as one raw tier kept forever', async () => {
     const { config } = await parse(yamlWith({}));
     expect(config.load.tiers).toEqual([
@@ -118,10 +147,12 @@ describe('load.tiers', () => {
       'tier "cold": resolution 7m must be a multiple of the finer tier "warm"\'s 5m',
     ],
     [
-      'no raw tier',
-      withTiers([WARM]),
-      'load.tiers',
-      'must include a raw tier (one without resolution): raw points are written to it, and the pipeline does not yet write rollup tiers alone',
+      'rollup tiers only, with a resolution not a multiple of a step',
+      withTiers([{ ...WARM, resolution: '90s' }, COLD], {
+        extract: { queries: [{ name: 'q', query: 'up', step: '1m' }] },
+      }),
+      'load.tiers[0].resolution',
+      'tier "warm": resolution 1m30s must be a multiple of the step 1m of query "q", which feeds it',
     ],
     [
       'unknown tier in a query',

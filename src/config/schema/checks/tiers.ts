@@ -159,12 +159,6 @@ function tierRules(
       }
     }
   });
-  if (tiers.length > 0 && rollups.length === tiers.length) {
-    issue(
-      ['load', 'tiers'],
-      'must include a raw tier (one without resolution): raw points are written to it, and the pipeline does not yet write rollup tiers alone',
-    );
-  }
   const byResolution = [...rollups].sort((a, b) => a.resolutionMs - b.resolutionMs);
   for (let k = 1; k < byResolution.length; k++) {
     const finer = byResolution[k - 1]!;
