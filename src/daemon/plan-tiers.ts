@@ -64,10 +64,11 @@ export interface QueryPlan {
  * one extraction, the union of their ranges. State is keyed by (query, tier, step, R): a change of
  * any part, or of the expression, starts that tier afresh with a warning; the tier named
  * `legacyTier` (the first raw tier) adopts a matching watermark saved under the bare query name
- * before tiers, so that an upgraded deployment carries on where it was. Entries of this query
- * that no configured tier uses are to be forgotten, except those `foreign` claims (state other
- * parts of the daemon keep in the same store, such as the continuous export's). Pure: the daemon
- * applies the outcome.
+ * before tiers, so that an upgraded deployment carries on where it was; a query that does not
+ * feed that tier (rollup tiers only) forgets it with a note: no rollup window was written from it.
+ * Entries of this query that no configured tier uses are to be forgotten, except those `foreign`
+ * claims (state other parts of the daemon keep in the same store, such as the continuous
+ * export's). Pure: the daemon applies the outcome.
  */
 export function planQueryTiers(
   query: QueryConfig,
@@ -122,6 +123,11 @@ export function planQueryTiers(
   for (const key of saved.keys()) {
     if (key === query.name) {
       plan.forget.push(key); // adopted above, or of no tier any more
+      if (!tiers.some((t) => t.name === legacyTier)) {
+        plan.notes.push(
+          `Query "${query.name}" feeds no raw tier: its watermark from before tiers is forgotten; the points it wrote stay, and its tiers start at initial_lookback.`,
+        );
+      }
       continue;
     }
     const old = parseTierStateKey(key);

@@ -66,20 +66,25 @@ interface Cycle {
  * units acknowledged as new (after the watermark of their cycle), the gaps reported, and every
  * planned run, checked against the cycle's settings as it goes.
  */
-function simulate(cycles: readonly Cycle[], over: Partial<TierTiming>) {
+function simulate(
+  cycles: readonly Cycle[],
+  over: Partial<TierTiming>,
+  tiers: readonly TierConfig[] = TIERS,
+) {
   const state = new Map<string, SavedWatermark>();
-  const acked = new Map<string, number[]>(TIERS.map((t) => [t.name, []]));
-  const gaps = new Map<string, number[]>(TIERS.map((t) => [t.name, []]));
-  const computed = new Map<string, number[]>(TIERS.map((t) => [t.name, []]));
+  const acked = new Map<string, number[]>(tiers.map((t) => [t.name, []]));
+  const gaps = new Map<string, number[]>(tiers.map((t) => [t.name, []]));
+  const computed = new Map<string, number[]>(tiers.map((t) => [t.name, []]));
+  const legacyTier = tiers.find((t) => t.resolutionMs === undefined)?.name;
   let nowMs = T0 + 1_234;
   for (const cycle of cycles) {
     nowMs += cycle.advanceMs;
     const t = timing(nowMs, over);
-    const plan = planQueryTiers(QUERY, TIERS, 'hot', state, t);
+    const plan = planQueryTiers(QUERY, tiers, legacyTier, state, t);
     expect(plan.warnings).toEqual([]);
     expect(plan.extraction === undefined).toBe(plan.runs.length === 0);
     let [lo, hi] = [Infinity, -Infinity];
-    TIERS.forEach((tier, i) => {
+    tiers.forEach((tier, i) => {
       const tierPlan = plan.tiers[i]!;
       expect(tierPlan.tier).toBe(tier);
       const prior = state.get(tierPlan.key)?.watermarkMs;
@@ -170,6 +175,79 @@ describe('planQueryTiers', () => {
       ),
       { numRuns: 300 },
     );
+  });
+
+  it('rollup tiers only: every window acknowledged once, no gap, extraction a step before', () => {
+    const rollups = [WARM, COLD];
+    fc.assert(
+      fc.property(
+        cyclesArb,
+        fc.constantFrom(0, 20_000, 60_000),
+        fc.integer({ min: 0, max: 3 }),
+        (cycles, latenessMs, rewriteWindows) => {
+          const all = [...cycles, { advanceMs: 1, acked: [1, 1, 1] as [number, number, number] }];
+          const over = { latenessMs, rewriteWindows };
+          const { state, acked, gaps, nowMs } = simulate(all, over, rollups);
+          expect([...state.keys()].sort()).toEqual(rollups.map((t) => keyOf(t)).sort());
+          for (const tier of rollups) {
+            expect(gaps.get(tier.name)).toEqual([]);
+            const end = lastGridPoint(nowMs - 10_000 - latenessMs, tier.resolutionMs!);
+            expect(state.get(keyOf(tier))!.watermarkMs).toBe(end);
+            expectContiguous(acked.get(tier.name)!, tier.resolutionMs!, end);
+          }
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it('rollup tiers only: a first cycle starts at initial_lookback, max_catchup cuts a gap', () => {
+    const nowMs = T0 + 3_600_000 + 10_000 + 1_234;
+    const fresh = planQueryTiers(QUERY, [WARM, COLD], undefined, new Map(), timing(nowMs));
+    const end = T0 + 3_600_000;
+    expect(fresh.runs.map((r) => r.range)).toEqual([
+      { kind: 'rollup', windows: { fromMs: end - 300_000, toMs: end } },
+      // The window holding now - delay - initial_lookback: cold's starts a minute earlier.
+      { kind: 'rollup', windows: { fromMs: end - 360_000, toMs: end } },
+    ]);
+    expect(fresh.extraction).toEqual({ startMs: end - 360_000 - STEP, endMs: end - STEP });
+    expect(fresh.tiers.map((t) => t.gap)).toEqual([undefined, undefined]);
+
+    const behind = new Map([
+      [keyOf(WARM), { watermarkMs: T0, fingerprint: FINGERPRINT }],
+      [keyOf(COLD), { watermarkMs: T0, fingerprint: FINGERPRINT }],
+    ]);
+    const cut = planQueryTiers(
+      QUERY,
+      [WARM, COLD],
+      undefined,
+      behind,
+      timing(nowMs, { maxCatchupMs: 600_000 }),
+    );
+    expect(cut.tiers.map((t) => t.gap)).toEqual([
+      { fromMs: T0, toMs: end - 600_000 },
+      { fromMs: T0, toMs: end - 600_000 },
+    ]);
+    expect(cut.extraction).toEqual({ startMs: end - 600_000 - STEP, endMs: end - STEP });
+  });
+
+  it('rollup tiers only: a watermark saved before tiers is forgotten with a note', () => {
+    const legacy = new Map([['q', { watermarkMs: T0 + 20_000, fingerprint: FINGERPRINT }]]);
+    const nowMs = T0 + 600_000 + 10_000;
+    for (const legacyTier of [undefined, 'hot']) {
+      const plan = planQueryTiers(QUERY, [WARM, COLD], legacyTier, legacy, timing(nowMs));
+      expect(plan.adopt).toBeUndefined();
+      expect(plan.forget).toEqual(['q']);
+      expect(plan.warnings).toEqual([]);
+      expect(plan.notes).toEqual([
+        'Query "q" feeds no raw tier: its watermark from before tiers is forgotten; the points it wrote stay, and its tiers start at initial_lookback.',
+      ]);
+      expect(plan.tiers.map((t) => t.watermarkMs)).toEqual([undefined, undefined]);
+      expect(plan.runs.map((r) => r.range)).toEqual([
+        { kind: 'rollup', windows: { fromMs: T0 + 300_000, toMs: T0 + 600_000 } },
+        { kind: 'rollup', windows: { fromMs: T0 + 240_000, toMs: T0 + 600_000 } },
+      ]);
+    }
   });
 
   it('rewrite_windows: once caught up, each cycle recomputes exactly the last N windows', () => {
