@@ -155,7 +155,12 @@ export async function runQuery(
     ? { append: (_prefix, block, tags) => kept.push([tags, block]) }
     : writers.length === 1
       ? writers[0]!
-      : { append: (prefix, block) => writers.forEach((w) => w.append(prefix, block)) };
+      : {
+          append: (prefix, block, tags, shared) =>
+            writers.forEach((w) => w.append(prefix, block, tags, shared)),
+        };
+  // A rollup must see two label sets of one InfluxDB series as shared from their first block on.
+  const rollups = targets.some((t) => t.run.range.kind === 'rollup');
   const debug = log.isLevelEnabled('debug');
   let submitted = false;
   const failed = (): TierWriter | undefined => writers.find((w) => w.window.hasFailed);
@@ -221,6 +226,7 @@ export async function runQuery(
       const nowMs = now();
       for (const writer of writers) writer.beginChunk(chunk, nowMs);
       transformer.startChunk();
+      if (rollups) transformer.encodeNew(result.series);
       for (const block of result.series) {
         points += transformer.processSeries(block, output, drops);
         for (const [tags, b] of kept.splice(0)) await opts.seriesSink!.add(tags, b);

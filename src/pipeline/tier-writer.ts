@@ -8,6 +8,7 @@ import { firstGridPoint, lastGridPoint } from '../core/step-grid.js';
 import type { Chunk } from '../extract/types.js';
 import type { Sink } from '../load/sink.js';
 import { LineBatcher } from '../transform/line-batcher.js';
+import { mergeByTime, type BlockPart } from '../transform/merge-blocks.js';
 import { escapeTag } from '../transform/line-protocol.js';
 import { RollupAccumulator, type RollupSeries } from '../transform/rollup.js';
 import { RollupLineWriter } from '../transform/rollup-lines.js';
@@ -96,8 +97,13 @@ export abstract class TierWriter implements SeriesOutput {
     this.window.beginChunk(this.chunkAck(chunk));
   }
 
-  /** One series' clean, de-duplicated block of the current chunk. */
-  abstract append(prefix: Uint8Array, block: SeriesBlock): void;
+  /** One series' clean, de-duplicated block of the current chunk (see SeriesOutput). */
+  abstract append(
+    prefix: Uint8Array,
+    block: SeriesBlock,
+    tags: readonly [string, string][],
+    shared: boolean,
+  ): void;
 
   /** Every block of the chunk was appended: what it completes becomes batches. */
   finishChunk(): void {
@@ -232,8 +238,10 @@ export class RawTierWriter extends TierWriter {
  * A rollup tier: its whole windows, rolled up from the same clean blocks the raw tier gets (never
  * from another rollup). Each series keeps its open window across chunks, keyed by its encoded
  * measurement and tags (two label sets that map to the same tags are one series, as in InfluxDB).
- * After each chunk the windows it completed are closed; the chunk acknowledges the tier through
- * the last of them.
+ * The blocks of such a shared series may interleave in time within a chunk (each label set fills
+ * the other's gaps), so they wait for the chunk's end and go in merged in time order: the windows
+ * are the rollup of exactly the points the raw tier holds. After each chunk the windows it
+ * completed are closed; the chunk acknowledges the tier through the last of them.
  */
 export class RollupTierWriter extends TierWriter {
   private readonly windows: HalfOpenRange;
@@ -246,6 +254,8 @@ export class RollupTierWriter extends TierWriter {
   /** Bytes of ` <field>=` at the end of a prefix: the rest is the series key. */
   private readonly fieldSuffixBytes: number;
   private boundMs = -Infinity;
+  /** The current chunk's parts of shared series (see above), by series. */
+  private readonly sharedParts = new Map<RollupSeries<Uint8Array>, BlockPart[]>();
 
   constructor(
     run: TierRun & { range: { kind: 'rollup' } },
@@ -268,7 +278,12 @@ export class RollupTierWriter extends TierWriter {
     this.fieldSuffixBytes = Buffer.byteLength(` ${escapeTag(ctx.field)}=`);
   }
 
-  append(prefix: Uint8Array, block: SeriesBlock): void {
+  append(
+    prefix: Uint8Array,
+    block: SeriesBlock,
+    _tags: readonly [string, string][],
+    shared: boolean,
+  ): void {
     const ts = block.columns.timestampsMs;
     const start = block.offset;
     const end = start + block.length;
@@ -277,11 +292,27 @@ export class RollupTierWriter extends TierWriter {
     const firstMs = fromMs - this.stepMs;
     const from = ts[start]! >= firstMs ? start : firstIndexAtOrAfter(ts, firstMs, start, end);
     const to = ts[end - 1]! < toMs ? end : firstIndexAtOrAfter(ts, toMs, from, end);
-    if (from < to)
-      this.accumulator.add(this.seriesOf(prefix), restrict(block, from, to, this.view));
+    if (from >= to) return;
+    const series = this.seriesOf(prefix);
+    if (!shared) {
+      this.accumulator.add(series, restrict(block, from, to, this.view));
+      return;
+    }
+    // The chunk's blocks stay valid until its end (the de-duplicator reads them too).
+    const parts = this.sharedParts.get(series);
+    if (parts) parts.push({ block, from, to });
+    else this.sharedParts.set(series, [{ block, from, to }]);
+  }
+
+  override beginChunk(chunk: Chunk, nowMs: number): void {
+    this.sharedParts.clear();
+    super.beginChunk(chunk, nowMs);
   }
 
   override finishChunk(): void {
+    for (const [series, parts] of this.sharedParts)
+      this.accumulator.add(series, mergeByTime(parts));
+    this.sharedParts.clear();
     this.accumulator.closeThrough(this.boundMs);
     super.finishChunk();
   }

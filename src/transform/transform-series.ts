@@ -11,7 +11,21 @@ import { compileTagMapping, tagMappingOf, type TagMapper } from './schema-map.js
  * mapped tags rather than the encoded prefix). `block` is only valid during the call.
  */
 export interface SeriesOutput {
-  append(prefix: Uint8Array, block: SeriesBlock, tags: readonly [string, string][]): void;
+  /**
+   * `shared`: another label set of the run maps to the same InfluxDB series (a label collision),
+   * so its blocks of a chunk may interleave in time with this one's (see encodeNew).
+   */
+  append(
+    prefix: Uint8Array,
+    block: SeriesBlock,
+    tags: readonly [string, string][],
+    shared: boolean,
+  ): void;
+}
+
+/** One InfluxDB series (measurement + tags) of the run: how many label sets map to it. */
+interface SeriesIdentity {
+  labelSets: number;
 }
 
 interface EncodedSeries {
@@ -21,6 +35,7 @@ interface EncodedSeries {
   dedupe: SeriesDedupeState;
   /** This label set's own part: tells its duplicates from another label set's points. */
   labelSet: LabelSetDedupeState;
+  identity: SeriesIdentity;
 }
 
 /**
@@ -43,6 +58,7 @@ export class SeriesTransformer {
   private readonly encoded = new Map<string, EncodedSeries>();
   /** The same, keyed by the label object: the decoder interns label sets across chunks. */
   private readonly encodedByIdentity = new WeakMap<Labels, EncodedSeries>();
+  private readonly identities = new Map<string, SeriesIdentity>();
   private readonly maxFutureSkewMs: number;
   private readonly limits: CleanLimits = { maxTimestampMs: 0 };
 
@@ -69,6 +85,18 @@ export class SeriesTransformer {
     this.deduper.startChunk();
   }
 
+  /**
+   * Call with a chunk's blocks, after startChunk, when an output needs `shared` right from the
+   * first colliding block (rollup tiers): label sets new to the run are encoded now, so that one
+   * that collides with a label set coming earlier in the chunk is known before either is appended.
+   */
+  encodeNew(blocks: readonly SeriesBlock[]): void {
+    for (const block of blocks) {
+      if (this.encodedByIdentity.has(block.labels) || !this.filter(block.labels)) continue;
+      this.encode(block.labels);
+    }
+  }
+
   /** Transforms one series block into `out`; returns the number of points kept. */
   processSeries(block: SeriesBlock, out: SeriesOutput, drops: DropCounts): number {
     if (!this.filter(block.labels)) {
@@ -78,7 +106,7 @@ export class SeriesTransformer {
     if (dropInvalidSamples(block, this.limits, drops) === 0) return 0;
     const encoded = this.encode(block.labels);
     const kept = this.deduper.dedupe(encoded.dedupe, encoded.labelSet, block, drops);
-    out.append(encoded.prefix, block, encoded.tags);
+    out.append(encoded.prefix, block, encoded.tags, encoded.identity.labelSets > 1);
     return kept;
   }
 
@@ -97,6 +125,9 @@ export class SeriesTransformer {
     if (!encoded) {
       const tags = this.mapTags(labels);
       const key = encodeSeriesPrefix(this.measurement, tags, this.field);
+      let identity = this.identities.get(key);
+      if (!identity) this.identities.set(key, (identity = { labelSets: 0 }));
+      identity.labelSets++;
       // A Uint8Array of its own, not a (pooled) Buffer: Uint8Array.prototype.set copies from a pooled
       // Buffer slice about twice as slowly, and the prefix is copied once per line.
       encoded = {
@@ -104,6 +135,7 @@ export class SeriesTransformer {
         tags,
         dedupe: this.deduper.series(key),
         labelSet: { newestEmitted: -Infinity },
+        identity,
       };
       this.encoded.set(labelSet, encoded);
     }
