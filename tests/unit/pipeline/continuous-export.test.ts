@@ -283,6 +283,36 @@ pipeline:
     );
   });
 
+  it('exports the same hours with rollup tiers only (no raw tier) as with one bucket', async () => {
+    expect(await cycle(new ContinuousExporter(), T0 + 2 * H)).toBe(true);
+    const withBucket = (await manifest()).queries[0]!.files.map((f) => [f.path, f.rows, f.sha256]);
+    await rm(join(dir, 'state'), { recursive: true, force: true });
+    await rm(dataset(), { recursive: true, force: true });
+    ({ config } = await parseConfig(
+      `extract:
+  prometheus_url: "http://127.0.0.1:9"
+  max_points_per_series: 31
+  queries:
+    - { name: up, query: "up", step: 1m }
+load:
+  influxdb: { url: "http://127.0.0.1:9" }
+  tiers:
+    - { name: warm, bucket: "db_warm", retention: 0, resolution: 5m }
+  export: { dir: dataset }
+pipeline:
+  delay: 0s
+  initial_lookback: 3h
+  state_dir: state
+`,
+      { env: {}, baseDir: dir },
+    ));
+    store = await WatermarkStore.open(join(dir, 'state', 'watermarks.json'));
+    expect(await cycle(new ContinuousExporter(), T0 + 2 * H)).toBe(true);
+    const rollupOnly = (await manifest()).queries[0]!.files.map((f) => [f.path, f.rows, f.sha256]);
+    expect(rollupOnly).toHaveLength(3);
+    expect(rollupOnly).toEqual(withBucket);
+  });
+
   it('refuses a directory holding an ad hoc export, and a query whose files hold another expression', async () => {
     await mkdir(dataset(), { recursive: true });
     await writeFile(join(dataset(), 'manifest.json'), JSON.stringify({ manifest_version: 1 }));
