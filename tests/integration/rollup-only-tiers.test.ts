@@ -9,10 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { mulberry32 } from '../../scripts/lib/openmetrics-fixture.js';
-import type { InfluxV1Server, StartedServer } from '../../scripts/lib/servers.js';
+import { freePort, type InfluxV1Server, type StartedServer } from '../../scripts/lib/servers.js';
 import { exitOf, startDaemon, startHealthServers } from '../support/health-daemon.js';
 import { finiteSamples, prometheusRange } from '../support/prometheus-range.js';
-import { runPromflux } from '../support/promflux-cli.js';
+import { runPromflux, spawnPromflux } from '../support/promflux-cli.js';
 import { addToWindow, type ReferenceWindow } from '../support/rollup-reference.js';
 
 const STEP_MS = 1000;
@@ -50,7 +50,7 @@ describe('rollup tiers only (no raw tier) → real Prometheus and InfluxDB 1.x',
     for (const rp of Object.values(RP_OF)) {
       await influx.query(`CREATE RETENTION POLICY "${rp}" ON "${db}" DURATION 2h REPLICATION 1`);
     }
-    statusPort = 20_000 + Math.floor(Math.random() * 20_000);
+    statusPort = await freePort();
     config = join(dir, 'promflux.yaml');
     const queries = Object.entries(QUERIES)
       .map(([name, query]) => `    - { name: ${name}, query: "${query}", step: 1s, kind: gauge }`)
@@ -193,26 +193,47 @@ server:
   it('backfill writes every window once, resumes, and --tier fills one tier', async () => {
     const toMs = Math.floor((Date.now() - 60_000) / 15_000) * 15_000;
     const fromMs = toMs - 120_000;
-    const backfill = (...extra: string[]) =>
-      cli(
-        'backfill',
-        '-c',
-        config,
-        '--from',
-        new Date(fromMs).toISOString(),
-        '--to',
-        new Date(toMs - STEP_MS).toISOString(),
-        '--no-progress',
-        '--json',
-        ...extra,
-      );
+    const args = (file: string, ...extra: string[]) => [
+      'backfill',
+      '-c',
+      file,
+      '--from',
+      new Date(fromMs).toISOString(),
+      '--to',
+      new Date(toMs - STEP_MS).toISOString(),
+      '--no-progress',
+      '--json',
+      ...extra,
+    ];
+    const backfill = (...extra: string[]) => cli(...args(config, ...extra));
     const warmOnly = await backfill('--tier', 'warm');
     expect(warmOnly.code, warmOnly.stderr).toBe(0);
     await expectExactly('warm', fromMs, toMs);
     expect(await starts('cold')).toEqual([]);
 
+    // Every tier, throttled to a few windows a second and SIGKILLed once progress is saved.
+    const slow = join(dir, 'slow.yaml');
+    await writeFile(
+      slow,
+      (await readFile(config, 'utf8')).replace(
+        '  tiers:\n',
+        '  max_points_per_second: 20\n  tiers:\n',
+      ),
+    );
+    const killed = spawnPromflux(args(slow), { cwd: dir });
+    const progress = join(dir, 'state', 'backfill.json');
+    const deadline = Date.now() + 60_000;
+    while (!(await readFile(progress, 'utf8').catch(() => '')).includes('/cold')) {
+      expect(Date.now() < deadline, 'backfill progress saved').toBe(true);
+      expect(killed.child.exitCode, killed.stderr()).toBeNull();
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    killed.child.kill('SIGKILL');
+    await killed.exited;
+
     const all = await backfill();
     expect(all.code, all.stderr).toBe(0);
+    expect(all.stderr).toMatch(/^resume (availability|request_rate): from /m);
     await expectExactly('warm', fromMs, toMs);
     await expectExactly('cold', fromMs, toMs);
     const again = await backfill();
