@@ -21,8 +21,12 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { mulberry32 } from '../../scripts/lib/openmetrics-fixture.js';
 import type { InfluxV1Server, StartedServer } from '../../scripts/lib/servers.js';
 import { exitOf, startDaemon, startHealthServers } from '../support/health-daemon.js';
-import { finiteSamples, prometheusRange } from '../support/prometheus-range.js';
-import { addToWindow, type ReferenceWindow } from '../support/rollup-reference.js';
+import {
+  GAUGE_FIELDS,
+  influxWindows,
+  prometheusWindows,
+  type Windows,
+} from '../support/rollup-windows.js';
 
 const STEP_MS = 1000;
 const QUERIES: Record<string, string> = {
@@ -33,7 +37,6 @@ const ROLLUPS = { warm: 5_000, cold: 15_000 } as const;
 type Rollup = keyof typeof ROLLUPS;
 const TIERS = ['hot', 'warm', 'cold'] as const;
 type Tier = (typeof TIERS)[number];
-const FIELDS = ['count', 'sum', 'min', 'max', 'last', 'mean'] as const;
 
 const keyOf = (query: string, tier: Tier): string =>
   JSON.stringify([query, tier, STEP_MS, tier === 'hot' ? STEP_MS : ROLLUPS[tier]]);
@@ -92,9 +95,6 @@ class WriteGate {
 interface Watermarks {
   queries: Record<string, { watermarkMs: number }>;
 }
-
-/** One rollup window of one series, as InfluxDB holds it: `series@start` → fields. */
-type Windows = Map<string, Record<string, number>>;
 
 describe('promflux run with rollup tiers → real Prometheus and InfluxDB 1.x', () => {
   let prometheus: StartedServer;
@@ -184,59 +184,20 @@ server:
   }
 
   /** Every window InfluxDB holds for a query in a rollup tier. */
-  async function influxWindows(query: string, tier: Rollup): Promise<Windows> {
-    const fields = FIELDS.map((f) => `value_${f}`).join(', ');
-    const res = await influx.query(
-      `SELECT ${fields} FROM "${db}"."${tier}"."health_metrics" WHERE metric_type = '${query}' GROUP BY *`,
-      db,
-      { epoch: 'ms' },
-    );
-    const windows: Windows = new Map();
-    for (const series of res.results[0]?.series ?? []) {
-      const id = seriesId(series.tags ?? {});
-      for (const row of series.values ?? []) {
-        const [time, ...values] = row as number[];
-        const key = `${id}@${time}`;
-        expect(windows.has(key), `${tier} ${key} twice`).toBe(false);
-        windows.set(key, Object.fromEntries(FIELDS.map((f, i) => [f, values[i]!])));
-      }
-    }
-    return windows;
-  }
+  const influxWindowsOf = (query: string, tier: Rollup): Promise<Windows> =>
+    influxWindows(influx, db, tier, query);
 
   /** Every window of every query and rollup tier, as `query|tier|series@start`. */
   async function allWindows(): Promise<Windows> {
     const all: Windows = new Map();
     for (const query of Object.keys(QUERIES)) {
       for (const tier of Object.keys(ROLLUPS) as Rollup[]) {
-        for (const [key, fields] of await influxWindows(query, tier)) {
+        for (const [key, fields] of await influxWindowsOf(query, tier)) {
           all.set(`${query}|${tier}|${key}`, fields);
         }
       }
     }
     return all;
-  }
-
-  /** The windows [fromMs, toMs) of a query, computed from Prometheus' own grid points. */
-  async function expectedWindows(
-    query: string,
-    r: number,
-    fromMs: number,
-    toMs: number,
-  ): Promise<Windows> {
-    const windows = new Map<string, ReferenceWindow>();
-    const series = await prometheusRange(prometheus.url, QUERIES[query]!, {
-      startMs: fromMs,
-      endMs: toMs - STEP_MS,
-      stepMs: STEP_MS,
-    });
-    for (const block of series) {
-      const id = seriesId(block.labels);
-      for (const { timestampMs, value } of finiteSamples(block)) {
-        addToWindow(windows, `${id}@${timestampMs - (timestampMs % r)}`, value);
-      }
-    }
-    return windows;
   }
 
   /**
@@ -248,7 +209,7 @@ server:
     for (const query of Object.keys(QUERIES)) {
       for (const tier of Object.keys(ROLLUPS) as Rollup[]) {
         const r = ROLLUPS[tier];
-        const landed = await influxWindows(query, tier);
+        const landed = await influxWindowsOf(query, tier);
         const starts = [...landed.keys()].map((k) => Number(k.split('@')[1]));
         const firstMs = Math.min(...starts);
         const endMs = final.queries[keyOf(query, tier)]!.watermarkMs;
@@ -258,11 +219,18 @@ server:
         expect((endMs - firstMs) / r, `${query} ${tier}: several windows`).toBeGreaterThanOrEqual(
           3,
         );
-        const expected = await expectedWindows(query, r, firstMs, endMs);
+        const expected = await prometheusWindows(
+          prometheus.url,
+          QUERIES[query]!,
+          STEP_MS,
+          r,
+          firstMs,
+          endMs,
+        );
         expect([...landed.keys()].sort(), `${query} ${tier}`).toEqual([...expected.keys()].sort());
         for (const [key, fields] of expected) {
           const got = landed.get(key)!;
-          for (const f of FIELDS)
+          for (const f of GAUGE_FIELDS)
             expect(got[f], `${query} ${tier} ${key} ${f}`).toBeCloseTo(fields[f]!, 9);
         }
       }
@@ -340,8 +308,3 @@ server:
     await expectRollupsExact();
   }, 180_000);
 });
-
-/** A series' identity from the labels that stay tags of the same name in InfluxDB. */
-function seriesId(labels: Record<string, string>): string {
-  return ['instance', 'method', 'status'].map((k) => labels[k] ?? '').join('|');
-}

@@ -10,23 +10,24 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { mulberry32 } from '../../scripts/lib/openmetrics-fixture.js';
 import { freePort, type InfluxV1Server, type StartedServer } from '../../scripts/lib/servers.js';
-import { exitOf, startDaemon, startHealthServers } from '../support/health-daemon.js';
-import { finiteSamples, prometheusRange } from '../support/prometheus-range.js';
+import {
+  exitOf,
+  HEALTH_QUERIES,
+  startDaemon,
+  startHealthServers,
+} from '../support/health-daemon.js';
 import { runPromflux, spawnPromflux } from '../support/promflux-cli.js';
-import { addToWindow, type ReferenceWindow } from '../support/rollup-reference.js';
+import {
+  GAUGE_FIELDS,
+  influxWindows,
+  prometheusWindows,
+  type Windows,
+} from '../support/rollup-windows.js';
 
 const STEP_MS = 1000;
-const QUERIES: Record<string, string> = {
-  availability: 'up',
-  request_rate: 'rate(http_requests_total[1m])',
-};
+const QUERIES = HEALTH_QUERIES;
 const ROLLUPS = { warm: 5_000, cold: 15_000 } as const;
 type Rollup = keyof typeof ROLLUPS;
-const RP_OF: Record<Rollup, string> = { warm: 'warm', cold: 'cold' };
-const FIELDS = ['count', 'sum', 'min', 'max', 'last', 'mean'] as const;
-
-/** One rollup window of one series: `series@start` → fields. */
-type Windows = Map<string, Record<string, number>>;
 
 const keyOf = (query: string, tier: Rollup): string =>
   JSON.stringify([query, tier, STEP_MS, ROLLUPS[tier]]);
@@ -47,7 +48,7 @@ describe('rollup tiers only (no raw tier) → real Prometheus and InfluxDB 1.x',
     dir = await mkdtemp(join(tmpdir(), 'promflux-rollup-only-'));
     db = `rollups${++databases}`;
     await influx.createDatabase(db);
-    for (const rp of Object.values(RP_OF)) {
+    for (const rp of Object.keys(ROLLUPS)) {
       await influx.query(`CREATE RETENTION POLICY "${rp}" ON "${db}" DURATION 2h REPLICATION 1`);
     }
     statusPort = await freePort();
@@ -95,48 +96,8 @@ server:
 
   const cli = (...args: string[]) => runPromflux(args, { cwd: dir });
 
-  /** Every window InfluxDB holds for a query in a rollup tier (none twice). */
-  async function influxWindows(query: string, tier: Rollup): Promise<Windows> {
-    const fields = FIELDS.map((f) => `value_${f}`).join(', ');
-    const res = await influx.query(
-      `SELECT ${fields} FROM "${db}"."${RP_OF[tier]}"."health_metrics" WHERE metric_type = '${query}' GROUP BY *`,
-      db,
-      { epoch: 'ms' },
-    );
-    const windows: Windows = new Map();
-    for (const series of res.results[0]?.series ?? []) {
-      const id = seriesId(series.tags ?? {});
-      for (const row of series.values ?? []) {
-        const [time, ...values] = row as number[];
-        const key = `${id}@${time}`;
-        expect(windows.has(key), `${tier} ${key} twice`).toBe(false);
-        windows.set(key, Object.fromEntries(FIELDS.map((f, i) => [f, values[i]!])));
-      }
-    }
-    return windows;
-  }
-
-  /** The reference windows [fromMs, toMs) of a query, from Prometheus' own grid points. */
-  async function expectedWindows(
-    query: string,
-    r: number,
-    fromMs: number,
-    toMs: number,
-  ): Promise<Windows> {
-    const windows = new Map<string, ReferenceWindow>();
-    const series = await prometheusRange(prometheus.url, QUERIES[query]!, {
-      startMs: fromMs,
-      endMs: toMs - STEP_MS,
-      stepMs: STEP_MS,
-    });
-    for (const block of series) {
-      const id = seriesId(block.labels);
-      for (const { timestampMs, value } of finiteSamples(block)) {
-        addToWindow(windows, `${id}@${timestampMs - (timestampMs % r)}`, value);
-      }
-    }
-    return windows;
-  }
+  const windowsOf = (query: string, tier: Rollup): Promise<Windows> =>
+    influxWindows(influx, db, tier, query);
 
   /** InfluxDB holds exactly the reference windows of [fromMs, toMs) of every query in `tier`. */
   async function expectExactly(tier: Rollup, fromMs: number, toMs: number): Promise<void> {
@@ -145,13 +106,20 @@ server:
     expect(toMs % r).toBe(0);
     expect((toMs - fromMs) / r, `${tier}: several windows`).toBeGreaterThanOrEqual(2);
     for (const query of Object.keys(QUERIES)) {
-      const landed = await influxWindows(query, tier);
-      const expected = await expectedWindows(query, r, fromMs, toMs);
+      const landed = await windowsOf(query, tier);
+      const expected = await prometheusWindows(
+        prometheus.url,
+        QUERIES[query]!,
+        STEP_MS,
+        r,
+        fromMs,
+        toMs,
+      );
       expect(expected.size, `${query} ${tier}: reference windows`).toBeGreaterThan(0);
       expect([...landed.keys()].sort(), `${query} ${tier}`).toEqual([...expected.keys()].sort());
       for (const [key, fields] of expected) {
         const got = landed.get(key)!;
-        for (const f of FIELDS)
+        for (const f of GAUGE_FIELDS)
           expect(got[f], `${query} ${tier} ${key} ${f}`).toBeCloseTo(fields[f]!, 9);
       }
     }
@@ -161,8 +129,7 @@ server:
   async function starts(tier: Rollup): Promise<number[]> {
     const all: number[] = [];
     for (const query of Object.keys(QUERIES)) {
-      for (const key of (await influxWindows(query, tier)).keys())
-        all.push(Number(key.split('@')[1]));
+      for (const key of (await windowsOf(query, tier)).keys()) all.push(Number(key.split('@')[1]));
     }
     return all;
   }
@@ -360,13 +327,8 @@ server:
       ...range,
     );
     expect(warm.code, warm.stderr).toBe(0);
-    const landed = await influxWindows('availability', 'warm');
+    const landed = await windowsOf('availability', 'warm');
     expect(landed.size).toBeGreaterThan(0);
     expect(warm.stdout).toContain('availability');
   }, 60_000);
 });
-
-/** A series' identity from the labels that stay tags of the same name in InfluxDB. */
-function seriesId(labels: Record<string, string>): string {
-  return ['instance', 'method', 'status'].map((k) => labels[k] ?? '').join('|');
-}

@@ -148,58 +148,40 @@ const cyclesArb = fc.array(
 );
 
 describe('planQueryTiers', () => {
-  it('any cycle times and acknowledgements: every point and window acknowledged once, no gap', () => {
-    fc.assert(
-      fc.property(
-        cyclesArb,
-        fc.constantFrom(0, 20_000, 60_000),
-        fc.integer({ min: 0, max: 3 }),
-        (cycles, latenessMs, rewriteWindows) => {
-          // A last cycle that acknowledges everything catches every tier up.
-          const all = [...cycles, { advanceMs: 1, acked: [1, 1, 1] as [number, number, number] }];
-          const over = { latenessMs, rewriteWindows };
-          const { state, acked, gaps, nowMs } = simulate(all, over);
-          for (const tier of TIERS) {
-            expect(gaps.get(tier.name)).toEqual([]);
-            const r = tier.resolutionMs ?? STEP;
-            const watermarkMs = state.get(keyOf(tier))!.watermarkMs;
-            const t = timing(nowMs, over);
-            const end =
-              tier.resolutionMs === undefined
-                ? lastGridPoint(nowMs - t.delayMs, STEP) + STEP
-                : lastGridPoint(nowMs - t.delayMs - latenessMs, r);
-            expect(watermarkMs + (tier.resolutionMs === undefined ? STEP : 0)).toBe(end);
-            expectContiguous(acked.get(tier.name)!, r, end);
-          }
-        },
-      ),
-      { numRuns: 300 },
-    );
-  });
-
-  it('rollup tiers only: every window acknowledged once, no gap, extraction a step before', () => {
-    const rollups = [WARM, COLD];
-    fc.assert(
-      fc.property(
-        cyclesArb,
-        fc.constantFrom(0, 20_000, 60_000),
-        fc.integer({ min: 0, max: 3 }),
-        (cycles, latenessMs, rewriteWindows) => {
-          const all = [...cycles, { advanceMs: 1, acked: [1, 1, 1] as [number, number, number] }];
-          const over = { latenessMs, rewriteWindows };
-          const { state, acked, gaps, nowMs } = simulate(all, over, rollups);
-          expect([...state.keys()].sort()).toEqual(rollups.map((t) => keyOf(t)).sort());
-          for (const tier of rollups) {
-            expect(gaps.get(tier.name)).toEqual([]);
-            const end = lastGridPoint(nowMs - 10_000 - latenessMs, tier.resolutionMs!);
-            expect(state.get(keyOf(tier))!.watermarkMs).toBe(end);
-            expectContiguous(acked.get(tier.name)!, tier.resolutionMs!, end);
-          }
-        },
-      ),
-      { numRuns: 200 },
-    );
-  });
+  for (const [what, tiers] of [
+    ['raw and rollup tiers', TIERS],
+    ['rollup tiers only', [WARM, COLD]],
+  ] as const) {
+    it(`${what}, any cycle times and acknowledgements: every point and window acknowledged once, no gap`, () => {
+      fc.assert(
+        fc.property(
+          cyclesArb,
+          fc.constantFrom(0, 20_000, 60_000),
+          fc.integer({ min: 0, max: 3 }),
+          (cycles, latenessMs, rewriteWindows) => {
+            // A last cycle that acknowledges everything catches every tier up.
+            const all = [...cycles, { advanceMs: 1, acked: [1, 1, 1] as [number, number, number] }];
+            const over = { latenessMs, rewriteWindows };
+            const { state, acked, gaps, nowMs } = simulate(all, over, tiers);
+            expect([...state.keys()].sort()).toEqual(tiers.map((t) => keyOf(t)).sort());
+            for (const tier of tiers) {
+              expect(gaps.get(tier.name)).toEqual([]);
+              const r = tier.resolutionMs ?? STEP;
+              const watermarkMs = state.get(keyOf(tier))!.watermarkMs;
+              const t = timing(nowMs, over);
+              const end =
+                tier.resolutionMs === undefined
+                  ? lastGridPoint(nowMs - t.delayMs, STEP) + STEP
+                  : lastGridPoint(nowMs - t.delayMs - latenessMs, r);
+              expect(watermarkMs + (tier.resolutionMs === undefined ? STEP : 0)).toBe(end);
+              expectContiguous(acked.get(tier.name)!, r, end);
+            }
+          },
+        ),
+        { numRuns: 300 },
+      );
+    });
+  }
 
   it('rollup tiers only: a first cycle starts at initial_lookback, max_catchup cuts a gap', () => {
     const nowMs = T0 + 3_600_000 + 10_000 + 1_234;

@@ -13,7 +13,7 @@ import { runQuery } from '../../../src/pipeline/run-query.js';
 import { extractionFor, tierRunsForRange } from '../../../src/pipeline/tier-runs.js';
 import { FakePrometheusClient } from '../../support/fake-prometheus-client.js';
 import { RecordingSink } from '../../support/recording-sink.js';
-import { HOUR, T0, reference, type Point, type Window } from '../transform/rollup-helpers.js';
+import { HOUR, T0, parseRollupLines, reference, type Point } from '../transform/rollup-helpers.js';
 
 const STEP = 60_000;
 const WINDOWS = 6;
@@ -86,41 +86,6 @@ function rawPoints(lines: readonly string[]): Point[] {
   return [...byTime].map(([t, v]) => ({ t, v })).sort((x, y) => x.t - y.t);
 }
 
-/** Rollup lines as the reference's windows (series 0: there is one InfluxDB series). */
-function windowsOf(kind: MetricKind, lines: readonly string[]): Window[] {
-  return lines
-    .map((line): Window => {
-      const [, fieldText, ts] = line.split(' ') as [string, string, string];
-      const f = Object.fromEntries(
-        fieldText.split(',').map((kv) => {
-          const [k, v] = kv.split('=') as [string, string];
-          return [k.replace(/^value_/, ''), Number(v.replace(/i$/, ''))];
-        }),
-      );
-      const startMs = Number(ts) * 1000;
-      return kind === 'gauge'
-        ? {
-            series: 0,
-            startMs,
-            count: f['count']!,
-            sum: f['sum']!,
-            min: f['min']!,
-            max: f['max']!,
-            last: f['last']!,
-          }
-        : {
-            series: 0,
-            startMs,
-            count: f['count']!,
-            first: f['first']!,
-            last: f['last']!,
-            increase: f['increase']!,
-            resets: f['resets']!,
-          };
-    })
-    .sort((x, y) => x.startMs - y.startMs);
-}
-
 describe('rollup tiers with colliding label sets', () => {
   for (const kind of ['gauge', 'counter'] as const) {
     it(`${kind}: each window is the rollup of the raw tier's points (first label set wins)`, async () => {
@@ -167,7 +132,10 @@ describe('rollup tiers with colliding label sets', () => {
               const expected = reference(kind, STEP, tier.resolutionMs!, T0, RANGE.endMs + STEP, [
                 [...before, ...raw],
               ]);
-              expect(windowsOf(kind, sinks[i + 1]!.lines), tier.name).toEqual(expected);
+              expect(
+                parseRollupLines(kind, sinks[i + 1]!.lines, () => 0),
+                tier.name,
+              ).toEqual(expected);
             });
           },
         ),

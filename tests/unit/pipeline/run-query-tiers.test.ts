@@ -16,8 +16,8 @@ import {
   T0,
   reference,
   seriesArb,
+  parseRollupLines,
   type Point,
-  type Window,
 } from '../transform/rollup-helpers.js';
 import type { MetricKind } from '../../../src/core/metric-kind.js';
 
@@ -200,7 +200,7 @@ describe('runQuery with tiers', () => {
         const unsigned = kept.map((w) =>
           Object.fromEntries(Object.entries(w).map(([k, v]) => [k, v === 0 ? 0 : v])),
         );
-        expect(parseWindows(kind, out.lines.get(tier.name)!)).toEqual(unsigned);
+        expect(parseRollupLines(kind, out.lines.get(tier.name)!, seriesOfTag)).toEqual(unsigned);
         expect(result.tiers[tier.name]).toEqual({
           written: kept.length,
           rejected: 0,
@@ -305,40 +305,5 @@ describe('runQuery with tiers', () => {
   });
 });
 
-/** The rollup lines back as windows, in the reference's shape (series index from tag `i`). */
-function parseWindows(kind: MetricKind, lines: string[]): Window[] {
-  return lines
-    .map((line) => {
-      const [key, fieldText, ts] = line.split(' ') as [string, string, string];
-      const series = Number(/,i=(\d+)/.exec(key)![1]);
-      const f = Object.fromEntries(
-        fieldText.split(',').map((kv) => {
-          const [k, v] = kv.split('=') as [string, string];
-          return [k.replace(/^value_/, ''), Number(v.replace(/i$/, ''))];
-        }),
-      );
-      const startMs = Number(ts) * 1000;
-      if (kind === 'gauge') {
-        expect(f['mean']).toBe(f['sum']! / f['count']!);
-        return {
-          series,
-          startMs,
-          count: f['count']!,
-          sum: f['sum']!,
-          min: f['min']!,
-          max: f['max']!,
-          last: f['last']!,
-        };
-      }
-      return {
-        series,
-        startMs,
-        count: f['count']!,
-        first: f['first']!,
-        last: f['last']!,
-        increase: f['increase']!,
-        resets: f['resets']!,
-      };
-    })
-    .sort((a, b) => a.series - b.series || a.startMs - b.startMs);
-}
+/** The series index a rollup line's key names in its tag `i`. */
+const seriesOfTag = (key: string): number => Number(/,i=(\d+)/.exec(key)![1]);

@@ -247,3 +247,45 @@ export function caseArb(kind: MetricKind, integers = false) {
       });
     });
 }
+
+/** Rollup lines back as windows, in the reference's shape; `seriesOf` numbers a line's key. */
+export function parseRollupLines(
+  kind: MetricKind,
+  lines: readonly string[],
+  seriesOf: (key: string) => number,
+): Window[] {
+  return lines
+    .map((line): Window => {
+      const [key, fieldText, ts] = line.split(' ') as [string, string, string];
+      const series = seriesOf(key);
+      const f = Object.fromEntries(
+        fieldText.split(',').map((kv) => {
+          const [k, v] = kv.split('=') as [string, string];
+          return [k.replace(/^value_/, ''), Number(v.replace(/i$/, ''))];
+        }),
+      );
+      const startMs = Number(ts) * 1000;
+      if (kind === 'gauge') {
+        expect(f['mean']).toBe(f['sum']! / f['count']!);
+        return {
+          series,
+          startMs,
+          count: f['count']!,
+          sum: f['sum']!,
+          min: f['min']!,
+          max: f['max']!,
+          last: f['last']!,
+        };
+      }
+      return {
+        series,
+        startMs,
+        count: f['count']!,
+        first: f['first']!,
+        last: f['last']!,
+        increase: f['increase']!,
+        resets: f['resets']!,
+      };
+    })
+    .sort(byStart);
+}
