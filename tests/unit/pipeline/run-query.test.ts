@@ -1,6 +1,8 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { QueryConfig, TransformConfig } from '../../../src/config/types.js';
+import type { QueryRangeOptions } from '../../../src/extract/prometheus.js';
+import type { MatrixResult, RangeRequest } from '../../../src/extract/types.js';
 import { runQuery, type QueryRunOptions } from '../../../src/pipeline/run-query.js';
 import {
   FakePrometheusClient,
@@ -248,5 +250,72 @@ describe('runQuery debug timeline', () => {
     for (const c of chunks.slice(1)) expect(c.writesInFlight).toBeGreaterThan(0);
     expect(chunks.map((c) => c.writesInFlight)).toEqual(chunks.map((c) => c.sinkActive));
     expect(logged.filter((l) => l.msg === 'First write.')).toHaveLength(1);
+  });
+});
+
+/**
+ * Prometheus as the real client sees it: a response body is read only once extractRange opens its
+ * gate, and its columns stay in memory until runQuery releases the result.
+ */
+class GatedClient {
+  private readonly fake = new FakePrometheusClient(series);
+  requests = 0;
+  bodiesOpened = 0;
+  /** Results decoded and not released yet: the chunks' columns promflux holds. */
+  live = 0;
+
+  queryRange = async (req: RangeRequest, o: QueryRangeOptions = {}): Promise<MatrixResult> => {
+    this.requests++;
+    await o.bodyGate;
+    this.bodiesOpened++;
+    const result = await this.fake.queryRange(req);
+    this.live++;
+    return { ...result, release: () => void this.live-- };
+  };
+}
+
+/** Resolves once every microtask queued so far (and those they queue) has run. */
+const settled = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+describe('runQuery overlap', () => {
+  it("reads the next chunk's body while a write is outstanding, holding two chunks at most", async () => {
+    const client = new GatedClient();
+    const sink = new RecordingSink();
+    const write = sink.write.bind(sink);
+    const seen: { requests: number; bodiesOpened: number; live: number }[] = [];
+    sink.write = async (batch) => {
+      // While this write is outstanding, everything runQuery can do meanwhile is done.
+      await settled();
+      seen.push({
+        requests: client.requests,
+        bodiesOpened: client.bodiesOpened,
+        live: client.live,
+      });
+      return write(batch);
+    };
+    // Chunks of 5 points, 3 series kept: several batches per chunk, one write at a time.
+    const over = {
+      range: { startMs: T0, endMs: T0 + 39 * STEP },
+      extract: { concurrency: 2, maxPointsPerSeries: 5, maxSamplesPerRequest: 1e6 },
+      batchSize: 4,
+      maxWritesInFlight: 1,
+    };
+    const result = await runQuery(client, [sink], options(over));
+
+    expect(result.error).toBeUndefined();
+    expect(result.chunks).toBe(8);
+    // The first write, of chunk 1: chunks 2 and 3 requested, chunk 2 read and decoded, not 3.
+    expect(seen[0]).toEqual({ requests: 3, bodiesOpened: 2, live: 2 });
+    // Never more than two chunks' columns, and while any write is outstanding the chunk after
+    // the one being written is already in hand (until no body is left to read).
+    expect(Math.max(...seen.map((s) => s.live))).toBe(2);
+    expect(seen.filter((s) => s.bodiesOpened < 8).every((s) => s.live === 2)).toBe(true);
+    expect(client.live).toBe(0);
+    // Exactly the points of a run without gates, each once.
+    const plain = new RecordingSink();
+    await runQuery(new FakePrometheusClient(series), [plain], options(over));
+    expect(sink.lines.length).toBe(result.points);
+    expect([...sink.lines].sort()).toEqual([...plain.lines].sort());
+    expect(result.ackedThroughMs).toBe(T0 + 39 * STEP);
   });
 });
