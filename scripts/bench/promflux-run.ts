@@ -74,6 +74,7 @@ export function benchConfig(
   sink: SinkTarget | undefined,
   stateDir: string,
   tiers?: BenchTiers,
+  logLevel = 'warn',
 ): string {
   let load: string;
   if (tiers !== undefined) {
@@ -98,7 +99,7 @@ load:
 ${load}
 ${tiers === undefined ? '' : TIERS_YAML[tiers]}pipeline:
   delay: 0s
-  log_level: warn
+  log_level: ${logLevel}
   state_dir: "${stateDir}"
 `;
 }
@@ -122,6 +123,8 @@ export interface RunOptions {
   cpuProfileDir?: string;
   /** Called with the child right after the spawn (to kill it on SIGINT). */
   onSpawn?: (child: ChildProcess) => void;
+  /** `pipeline.log_level` (default warn); the log is in the run's `stderr`. */
+  logLevel?: string;
 }
 
 export async function runPromflux(opts: RunOptions): Promise<PromfluxRun> {
@@ -134,6 +137,7 @@ export async function runPromflux(opts: RunOptions): Promise<PromfluxRun> {
       opts.sink,
       join(opts.dir, `${opts.name}-state`),
       opts.summaryTiers,
+      opts.logLevel,
     ),
   );
   const from = String(opts.range.startMs / 1000);

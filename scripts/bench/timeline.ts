@@ -1,66 +1,93 @@
 /**
- * Where the sink waits on promflux, counted rather than timed: a backfill into real InfluxDB 1.x
- * at log level debug, and from its log the time from process start to the first write, and at
- * how many chunk boundaries no write was in flight while the next chunk was read and decoded.
- * `npx tsx scripts/bench/timeline.ts [series] [points]` (after `npm run build`).
+ * Where the sink waits on promflux, counted rather than timed: a backfill at log level debug into
+ * a real sink, and from its log the time from process start to the first write, at how many chunk
+ * boundaries no write was in flight when the next chunk was in hand, and how many times the write
+ * window ran empty (each a moment the sink had nothing of ours to work on).
+ * `npx tsx scripts/bench/timeline.ts [series] [points] [--sink influxdb-v1|victoria-metrics]
+ * [--pin]` (after `npm run build`); `--pin` puts the sink alone on CPU 0 and the rest on the
+ * others, as the bench's pinned runs do.
  */
-import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
-import { startInfluxV1 } from '../lib/servers.js';
-import { benchConfig } from './promflux-run.js';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { pin, pinLayout } from './pinning.js';
+import { CpuMeter, findPid } from './proc-cpu.js';
+import { runPromflux } from './promflux-run.js';
 import { rangeOfPoints, startFixturePrometheus } from './fixture.js';
+import { SINK_KINDS, startSink, type SinkKind } from './sinks.js';
 
-const series = Number(process.argv[2] ?? 500);
-const points = Number(process.argv[3] ?? 2000);
-const dir = await mkdtemp(join(tmpdir(), 'promflux-timeline-'));
-const [{ prometheus }, influx] = await Promise.all([
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    sink: { type: 'string', default: 'influxdb-v1' },
+    pin: { type: 'boolean', default: false },
+  },
+});
+const series = Number(positionals[0] ?? 500);
+const points = Number(positionals[1] ?? 2000);
+const kind = values.sink as SinkKind;
+if (!SINK_KINDS.includes(kind)) throw new Error(`--sink must be one of ${SINK_KINDS.join(', ')}`);
+const layout = values.pin ? pinLayout() : undefined;
+if (layout && 'unavailable' in layout) throw new Error(`--pin: ${layout.unavailable}`);
+
+const dir = await mkdtemp(join(os.tmpdir(), 'promflux-timeline-'));
+const [{ prometheus }, sink] = await Promise.all([
   startFixturePrometheus({ series, points }, dir),
-  startInfluxV1(),
+  startSink(kind),
 ]);
 try {
-  await influx.createDatabase('bench');
-  const config = join(dir, 'promflux.yaml');
-  const yaml = benchConfig(
-    prometheus.url,
-    { kind: 'influxdb-v1', url: influx.url, db: 'bench' },
-    join(dir, 'state'),
-  ).replace('log_level: warn', 'log_level: debug');
-  await writeFile(config, yaml);
+  const prometheusPid = findPid(prometheus.dataDir);
+  if (layout) {
+    pin(sink.pid, layout.sink);
+    pin(prometheusPid, layout.rest);
+    pin(process.pid, layout.rest);
+  }
   const range = rangeOfPoints({ series, points }, points);
-  const { stderr } = await promisify(execFile)(
-    process.execPath,
-    [
-      resolve(import.meta.dirname, '../../bin/promflux.js'),
-      'backfill',
-      '-c',
-      config,
-      '--from',
-      new Date(range.startMs).toISOString(),
-      '--to',
-      new Date(range.endMs).toISOString(),
-      '--no-progress',
-    ],
-    { maxBuffer: 256 * 1024 * 1024, env: { ...process.env, PROMFLUX_CONFIG: '' } },
-  );
-  const lines = stderr
+  const meter = new CpuMeter({ sink: sink.pid, prometheus: prometheusPid });
+  meter.start();
+  const run = await runPromflux({
+    dir,
+    name: 'timeline',
+    prometheusUrl: prometheus.url,
+    sink: sink.target,
+    range,
+    logLevel: 'debug',
+  });
+  const servers = meter.stop();
+  const lines = run.stderr
     .split('\n')
     .filter((l) => l.startsWith('{'))
-    .map((l) => JSON.parse(l) as { msg: string; uptimeMs?: number; writesInFlight?: number });
+    .map(
+      (l) =>
+        JSON.parse(l) as {
+          msg: string;
+          uptimeMs?: number;
+          writesInFlight?: number;
+          windowEmptied?: number;
+        },
+    );
   if (process.env.TIMELINE_ALL)
     for (const l of lines.slice(0, 12)) console.log(JSON.stringify(l).slice(0, 200));
   const chunks = lines.filter((l) => l.msg === 'Chunk decoded.');
   const first = lines.find((l) => l.msg === 'First write.');
   const idle = chunks.slice(1).filter((c) => c.writesInFlight === 0).length;
+  const u = run.usage;
+  const cpu = u.cpu_user_seconds_main + u.cpu_system_seconds_main;
   console.log(
-    `${series} series x ${points} points: first write at ${first?.uptimeMs} ms after process start; ` +
-      `first chunk decoded at ${chunks[0]?.uptimeMs} ms; ${chunks.length} chunks; ` +
+    `${series} series x ${points} points into ${kind}${layout ? ', pinned' : ''} ` +
+      `(load average ${os.loadavg()[0]!.toFixed(2)}): ` +
+      `${Math.round(range.samples / run.summary.duration_seconds)} points/s, ` +
+      `CPU/wall: promflux ${(cpu / u.wall_seconds_main).toFixed(2)}, ` +
+      `sink ${((servers.sink ?? NaN) / u.wall_seconds_main).toFixed(2)}, ` +
+      `Prometheus ${((servers.prometheus ?? NaN) / u.wall_seconds_main).toFixed(2)}; ` +
+      `first write at ${first?.uptimeMs} ms after process start; ` +
+      `first chunk in hand at ${chunks[0]?.uptimeMs} ms; ${chunks.length} chunks; ` +
       `at ${idle} of ${Math.max(0, chunks.length - 1)} chunk boundaries no write was in flight ` +
-      `(writes in flight: ${chunks.map((c) => c.writesInFlight).join(',')})`,
+      `(writes in flight: ${chunks.map((c) => c.writesInFlight).join(',')}); ` +
+      `the write window ran empty ${chunks.at(-1)?.windowEmptied ?? 0} times before the last chunk`,
   );
 } finally {
-  await Promise.allSettled([prometheus.stop(), influx.stop()]);
+  await Promise.allSettled([prometheus.stop(), sink.stop()]);
   await rm(dir, { recursive: true, force: true });
 }

@@ -209,6 +209,7 @@ export async function runQuery(
             chunk: chunks,
             samples: result.samples,
             writesInFlight: writers.reduce((n, w) => n + w.window.writesInFlight, 0),
+            windowEmptied: writers.reduce((n, w) => n + w.window.emptied, 0),
             uptimeMs: Math.round(performance.now()),
           },
           'Chunk decoded.',

@@ -28,6 +28,7 @@ export class WriteWindow {
   private current: ChunkAck | undefined;
   private failureValue: unknown;
   private failed = false;
+  private emptiedCount = 0;
   readonly totals: Map<string, SinkTotals>;
   ackedThroughMs: number | undefined;
 
@@ -56,6 +57,14 @@ export class WriteWindow {
   /** Batches written now and not yet acknowledged by every sink. */
   get writesInFlight(): number {
     return this.inFlight.size;
+  }
+
+  /**
+   * Times a write settled with no other in flight: each is a moment the sinks had nothing of
+   * ours to work on (the last one of a run included). Counted, not timed, for the debug log.
+   */
+  get emptied(): number {
+    return this.emptiedCount;
   }
 
   beginChunk(endMs: number): void {
@@ -91,6 +100,7 @@ export class WriteWindow {
     );
     const tracked = write.finally(() => {
       this.inFlight.delete(tracked);
+      if (this.inFlight.size === 0) this.emptiedCount++;
       batch.release?.();
     });
     this.inFlight.add(tracked);

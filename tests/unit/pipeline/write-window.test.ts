@@ -74,3 +74,25 @@ describe('WriteWindow releases each batch exactly once, only when no write of it
     expect(window.ackedThroughMs).toBeUndefined();
   });
 });
+
+describe('WriteWindow counts the times it ran empty', () => {
+  it('when the last outstanding write settles, not while another is in flight', async () => {
+    const sink = new ManualSink();
+    const window = new WriteWindow([sink], 2);
+    window.beginChunk(1000);
+    await window.submit(batch([], 'a'));
+    await window.submit(batch([], 'b'));
+    sink.pending[0]!.settle(true);
+    await tick();
+    expect(window.emptied).toBe(0); // b still in flight: the sink had work
+    await window.submit(batch([], 'c'));
+    sink.pending[1]!.settle(true);
+    sink.pending[2]!.settle(true);
+    await tick();
+    expect(window.emptied).toBe(1);
+    await window.submit(batch([], 'd'));
+    sink.pending[3]!.settle(false);
+    await window.drain();
+    expect(window.emptied).toBe(2);
+  });
+});
