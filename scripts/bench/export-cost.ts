@@ -47,8 +47,13 @@ function peakRssMb(): number {
   return Number(/VmHWM:\s+(\d+) kB/.exec(status)![1]) / 1024;
 }
 
+function cpuSeconds(usage: NodeJS.CpuUsage): number {
+  return (usage.user + usage.system) / 1e6;
+}
+
 async function child(mode: string, dir: string): Promise<void> {
   const started = performance.now();
+  const cpuAtStart = process.cpuUsage();
   let rows = 0;
   if (mode === 'iterate') {
     let sum = 0;
@@ -84,6 +89,8 @@ async function child(mode: string, dir: string): Promise<void> {
       mode,
       rows,
       seconds: (performance.now() - started) / 1000,
+      // Of every thread of the process (the Parquet encoder thread included).
+      cpuSeconds: cpuSeconds(process.cpuUsage(cpuAtStart)),
       peakRssMb: peakRssMb(),
     }),
   );
@@ -93,6 +100,7 @@ interface Result {
   mode: string;
   rows: number;
   seconds: number;
+  cpuSeconds: number;
   peakRssMb: number;
 }
 
@@ -148,6 +156,8 @@ if (MODE) {
       iterateSeconds: round(iterate.seconds),
       parquetSeconds: round(parquet.seconds),
       timeRatio: round(parquet.seconds / iterate.seconds),
+      iterateCpuSeconds: round(iterate.cpuSeconds),
+      parquetCpuSeconds: round(parquet.cpuSeconds),
       iteratePeakRssMb: round(iterate.peakRssMb),
       parquetPeakRssMb: round(parquet.peakRssMb),
       parquetMb: round(size.ours / 1e6),

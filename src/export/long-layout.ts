@@ -297,13 +297,13 @@ class DayFile {
       if (t < min) min = t;
       if (t > max) max = t;
     }
-    // The files copy or format the columns before they return; fresh arrays for the next group
-    // all the same, so no writer can ever see them change.
+    // Fresh arrays for the next group: these are the row group's alone, so the file may take them
+    // (a Parquet file moves them to its encoder thread without a copy).
     this.timestamps = new Float64Array(this.capacity);
     this.fields = this.valueFields.map(() => new Float64Array(this.capacity));
     this.tags = new Map();
     this.rows = 0;
-    await open.file.write({ rows, columns });
+    await open.file.write({ rows, columns, owned: true });
     open.rows += rows;
     open.fromMs = Math.min(open.fromMs, min);
     open.toMs = Math.max(open.toMs, max + 1);

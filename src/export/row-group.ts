@@ -5,6 +5,12 @@
 export interface RowGroup {
   readonly rows: number;
   readonly columns: readonly ColumnData[];
+  /**
+   * The file may take the columns' buffers (a Parquet file moves them to its encoder thread,
+   * which detaches them here): set by a caller that allocated them for this row group alone and
+   * reads them no more. Otherwise the file copies what it keeps.
+   */
+  readonly owned?: boolean;
 }
 
 export type ColumnData = TimestampColumn | StringColumn | Float64Column;
@@ -67,4 +73,19 @@ export interface WriteCounter {
 
 export function schemaOf(group: RowGroup): ColumnSpec[] {
   return group.columns.map((c) => ({ name: c.name, kind: c.kind }));
+}
+
+/** Throws unless the row group's columns are the file's, by name and kind, in order. */
+export function checkSchema(group: RowGroup, specs: readonly ColumnSpec[]): void {
+  group.columns.forEach((column, i) => {
+    const spec = specs[i];
+    if (!spec || spec.name !== column.name || spec.kind !== column.kind) {
+      throw new RangeError(
+        `Row group column ${i} (${column.name}) does not match the file schema.`,
+      );
+    }
+  });
+  if (group.columns.length !== specs.length) {
+    throw new RangeError('A row group has fewer columns than the file schema.');
+  }
 }

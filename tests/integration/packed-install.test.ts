@@ -6,7 +6,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,6 +17,7 @@ import {
   type StartedServer,
 } from '../../scripts/lib/servers.js';
 import { runChild, type ChildRun } from '../support/child-process.js';
+import { duckdbQuery, sqlString } from '../support/duckdb-reader.js';
 
 const REPO_ROOT = resolve(import.meta.dirname, '../..');
 const VERSION = (
@@ -156,4 +157,36 @@ pipeline:
     },
     60_000,
   );
+
+  // The Parquet encoder thread's module is loaded from the installed tree, next to the module
+  // that starts it, whatever the working directory (here the directory above the install).
+  it('exports Parquet through the encoder thread, every sample read back by DuckDB', async () => {
+    const out = join(work, 'dataset');
+    const exported = await promflux(
+      'pipe',
+      'export',
+      '--config',
+      config,
+      '--from',
+      new Date(FIXTURE_END - 20 * 60_000).toISOString(),
+      '--to',
+      new Date(FIXTURE_END + 1).toISOString(),
+      '--out',
+      out,
+      '--no-progress',
+    );
+    expect(exported.status, exported.stdout + exported.stderr).toBe(0);
+    const manifest = JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8')) as {
+      queries: { files: { path: string; rows: number }[] }[];
+    };
+    const files = manifest.queries[0]!.files;
+    // Two series, a sample every 15 s over 20 minutes, both ends included.
+    expect(files.reduce((n, f) => n + f.rows, 0)).toBe(2 * 81);
+    for (const f of files) {
+      const [{ n }] = (await duckdbQuery(
+        `select count(*)::int as n from ${sqlString(join(out, f.path))}`,
+      )) as [{ n: number }];
+      expect(n).toBe(f.rows);
+    }
+  }, 60_000);
 });
