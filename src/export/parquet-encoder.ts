@@ -34,8 +34,8 @@ const garbage = new YoungGarbageCollector(8 * 1024 * 1024);
 /**
  * Encodes row groups into Parquet bytes through parquet-wasm's streaming writer: zstd,
  * dictionary-encoded strings, BYTE_STREAM_SPLIT doubles, delta-encoded timestamps as
- * TIMESTAMP(MILLIS, isAdjustedToUTC), min/max statistics per column chunk (enough to skip row
- * groups by time). Bytes go to `output` in order, as the
+ * TIMESTAMP(MILLIS, isAdjustedToUTC), min/max statistics per column chunk of the timestamps and
+ * values (enough to skip row groups by time or value). Bytes go to `output` in order, as the
  * writer produces them. Memory holds about one row group at a time. The same row groups give the
  * same bytes. Every column's Arrow type is fixed by `columns`, so an all-null column is typed.
  *
@@ -118,6 +118,12 @@ function writerProperties(
     builder = builder
       .setColumnDictionaryEnabled(name, false)
       .setColumnEncoding(name, Encoding.BYTE_STREAM_SPLIT);
+  }
+  // No statistics for tag columns: the writer compares every row's string for them (~40% of a
+  // string column's cost), and they would prune nothing, since rows come a chunk of each series
+  // after the other, so every row group spans nearly every tag value.
+  for (const { name } of columns.filter((c) => c.kind === 'string')) {
+    builder = builder.setColumnStatisticsEnabled(name, EnabledStatistics.None);
   }
   return builder.build();
 }
