@@ -202,6 +202,7 @@ export async function runQuery(
     );
     for await (const { chunk, result } of stream) {
       chunks++;
+      let whole = true;
       // Where the sink waits on promflux: no write in flight while this chunk was read and decoded.
       if (debug)
         log.debug(
@@ -233,14 +234,19 @@ export async function runQuery(
         for (const [tags, b] of kept.splice(0)) await opts.seriesSink!.add(tags, b);
         // Most series fill no batch: no promise for them (one per series and chunk added up).
         if (ready.length > 0) await submitReady();
-        if (failed()) break;
+        if (failed()) {
+          whole = false;
+          break;
+        }
       }
-      if (!failed()) {
+      if (whole) {
         for (const writer of writers) writer.finishChunk();
         await submitReady();
       }
       await opts.seriesSink?.endChunk(chunk.endMs);
-      for (const writer of writers) writer.window.endChunk();
+      // A chunk some series of which were left out is never sealed: no tier's watermark may pass
+      // it, not even that of a tier whose writes all went through.
+      if (whole) for (const writer of writers) writer.window.endChunk();
       // Batches are copies: once the transformer lets go of the blocks, the columns can be reused.
       transformer.endChunk();
       result.release?.();

@@ -274,6 +274,47 @@ describe('runQuery with tiers', () => {
     for (let w = T0; w < coldMark; w += 900_000) expect(stamps.has(w)).toBe(true);
   });
 
+  it('moves no tier past a chunk whose lines it did not all write when another tier failed', async () => {
+    const series = fc.sample(seriesArb('gauge', false, DATA_POINTS, STEP, DATA_FROM), {
+      numRuns: 2,
+      seed: 11,
+    });
+    const query = queryOf('gauge');
+    const range = { startMs: T0, endMs: T0 + 4 * HOUR - STEP };
+    const runs = tierRunsForRange(
+      query,
+      [
+        { ...TIERS[0]!, retentionMs: 0 },
+        { ...TIERS[1]!, retentionMs: 0 },
+      ],
+      range,
+    );
+    const hot = new RecordingSink('influxdb:hot');
+    const warm = new RecordingSink('influxdb:warm');
+    // The raw tier fails on its first write, in the middle of the first chunk's series.
+    hot.failWrite = () => true;
+    const result = await runQuery(fakeClient(series, 'gauge'), [], {
+      query,
+      range: extractionFor(runs, STEP)!,
+      tiers: [
+        { run: runs[0]!, sinks: [hot] },
+        { run: runs[1]!, sinks: [warm] },
+      ],
+      extract: { concurrency: 1, maxPointsPerSeries: 11_000, maxSamplesPerRequest: 100 },
+      transform,
+      batchSize: 1,
+      maxWritesInFlight: 1,
+      logger: silent,
+      now: () => NOW,
+    });
+    expect(result.error).toBeDefined();
+    // Whatever warm acknowledged, every window before it was written.
+    const mark = result.tiers['warm']!.watermarkMs ?? T0;
+    const stamps = new Set(warm.lines.map((l) => Number(l.split(' ')[2]) * 1000));
+    const due = reference('gauge', STEP, 300_000, T0, mark, series).map((w) => w.startMs);
+    expect(due.filter((s) => !stamps.has(s))).toEqual([]);
+  });
+
   it('shares one stdout between the tiers in a dry run', async () => {
     const { config } = await parse(
       yamlWith({
