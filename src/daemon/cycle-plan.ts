@@ -7,6 +7,7 @@ import { EXPORT_RESOLUTION_MS, EXPORT_TIER } from '../pipeline/continuous-export
 import { queryTiers } from '../pipeline/tier-runs.js';
 import type { TierKey } from '../pipeline/windows.js';
 import { queryFingerprint, type WatermarkStore } from '../state/watermark-store.js';
+import type { CarryBook } from './carry-book.js';
 import { planQueryTiers, type QueryPlan, type TierTiming } from './plan-tiers.js';
 
 /** The continuous export's state (see exportStateKey): not a tier of the planner's. */
@@ -26,14 +27,16 @@ function timing(config: PromfluxConfig, nowMs: number): TierTiming {
 }
 
 /**
- * Plans every query's tiers (planQueryTiers) and shows them in the tier book, without changing
- * the store: where the daemon stands at start, before its first cycle.
+ * Plans every query's tiers (planQueryTiers, continuing `carries` when given) and shows them in
+ * the tier book, without changing the store: where the daemon stands at start, before its first
+ * cycle.
  */
 export function describeTiers(
   config: PromfluxConfig,
   store: WatermarkStore,
   nowMs: number,
   book: TierBook,
+  carries?: CarryBook,
 ): QueryPlan[] {
   const legacyTier = config.load.tiers.find((t) => t.resolutionMs === undefined)?.name;
   const saved = store.entries();
@@ -47,6 +50,7 @@ export function describeTiers(
       saved,
       t,
       isExportState,
+      carries,
     );
     book.describe(
       query.name,
@@ -67,18 +71,26 @@ export function describeTiers(
 /**
  * A cycle's plans, by query name, with their consequences applied: an adopted watermark saved
  * under its tier's key, state no tier uses any more forgotten, tiers starting afresh warned
- * about, and gaps beyond max_catchup counted and logged per tier.
+ * about, gaps beyond max_catchup counted and logged per tier, rollup tiers that re-read instead
+ * of continuing a carry counted, and carries no tier uses forgotten.
  */
 export function planCycle(
   config: PromfluxConfig,
   store: WatermarkStore,
   nowMs: number,
-  ctx: { logger: Logger; metrics: DaemonMetrics; tiers: TierBook },
+  ctx: { logger: Logger; metrics: DaemonMetrics; tiers: TierBook; carries?: CarryBook },
 ): Map<string, QueryPlan> {
   const { logger, metrics } = ctx;
   const plans = new Map<string, QueryPlan>();
-  for (const plan of describeTiers(config, store, nowMs, ctx.tiers)) {
+  const keys = new Set<string>();
+  for (const plan of describeTiers(config, store, nowMs, ctx.tiers, ctx.carries)) {
     const { query } = plan;
+    for (const { tier, key, carry } of plan.tiers) {
+      keys.add(key);
+      if (carry !== undefined && carry !== 'carried') {
+        metrics.carryFallbacks.inc({ query: query.name, tier: tier.name, reason: carry });
+      }
+    }
     if (plan.adopt) {
       const { key, watermarkMs } = plan.adopt;
       store.set(key, { watermarkMs, fingerprint: queryFingerprint(query) });
@@ -101,6 +113,7 @@ export function planCycle(
     }
     plans.set(query.name, plan);
   }
+  ctx.carries?.retain(keys);
   return plans;
 }
 

@@ -14,6 +14,7 @@ import { DaemonMetrics } from '../observe/metrics.js';
 import { DaemonStatus } from '../observe/status.js';
 import { TierBook } from '../observe/tier-book.js';
 import { queryFingerprint, WatermarkStore } from '../state/watermark-store.js';
+import { CarryBook } from './carry-book.js';
 import { describeTiers, planCycle, queryWatermark } from './cycle-plan.js';
 import { createSchedule } from './schedule.js';
 import { ownsQuery } from './shard.js';
@@ -104,6 +105,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
 
   let pipeline: Pipeline | undefined;
   const exporter = new ContinuousExporter();
+  const carries = new CarryBook(config.transform);
   let cycle = 0;
   let schedule = createSchedule(config.pipeline);
   logger.info(`Cycles run ${schedule.description}.`);
@@ -115,6 +117,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
       const reloaded = opts.takeReload?.();
       if (reloaded) {
         config = applyReload(config, reloaded, logger);
+        carries.reload(config.transform);
         schedule.close();
         schedule = createSchedule(config.pipeline);
         await pipeline?.close(); // reopened with the new sink settings
@@ -137,6 +140,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
           metrics,
           status,
           tiers,
+          carries,
         });
         const exported = await exporter.cycle(pipeline, store, {
           nowMs: now(),
@@ -234,6 +238,7 @@ interface CycleContext extends DaemonOptions {
   metrics: DaemonMetrics;
   status: DaemonStatus;
   tiers: TierBook;
+  carries: CarryBook;
 }
 
 /** One cycle over every query; true when every query that was due ran to the end. */
@@ -243,7 +248,12 @@ async function runCycle(
   ctx: CycleContext,
 ): Promise<boolean> {
   const { config, logger, metrics, status } = ctx;
-  const plans = planCycle(config, store, ctx.now(), { logger, metrics, tiers: ctx.tiers });
+  const plans = planCycle(config, store, ctx.now(), {
+    logger,
+    metrics,
+    tiers: ctx.tiers,
+    carries: ctx.carries,
+  });
   const due = config.extract.queries.filter((q: QueryConfig) => plans.get(q.name)?.extraction);
   for (const query of config.extract.queries) {
     if (!plans.get(query.name)?.extraction) metrics.backlog.set({ query: query.name }, 0);
@@ -255,6 +265,11 @@ async function runCycle(
     signal: ctx.signal,
     noNewQueries: ctx.stop,
     tierRunsFor: (query) => planOf(query).runs,
+    carryFor: (query, run) => {
+      const tierPlan = planOf(query).tiers.find((t) => t.tier.name === run.tier.name);
+      if (!tierPlan || run.range.kind !== 'rollup' || !run.range.feed) return undefined;
+      return ctx.carries.take(tierPlan.key, query, run.tier, tierPlan.carry === 'carried');
+    },
     onTierAck: (query, tier, watermarkMs) => {
       const tierPlan = planOf(query).tiers.find((t) => t.tier.name === tier);
       if (!tierPlan) return;

@@ -7,7 +7,9 @@ import {
   type HalfOpenRange,
   type TierKey,
 } from '../pipeline/windows.js';
+import type { CarryFallback } from '../pipeline/tier-carry.js';
 import { queryFingerprint } from '../state/watermark-store.js';
+import { planCarriedRollup, type CarryLookup } from './plan-carry.js';
 import { planRange } from './plan-range.js';
 
 /** The pipeline settings a cycle plans with, and when it runs. */
@@ -38,6 +40,8 @@ export interface TierPlan {
   run: TierRun | undefined;
   /** Data after its watermark that max_catchup leaves out, half-open: a gap in the tier. */
   gap: HalfOpenRange | undefined;
+  /** A rollup tier planned with carries: `carried`, or why it re-reads (see plan-carry.ts). */
+  carry?: 'carried' | CarryFallback;
 }
 
 export interface QueryPlan {
@@ -68,7 +72,8 @@ export interface QueryPlan {
  * feed that tier (rollup tiers only) forgets it with a note: no rollup window was written from it.
  * Entries of this query that no configured tier uses are to be forgotten, except those `foreign`
  * claims (state other parts of the daemon keep in the same store, such as the continuous
- * export's). Pure: the daemon applies the outcome.
+ * export's). With `carries`, rollup tiers continue the open windows the daemon kept
+ * (planCarriedRollup). Pure: the daemon applies the outcome.
  */
 export function planQueryTiers(
   query: QueryConfig,
@@ -77,6 +82,7 @@ export function planQueryTiers(
   saved: ReadonlyMap<string, SavedWatermark>,
   timing: TierTiming,
   foreign: (key: TierKey) => boolean = () => false,
+  carries?: CarryLookup,
 ): QueryPlan {
   const fingerprint = queryFingerprint(query);
   const plan: QueryPlan = {
@@ -116,7 +122,10 @@ export function planQueryTiers(
         plan.warnings.push(changed(tier.name));
       }
     }
-    const tierPlan = planTier(query, tier, resolutionMs, state?.watermarkMs, timing);
+    const tierPlan =
+      carries && tier.resolutionMs !== undefined
+        ? planCarriedRollup(query, tier, key, state?.watermarkMs, timing, carries)
+        : planTier(query, tier, resolutionMs, state?.watermarkMs, timing);
     plan.tiers.push({ ...tierPlan, key, tier, resolutionMs, watermarkMs: state?.watermarkMs });
     if (tierPlan.run) plan.runs.push(tierPlan.run);
   }

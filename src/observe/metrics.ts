@@ -136,6 +136,11 @@ export class DaemonMetrics {
     'Points (rollup windows: one per series and window) per tier, by outcome: written, rejected (dead-lettered), or skipped_beyond_retention (older than the tier keeps, not sent or dropped by the server).',
     ['query', 'tier', 'outcome'],
   );
+  readonly carryFallbacks = this.counter(
+    'promflux_tier_carry_fallbacks_total',
+    'Daemon cycles in which a rollup tier re-read its due windows from Prometheus instead of continuing the open windows it carried from the last cycle, by reason: no_carry (first since start or since the tier was added), failed_run, config_reload, lateness, rewrite_windows, max_catchup, discontinuous.',
+    ['query', 'tier', 'reason'],
+  );
   readonly exportWatermark = this.gauge(
     'promflux_export_watermark_timestamp_seconds',
     'load.export: end of the last hour exported, per query.',

@@ -17,6 +17,7 @@ import { runQuery, type QueryRunResult, type SeriesSink, type TimeRange } from '
 import { extractionFor, type TierRun } from './tier-runs.js';
 import { resolveQueryKinds } from '../extract/metric-metadata.js';
 import type { KindDecision } from '../core/metric-kind.js';
+import type { TierCarry } from './tier-carry.js';
 import type { TierTarget } from './tier-writer.js';
 
 export type DryRun = 'off' | 'print' | 'summary';
@@ -153,6 +154,8 @@ export interface RunOptions {
    * `rangeFor` to the first raw tier it feeds.
    */
   tierRunsFor?: (query: QueryConfig) => TierRun[];
+  /** The carry a rollup run with a feed continues and keeps (the daemon's, see tier-carry.ts). */
+  carryFor?: (query: QueryConfig, run: TierRun) => TierCarry | undefined;
   onSamples?: (query: QueryConfig, samples: number) => void;
   onResult?: (result: QueryRunResult) => void;
   /** See QueryRunOptions.failureHint. */
@@ -184,7 +187,7 @@ export async function runQueries(
       range: runs ? extractionOf(runs, query, rangeFor) : rangeFor(query),
       tiers: runs?.map((run): TierTarget => {
         const sink = pipeline.tierSinks.get(run.tier.name);
-        return { run, sinks: sink ? [sink] : [] };
+        return { run, sinks: sink ? [sink] : [], carry: opts.carryFor?.(query, run) };
       }),
       extract: config.extract,
       transform: config.transform,

@@ -257,6 +257,7 @@ export async function runQuery(
   }
   for (const writer of writers) await writer.window.drain();
   if (error === undefined) error = failed()?.window.failure;
+  if (error === undefined) for (const writer of writers) writer.finishRun();
   if (error !== undefined) {
     const unacknowledged = {
       startMs: ackedThroughMs === undefined ? range.startMs : ackedThroughMs + stepMs,

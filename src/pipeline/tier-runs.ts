@@ -7,8 +7,13 @@ import { completeWindows, extractionRange, type HalfOpenRange } from './windows.
 export type TierRange =
   /** Inclusive grid points this tier writes. */
   | { kind: 'raw'; points: TimeRange }
-  /** Whole windows `[fromMs, toMs)` (multiples of R) this tier emits; empty when fromMs = toMs. */
-  | { kind: 'rollup'; windows: HalfOpenRange };
+  /**
+   * Whole windows `[fromMs, toMs)` (multiples of R) this tier emits; empty when fromMs = toMs.
+   * With `feed` (a daemon cycle's carry, see tier-carry.ts), the tier rolls up exactly the grid
+   * points of `feed` and keeps its open windows for the next cycle, whose feed starts where this
+   * one ends; without, the points `[fromMs - step, toMs)`.
+   */
+  | { kind: 'rollup'; windows: HalfOpenRange; feed?: HalfOpenRange };
 
 export interface TierRun {
   tier: TierConfig;
@@ -17,14 +22,17 @@ export interface TierRun {
 
 /** Whether the run has nothing to write. */
 export function isEmptyTierRange(range: TierRange): boolean {
-  return range.kind === 'raw'
-    ? range.points.endMs < range.points.startMs
-    : range.windows.toMs <= range.windows.fromMs;
+  if (range.kind === 'raw') return range.points.endMs < range.points.startMs;
+  // A feed holds every point of the windows due (they end by its end), and closes them.
+  if (range.feed) return range.feed.toMs <= range.feed.fromMs;
+  return range.windows.toMs <= range.windows.fromMs;
 }
 
 /** The inclusive grid range one tier needs extracted (a rollup: from one step before its windows). */
 export function tierExtraction(range: TierRange, stepMs: number): TimeRange {
-  return range.kind === 'raw' ? range.points : extractionRange(range.windows, stepMs);
+  if (range.kind === 'raw') return range.points;
+  if (range.feed) return { startMs: range.feed.fromMs, endMs: range.feed.toMs - stepMs };
+  return extractionRange(range.windows, stepMs);
 }
 
 /**

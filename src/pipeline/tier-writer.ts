@@ -14,6 +14,7 @@ import { RollupAccumulator, type RollupSeries } from '../transform/rollup.js';
 import { RollupLineWriter } from '../transform/rollup-lines.js';
 import type { SeriesOutput } from '../transform/transform-series.js';
 import type { TimeRange } from './run-query.js';
+import { pruneCarried, type TierCarry } from './tier-carry.js';
 import type { TierRun } from './tier-runs.js';
 import type { HalfOpenRange } from './windows.js';
 import { WriteWindow, type SinkTotals } from './write-window.js';
@@ -37,6 +38,8 @@ export interface TierTotals {
 export interface TierTarget {
   run: TierRun;
   sinks: readonly Sink[];
+  /** A rollup run with a feed: the carry it continues and keeps (see tier-carry.ts). */
+  carry?: TierCarry;
 }
 
 export interface TierWriterContext {
@@ -109,6 +112,9 @@ export abstract class TierWriter implements SeriesOutput {
   finishChunk(): void {
     this.batcher.flush();
   }
+
+  /** The whole range was extracted and every write acknowledged (a rollup keeps its carry). */
+  finishRun(): void {}
 
   /**
    * Every grid point up to this one is acknowledged by the tier (Infinity once the tier is done):
@@ -256,14 +262,21 @@ export class RollupTierWriter extends TierWriter {
   private boundMs = -Infinity;
   /** The current chunk's parts of shared series (see above), by series. */
   private readonly sharedParts = new Map<RollupSeries<Uint8Array>, BlockPart[]>();
+  /** The grid points rolled up, half-open: the feed, or the windows from the step before. */
+  private readonly points: HalfOpenRange;
 
   constructor(
     run: TierRun & { range: { kind: 'rollup' } },
     sinks: readonly Sink[],
     ctx: TierWriterContext,
+    private readonly carry?: TierCarry,
   ) {
     super(run, sinks, ctx);
     this.windows = run.range.windows;
+    this.points = run.range.feed ?? {
+      fromMs: this.windows.toMs > this.windows.fromMs ? this.windows.fromMs - this.stepMs : 0,
+      toMs: this.windows.toMs > this.windows.fromMs ? this.windows.toMs : 0,
+    };
     this.resolutionMs = run.tier.resolutionMs!;
     this.accumulator = new RollupAccumulator(
       {
@@ -276,6 +289,10 @@ export class RollupTierWriter extends TierWriter {
     );
     this.lines = new RollupLineWriter(ctx.kind, ctx.field);
     this.fieldSuffixBytes = Buffer.byteLength(` ${escapeTag(ctx.field)}=`);
+    for (const [key, series] of carry?.from?.series ?? []) {
+      this.byKey.set(key, series);
+      this.accumulator.adopt(series);
+    }
   }
 
   append(
@@ -287,9 +304,8 @@ export class RollupTierWriter extends TierWriter {
     const ts = block.columns.timestampsMs;
     const start = block.offset;
     const end = start + block.length;
-    const { fromMs, toMs } = this.windows;
-    if (start === end || toMs <= fromMs) return;
-    const firstMs = fromMs - this.stepMs;
+    const { fromMs: firstMs, toMs } = this.points;
+    if (start === end || toMs <= firstMs) return;
     const from = ts[start]! >= firstMs ? start : firstIndexAtOrAfter(ts, firstMs, start, end);
     const to = ts[end - 1]! < toMs ? end : firstIndexAtOrAfter(ts, toMs, from, end);
     if (from >= to) return;
@@ -315,6 +331,17 @@ export class RollupTierWriter extends TierWriter {
     this.sharedParts.clear();
     this.accumulator.closeThrough(this.boundMs);
     super.finishChunk();
+  }
+
+  override finishRun(): void {
+    const feed = this.run.range.kind === 'rollup' ? this.run.range.feed : undefined;
+    if (!feed || !this.carry) return;
+    pruneCarried(this.byKey, feed.toMs, this.stepMs);
+    this.carry.keep({
+      series: this.byKey,
+      coveredToMs: feed.toMs,
+      watermarkMs: Math.max(this.windows.fromMs, this.windows.toMs),
+    });
   }
 
   get doneThroughMs(): number {
@@ -365,5 +392,5 @@ export function createTierWriter(target: TierTarget, ctx: TierWriterContext): Ti
   const { run, sinks } = target;
   return run.range.kind === 'raw'
     ? new RawTierWriter({ tier: run.tier, range: run.range }, sinks, ctx)
-    : new RollupTierWriter({ tier: run.tier, range: run.range }, sinks, ctx);
+    : new RollupTierWriter({ tier: run.tier, range: run.range }, sinks, ctx, target.carry);
 }

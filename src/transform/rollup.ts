@@ -72,9 +72,9 @@ export interface RollupOptions {
  * cycles or restarts, and whatever the resolution, each window's increase is the same and
  * windows' increases add up to the range's.
  *
- * Blocks must be cleaned (no NaN / Inf) and start at `fromMs - step` or later, and no block may
- * hold a point later than the next `closeThrough` bound: points of a window whose end is past the
- * cutoff must not be extracted yet. Points not after the series' previous point are ignored.
+ * Blocks must be cleaned (no NaN / Inf) and start at `fromMs - step` or later. A point later than
+ * the next `closeThrough` bound closes the windows before it: only feed points past the cutoff
+ * when every window they close is due. Points not after the series' previous point are ignored.
  */
 export class RollupAccumulator<K> {
   private readonly open = new Set<RollupSeries<K>>();
@@ -109,6 +109,15 @@ export class RollupAccumulator<K> {
         this.open.delete(series);
       }
     }
+  }
+
+  /**
+   * Takes over a series' state from an earlier run over the range just before this one's (a
+   * daemon cycle's carry): its open window, if it has points, closes and emits as if this run had
+   * seen them. Blocks of the series must then start after the points that fed it.
+   */
+  adopt(series: RollupSeries<K>): void {
+    if (series.count > 0) this.open.add(series);
   }
 
   /** Series with an open window (a bound on the state held between chunks). */
