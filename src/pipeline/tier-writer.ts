@@ -264,6 +264,7 @@ export class RollupTierWriter extends TierWriter {
   private readonly sharedParts = new Map<RollupSeries<Uint8Array>, BlockPart[]>();
   /** The grid points rolled up, half-open: the feed, or the windows from the step before. */
   private readonly points: HalfOpenRange;
+  private readonly feed: HalfOpenRange | undefined;
 
   constructor(
     run: TierRun & { range: { kind: 'rollup' } },
@@ -273,10 +274,11 @@ export class RollupTierWriter extends TierWriter {
   ) {
     super(run, sinks, ctx);
     this.windows = run.range.windows;
-    this.points = run.range.feed ?? {
-      fromMs: this.windows.toMs > this.windows.fromMs ? this.windows.fromMs - this.stepMs : 0,
-      toMs: this.windows.toMs > this.windows.fromMs ? this.windows.toMs : 0,
-    };
+    const { fromMs, toMs } = this.windows;
+    this.feed = run.range.feed;
+    this.points =
+      this.feed ??
+      (toMs > fromMs ? { fromMs: fromMs - this.stepMs, toMs } : { fromMs, toMs: fromMs });
     this.resolutionMs = run.tier.resolutionMs!;
     this.accumulator = new RollupAccumulator(
       {
@@ -334,7 +336,7 @@ export class RollupTierWriter extends TierWriter {
   }
 
   override finishRun(): void {
-    const feed = this.run.range.kind === 'rollup' ? this.run.range.feed : undefined;
+    const { feed } = this;
     if (!feed || !this.carry) return;
     pruneCarried(this.byKey, feed.toMs, this.stepMs);
     this.carry.keep({
