@@ -152,6 +152,8 @@ export async function startPrometheus(
     scrapeTargets?: { job: string; target: string; intervalSeconds: number }[];
     /** Extra command-line flags, e.g. `--query.max-samples=1000`. */
     extraArgs?: string[];
+    /** Where Prometheus logs every query it evaluates (`global.query_log_file`), one JSON line each. */
+    queryLogFile?: string;
   } = {},
 ): Promise<StartedServer> {
   ensureServerBinaries(
@@ -179,7 +181,7 @@ export async function startPrometheus(
       ]);
     }
     const configPath = join(dataDir, 'prometheus.yml');
-    await writeFile(configPath, prometheusConfig(opts.scrapeTargets ?? []));
+    await writeFile(configPath, prometheusConfig(opts.scrapeTargets ?? [], opts.queryLogFile));
     return await launch({
       name: 'Prometheus',
       binary: findBinary('prometheus')!,
@@ -609,6 +611,7 @@ export function findBinary(name: string): string | undefined {
 /** JSON is valid YAML, so the config needs no YAML writer. */
 function prometheusConfig(
   targets: { job: string; target: string; intervalSeconds: number }[],
+  queryLogFile?: string,
 ): string {
   const scrapeConfigs = targets.map((t) => {
     const target = parseTarget(t.target);
@@ -623,7 +626,12 @@ function prometheusConfig(
     };
   });
   const config = {
-    global: { scrape_interval: '15s', scrape_timeout: '10s', evaluation_interval: '15s' },
+    global: {
+      scrape_interval: '15s',
+      scrape_timeout: '10s',
+      evaluation_interval: '15s',
+      ...(queryLogFile === undefined ? {} : { query_log_file: queryLogFile }),
+    },
     scrape_configs: scrapeConfigs,
   };
   return JSON.stringify(config, null, 2) + '\n';

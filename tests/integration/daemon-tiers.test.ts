@@ -3,7 +3,8 @@
  * against real Prometheus and InfluxDB 1.x (one retention policy per tier): rollup windows appear
  * only once complete, equal to what Prometheus' points give, each once and with no window missing,
  * across SIGTERM, SIGKILL and restarts, and after a SIGKILL that left the raw tier ahead of a
- * rollup tier whose writes were held back.
+ * rollup tier whose writes were held back; and, by Prometheus' own query log, a steady cycle asks
+ * only for the grid points after the last cycle's (rollup windows carried between cycles).
  */
 import { once } from 'node:events';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -105,9 +106,13 @@ describe('promflux run with rollup tiers → real Prometheus and InfluxDB 1.x', 
   let db: string;
   let databases = 0;
   let config: string;
+  let logDir: string;
+  let queryLog: string;
 
   beforeAll(async () => {
-    [prometheus, influx] = await startHealthServers();
+    logDir = await mkdtemp(join(tmpdir(), 'promflux-tiers-log-'));
+    queryLog = join(logDir, 'queries.log');
+    [prometheus, influx] = await startHealthServers({ queryLogFile: queryLog });
     gate = new WriteGate(influx.url);
     gateUrl = await gate.listen();
   });
@@ -159,6 +164,7 @@ server:
   afterAll(async () => {
     await gate?.close();
     await Promise.allSettled([prometheus?.stop(), influx?.stop()]);
+    if (logDir) await rm(logDir, { recursive: true, force: true });
   });
 
   const start = () => startDaemon(dir, config);
@@ -278,6 +284,45 @@ server:
     expect(firstSeen.size).toBeGreaterThan(20);
     for (const [id, fields] of firstSeen) expect(final.get(id), id).toEqual(fields);
   }, 240_000);
+
+  it('asks Prometheus only for new grid points in steady cycles, every window still exact', async () => {
+    const run = start();
+    // Nothing is carried at start: each rollup tier re-reads its first due window, then carries.
+    await waitForTier('cold', 0);
+    const steadyFrom = (await readFile(queryLog)).length;
+    const coldAt = Math.max(
+      ...(await Promise.all(Object.keys(QUERIES).map((q) => watermarkOf(q, 'cold')))).map(Number),
+    );
+    await waitForTier('cold', coldAt + 2 * ROLLUPS.cold);
+    run.child.kill('SIGTERM');
+    expect(await exitOf(run.child)).toBe(0);
+
+    const requests = (await readFile(queryLog))
+      .subarray(steadyFrom)
+      .toString('utf8')
+      .split('\n')
+      .filter((line) => line.includes('/api/v1/query_range'))
+      .map((line) => {
+        const { params } = JSON.parse(line) as {
+          params: { query: string; start: string; end: string; step: number };
+        };
+        expect(params.step).toBe(STEP_MS / 1000);
+        return {
+          query: params.query,
+          startMs: Date.parse(params.start),
+          endMs: Date.parse(params.end),
+        };
+      });
+    for (const expr of Object.values(QUERIES)) {
+      const mine = requests.filter((r) => r.query === expr);
+      // Two cold windows and six warm ones became due meanwhile, all without a re-read.
+      expect(mine.length, expr).toBeGreaterThan(10);
+      for (let i = 1; i < mine.length; i++) {
+        expect(mine[i]!.startMs, `${expr} request ${i}`).toBe(mine[i - 1]!.endMs + STEP_MS);
+      }
+    }
+    await expectRollupsExact();
+  }, 120_000);
 
   it('recovers from a SIGKILL between tiers: the held-back tier gets every window once', async () => {
     const run = start();

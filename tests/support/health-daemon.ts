@@ -24,10 +24,13 @@ const FIXTURE_STEP_MS = 15_000;
  * at every moment of a daemon test; queries without data would be acknowledged with nothing
  * written.
  */
-export async function startHealthServers(): Promise<[StartedServer, InfluxV1Server]> {
+export async function startHealthServers(
+  opts: { queryLogFile?: string } = {},
+): Promise<[StartedServer, InfluxV1Server]> {
   const endMs = Math.floor(Date.now() / FIXTURE_STEP_MS) * FIXTURE_STEP_MS + 600_000;
   return Promise.all([
     startPrometheus({
+      queryLogFile: opts.queryLogFile,
       openMetrics: generateHealthFixture({
         startMs: endMs - 3_600_000,
         endMs,
