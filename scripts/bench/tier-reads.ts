@@ -4,10 +4,11 @@
  * planner (planQueryTiers) and carry book over a simulated day of cycles, every write acknowledged.
  * `tsx scripts/bench/tier-reads.ts` prints the figures README's tiers section quotes.
  */
-import type { QueryConfig, TierConfig, TransformConfig } from '../../src/config/types.js';
+import type { QueryConfig, TierConfig } from '../../src/config/types.js';
 import { CarryBook } from '../../src/daemon/carry-book.js';
 import { planQueryTiers, type SavedWatermark } from '../../src/daemon/plan-tiers.js';
 import { queryFingerprint } from '../../src/state/watermark-store.js';
+import { plainTransform } from '../../tests/support/transform-config.js';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -36,14 +37,7 @@ export interface ReadFigures {
   reread: number;
 }
 
-const transform: TransformConfig = {
-  validMetrics: [],
-  measurement: 'm',
-  field: 'value',
-  labels: { drop: [], keep: [], rename: {} },
-  staticTags: {},
-  maxFutureSkewMs: 600_000,
-};
+const transform = plainTransform();
 
 export function simulateReads(sim: ReadSimulation): ReadFigures {
   const query: QueryConfig = { name: 'q', expr: 'up', stepMs: sim.stepMs, tags: {} };

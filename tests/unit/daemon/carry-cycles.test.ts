@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import type { QueryConfig, TierConfig, TransformConfig } from '../../../src/config/types.js';
+import type { QueryConfig, TierConfig } from '../../../src/config/types.js';
 import type { MetricKind } from '../../../src/core/metric-kind.js';
 import { CarryBook } from '../../../src/daemon/carry-book.js';
 import { planQueryTiers, type SavedWatermark } from '../../../src/daemon/plan-tiers.js';
@@ -12,6 +12,7 @@ import { queryFingerprint } from '../../../src/state/watermark-store.js';
 import { FakePrometheusClient } from '../../support/fake-prometheus-client.js';
 import { RecordingSink } from '../../support/recording-sink.js';
 import { HOUR, T0, seriesArb, type Point } from '../transform/rollup-helpers.js';
+import { plainTransform } from '../../support/transform-config.js';
 
 const STEP = 60_000;
 const silent = pino({ level: 'silent' });
@@ -22,14 +23,7 @@ const TIERS: TierConfig[] = [
   { name: 'warm', bucket: 'm/warm', retentionMs: 0, resolutionMs: 300_000 },
   { name: 'cold', bucket: 'm/cold', retentionMs: 0, resolutionMs: HOUR },
 ];
-const transform: TransformConfig = {
-  validMetrics: [],
-  measurement: 'm',
-  field: 'value',
-  labels: { drop: [], keep: [], rename: {} },
-  staticTags: {},
-  maxFutureSkewMs: 600_000,
-};
+const transform = plainTransform();
 
 function queryOf(kind: MetricKind): QueryConfig {
   return { name: 'q', expr: kind === 'counter' ? 'c_total' : 'g', stepMs: STEP, tags: {}, kind };

@@ -2,8 +2,13 @@ import { PassThrough } from 'node:stream';
 import fc from 'fast-check';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import type { QueryConfig, TierConfig, TransformConfig } from '../../../src/config/types.js';
-import { runQuery, type QueryRunResult, type TimeRange } from '../../../src/pipeline/run-query.js';
+import type { QueryConfig, TierConfig } from '../../../src/config/types.js';
+import {
+  runQuery,
+  type QueryRunOptions,
+  type QueryRunResult,
+  type TimeRange,
+} from '../../../src/pipeline/run-query.js';
 import { extractionFor, tierRunsForRange, type TierRun } from '../../../src/pipeline/tier-runs.js';
 import { lastGridPoint } from '../../../src/core/step-grid.js';
 import { Redactor } from '../../../src/core/redact.js';
@@ -20,6 +25,7 @@ import {
   type Point,
 } from '../transform/rollup-helpers.js';
 import type { MetricKind } from '../../../src/core/metric-kind.js';
+import { plainTransform } from '../../support/transform-config.js';
 
 const STEP = 60_000;
 const MINUTE = 60_000;
@@ -30,14 +36,7 @@ const DATA_POINTS = (6 * HOUR) / STEP;
 /** Run "now": the retention cutoffs below fall inside the range. */
 const NOW = T0 + 10 * HOUR;
 
-const transform: TransformConfig = {
-  validMetrics: [],
-  measurement: 'm',
-  field: 'value',
-  labels: { drop: [], keep: [], rename: {} },
-  staticTags: {},
-  maxFutureSkewMs: 600_000,
-};
+const transform = plainTransform();
 
 /** hot keeps points from T0 + 1h30, warm windows from T0 + 40m (cutoff = now - retention + 1h). */
 const TIERS: TierConfig[] = [
@@ -100,6 +99,39 @@ async function run(
   });
   out.results.push(result);
   return result;
+}
+
+/** Two gauge series and the runs of two tiers over `[T0, T0 + 4h)`. */
+function gaugePair(seed: number, tiers: TierConfig[]): { series: Point[][]; runs: TierRun[] } {
+  const series = fc.sample(seriesArb('gauge', false, DATA_POINTS, STEP, DATA_FROM), {
+    numRuns: 2,
+    seed,
+  });
+  const range = { startMs: T0, endMs: T0 + 4 * HOUR - STEP };
+  return { series, runs: tierRunsForRange(queryOf('gauge'), tiers, range) };
+}
+
+/** A gauge run of two tiers, each to its own sink, one write at a time. */
+function runPair(
+  series: Point[][],
+  runs: TierRun[],
+  sinks: [RecordingSink, RecordingSink],
+  maxSamplesPerRequest: number,
+  batchSize: number,
+  over: Partial<QueryRunOptions> = {},
+): Promise<QueryRunResult> {
+  return runQuery(fakeClient(series, 'gauge'), [], {
+    query: queryOf('gauge'),
+    range: extractionFor(runs, STEP)!,
+    tiers: runs.map((run, i) => ({ run, sinks: [sinks[i]!] })),
+    extract: { concurrency: 1, maxPointsPerSeries: 11_000, maxSamplesPerRequest },
+    transform,
+    batchSize,
+    maxWritesInFlight: 1,
+    logger: silent,
+    now: () => NOW,
+    ...over,
+  });
 }
 
 function skippedOf(results: QueryRunResult[], tier: string): number {
@@ -226,35 +258,13 @@ describe('runQuery with tiers', () => {
   });
 
   it('keeps each tier to its own acknowledgement when one tier cannot write', async () => {
-    const series = fc.sample(seriesArb('gauge', false, DATA_POINTS, STEP, DATA_FROM), {
-      numRuns: 2,
-      seed: 7,
-    });
-    const query = queryOf('gauge');
-    const range = { startMs: T0, endMs: T0 + 4 * HOUR - STEP };
-    const runs = tierRunsForRange(
-      query,
-      [TIERS[0]!, { ...TIERS[2]!, resolutionMs: 900_000 }],
-      range,
-    );
+    const { series, runs } = gaugePair(7, [TIERS[0]!, { ...TIERS[2]!, resolutionMs: 900_000 }]);
     const hot = new RecordingSink('influxdb:hot');
     const cold = new RecordingSink('influxdb:cold');
     cold.failWrite = (n) => n >= 2;
     const acks: number[] = [];
     const tierAcks: [string, number][] = [];
-    const result = await runQuery(fakeClient(series, 'gauge'), [], {
-      query,
-      range: extractionFor(runs, STEP)!,
-      tiers: [
-        { run: runs[0]!, sinks: [hot] },
-        { run: runs[1]!, sinks: [cold] },
-      ],
-      extract: { concurrency: 1, maxPointsPerSeries: 11_000, maxSamplesPerRequest: 40 },
-      transform,
-      batchSize: 4,
-      maxWritesInFlight: 1,
-      logger: silent,
-      now: () => NOW,
+    const result = await runPair(series, runs, [hot, cold], 40, 4, {
       onAck: (ms) => acks.push(ms),
       onTierAck: (tier, ms) => tierAcks.push([tier, ms]),
     });
@@ -275,38 +285,15 @@ describe('runQuery with tiers', () => {
   });
 
   it('moves no tier past a chunk whose lines it did not all write when another tier failed', async () => {
-    const series = fc.sample(seriesArb('gauge', false, DATA_POINTS, STEP, DATA_FROM), {
-      numRuns: 2,
-      seed: 11,
-    });
-    const query = queryOf('gauge');
-    const range = { startMs: T0, endMs: T0 + 4 * HOUR - STEP };
-    const runs = tierRunsForRange(
-      query,
-      [
-        { ...TIERS[0]!, retentionMs: 0 },
-        { ...TIERS[1]!, retentionMs: 0 },
-      ],
-      range,
-    );
+    const { series, runs } = gaugePair(11, [
+      { ...TIERS[0]!, retentionMs: 0 },
+      { ...TIERS[1]!, retentionMs: 0 },
+    ]);
     const hot = new RecordingSink('influxdb:hot');
     const warm = new RecordingSink('influxdb:warm');
     // The raw tier fails on its first write, in the middle of the first chunk's series.
     hot.failWrite = () => true;
-    const result = await runQuery(fakeClient(series, 'gauge'), [], {
-      query,
-      range: extractionFor(runs, STEP)!,
-      tiers: [
-        { run: runs[0]!, sinks: [hot] },
-        { run: runs[1]!, sinks: [warm] },
-      ],
-      extract: { concurrency: 1, maxPointsPerSeries: 11_000, maxSamplesPerRequest: 100 },
-      transform,
-      batchSize: 1,
-      maxWritesInFlight: 1,
-      logger: silent,
-      now: () => NOW,
-    });
+    const result = await runPair(series, runs, [hot, warm], 100, 1);
     expect(result.error).toBeDefined();
     // Whatever warm acknowledged, every window before it was written.
     const mark = result.tiers['warm']!.watermarkMs ?? T0;
