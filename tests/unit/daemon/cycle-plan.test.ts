@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { CarryBook } from '../../../src/daemon/carry-book.js';
 import { describeTiers, planCycle, queryWatermark } from '../../../src/daemon/cycle-plan.js';
 import { DaemonMetrics } from '../../../src/observe/metrics.js';
 import { TierBook } from '../../../src/observe/tier-book.js';
@@ -105,5 +106,40 @@ describe('planCycle', () => {
     const [after] = describeTiers(cfg, store, T0 + 120_000, new TierBook());
     // warm has every point of its windows up to T0 - step.
     expect(queryWatermark(after!)).toBe(T0 - 15_000);
+  });
+
+  it('continues a kept carry, counts the cycles that re-read and why', async () => {
+    const cfg = await config(['hot', 'warm']);
+    const fingerprint = queryFingerprint(cfg.extract.queries[0]!);
+    store.set(key('hot', 15_000), { watermarkMs: T0 - 75_000, fingerprint });
+    store.set(key('warm', 300_000), { watermarkMs: T0 - 300_000, fingerprint });
+    const metrics = new DaemonMetrics();
+    const carries = new CarryBook(cfg.transform);
+    const ctx = { logger, metrics, tiers: new TierBook(), carries };
+    // Nothing kept: warm re-reads its due window [T0 - 5m, T0) and feeds on to now - delay.
+    const first = planCycle(cfg, store, T0 + 60_000, ctx).get('q')!;
+    const warm = first.tiers.find((t) => t.tier.name === 'warm')!;
+    expect(warm.carry).toBe('no_carry');
+    expect(warm.run!.range).toEqual({
+      kind: 'rollup',
+      windows: { fromMs: T0 - 300_000, toMs: T0 },
+      feed: { fromMs: T0 - 315_000, toMs: T0 + 15_000 },
+    });
+    expect(first.extraction).toEqual({ startMs: T0 - 315_000, endMs: T0 });
+    const q = cfg.extract.queries[0]!;
+    carries
+      .take(warm.key, q, warm.tier, false)
+      .keep({ series: new Map(), watermarkMs: T0, coveredToMs: T0 + 15_000 });
+    store.set(key('hot', 15_000), { watermarkMs: T0, fingerprint });
+    store.set(key('warm', 300_000), { watermarkMs: T0, fingerprint });
+    // Kept and contiguous: only the new grid points, those the raw tier reads anyway.
+    const second = planCycle(cfg, store, T0 + 120_000, ctx).get('q')!;
+    expect(second.tiers.find((t) => t.tier.name === 'warm')!.carry).toBe('carried');
+    expect(second.extraction).toEqual({ startMs: T0 + 15_000, endMs: T0 + 60_000 });
+    const text = await metrics.registry.metrics();
+    expect(text).toContain(
+      'promflux_tier_carry_fallbacks_total{query="q",tier="warm",reason="no_carry"} 1',
+    );
+    expect(text).not.toContain('tier="hot",reason');
   });
 });
