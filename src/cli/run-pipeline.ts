@@ -1,6 +1,6 @@
 import type { Writable } from 'node:stream';
 import type { PromfluxConfig, QueryConfig } from '../config/types.js';
-import { PromfluxError, describeError } from '../core/errors.js';
+import { ConfigError, PromfluxError, describeError } from '../core/errors.js';
 import type { BackfillProgress } from '../pipeline/backfill-progress.js';
 import { openPipeline, runQueries, type DryRun, type Pipeline } from '../pipeline/pipeline.js';
 import type { QueryRunResult, SeriesSink, TimeRange } from '../pipeline/run-query.js';
@@ -113,6 +113,10 @@ export async function runPipeline(
       const signalled = interruption.received();
       if (signalled) return signalExitCode(signalled);
       if (explainResults && !opts.json) await explainResults(pipeline, results, report);
+      // `api: auto` found 1.x only at a write (the server was down at start) and the bucket is
+      // no 1.x target: a config error, whichever query met it first.
+      const invalid = results.find((r) => r.error instanceof ConfigError);
+      if (invalid) throw invalid.error;
       const rejected = rejectedPoints(results);
       if (rejected > 0 && !opts.json)
         writeRejectedNote(report, rejected, config.load.deadLetterPath);

@@ -1,3 +1,5 @@
+import { ConfigError } from './errors.js';
+
 /** An InfluxDB 1.x write target: a database and, optionally, one of its retention policies. */
 export interface DatabaseTarget {
   db: string;
@@ -5,24 +7,26 @@ export interface DatabaseTarget {
 }
 
 /**
- * `database` or `database/retention_policy` → its parts, split at the first `/`; undefined when
- * either part is empty. The one reading of a 1.x `bucket`, shared by the config checks and the
- * v1 sink.
+ * `database` or `database/retention_policy` → its parts; undefined when a part is blank or there
+ * is a second `/`. The one reading of a 1.x `bucket`: config checks (`api: v1`), the sink (also
+ * once `api: auto` finds 1.x), provisioning and the stored-series reader all go through it, so a
+ * target none of them can mis-split (`db/rp/x` is not the policy `rp/x`).
  */
 export function splitDatabaseTarget(bucket: string): DatabaseTarget | undefined {
-  const slash = bucket.indexOf('/');
-  const db = slash === -1 ? bucket : bucket.slice(0, slash);
-  const rp = slash === -1 ? undefined : bucket.slice(slash + 1);
-  if (!db || rp === '') return undefined;
+  const parts = bucket.split('/');
+  if (parts.length > 2 || parts.some((part) => part.trim() === '')) return undefined;
+  const [db, rp] = parts as [string, string | undefined];
   return rp === undefined ? { db } : { db, rp };
 }
 
-/**
- * Whether `api: v1` accepts a split target at startup: no blank part and no second `/`. Stricter
- * than the sink, which takes any {@link splitDatabaseTarget} result, also when `api: auto` finds
- * a 1.x server (and then writes `db/rp/x` to the retention policy `rp/x`).
- */
-export function isPlainDatabaseTarget(target: DatabaseTarget): boolean {
-  const { db, rp } = target;
-  return db.trim() !== '' && (rp === undefined || (rp.trim() !== '' && !rp.includes('/')));
+/** Why `bucket` is no 1.x target: the one message every path gives. */
+export function invalidDatabaseTargetMessage(bucket: string): string {
+  return `"${bucket}" is not a valid InfluxDB 1.x target: use "database" or "database/retention_policy".`;
+}
+
+/** {@link splitDatabaseTarget}, or a {@link ConfigError} at `path` (exit 2). */
+export function parseDatabaseTarget(bucket: string, path = 'load.influxdb.bucket'): DatabaseTarget {
+  const target = splitDatabaseTarget(bucket);
+  if (!target) throw new ConfigError([{ path, message: invalidDatabaseTargetMessage(bucket) }]);
+  return target;
 }

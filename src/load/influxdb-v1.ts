@@ -1,5 +1,5 @@
-import { splitDatabaseTarget, type DatabaseTarget } from '../core/database-target.js';
-import { ConfigError, describeError } from '../core/errors.js';
+import { parseDatabaseTarget } from '../core/database-target.js';
+import { describeError } from '../core/errors.js';
 import { joinUrl } from '../core/http.js';
 import type { InfluxSinkConfig } from '../config/types.js';
 import type { SinkDeps } from './sink.js';
@@ -8,20 +8,6 @@ import { httpRequest } from '../core/http-client.js';
 import { HttpLineSink } from './http-line-sink.js';
 import type { SinkCheckResult } from './sink.js';
 import { quoteIdent, serverErrorMessage, v1Authorization } from '../core/influx-http.js';
-
-/** {@link splitDatabaseTarget}, or a {@link ConfigError} naming the key. */
-export function parseDatabaseTarget(bucket: string): DatabaseTarget {
-  const target = splitDatabaseTarget(bucket);
-  if (!target) {
-    throw new ConfigError([
-      {
-        path: 'load.influxdb.bucket',
-        message: `"${bucket}" is not a valid InfluxDB 1.x target: use "database" or "database/retention_policy".`,
-      },
-    ]);
-  }
-  return target;
-}
 
 interface InfluxQlResult {
   series?: { name?: string; columns?: string[]; values?: unknown[][] }[];

@@ -1,7 +1,7 @@
 import type http from 'node:http';
 
 import type { InfluxSinkConfig } from '../../config/types.js';
-import { splitDatabaseTarget } from '../../core/database-target.js';
+import { parseDatabaseTarget } from '../../core/database-target.js';
 import { PromfluxError } from '../../core/errors.js';
 import { authorizationHeader, createAgent } from '../../core/http.js';
 import { redactUrl } from '../../core/redact.js';
@@ -114,14 +114,7 @@ function influxQlChunks(
     redact,
   };
   return (query, chunk, signal) => {
-    const target = splitDatabaseTarget(query.bucket);
-    if (!target) {
-      throw new PromfluxError(
-        'CONFIG_INVALID',
-        `"${query.bucket}" is not an InfluxDB 1.x target: use "database" or "database/retention_policy".`,
-      );
-    }
-    return readInfluxQlChunk(conn, target, query, chunk, signal);
+    return readInfluxQlChunk(conn, parseDatabaseTarget(query.bucket), query, chunk, signal);
   };
 }
 

@@ -1,7 +1,7 @@
 import { describeError } from '../../core/errors.js';
 import { parseDurationMs } from '../../core/time.js';
 import { quoteIdent, serverErrorMessage, v1Authorization } from '../../core/influx-http.js';
-import { parseDatabaseTarget } from '../influxdb-v1.js';
+import { parseDatabaseTarget } from '../../core/database-target.js';
 import { AdminHttp } from './admin-http.js';
 import {
   influxDuration,

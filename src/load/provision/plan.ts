@@ -1,6 +1,6 @@
 import type { ConfigIssue } from '../../core/errors.js';
 import { isRetentionTooShort } from '../../core/retention.js';
-import { splitDatabaseTarget } from '../../core/database-target.js';
+import { invalidDatabaseTargetMessage, splitDatabaseTarget } from '../../core/database-target.js';
 import { formatDuration } from '../../core/time.js';
 import type { InfluxSinkConfig } from '../../config/types.js';
 
@@ -255,7 +255,7 @@ export function validateTiers(
       if (!target) {
         issues.push({
           path: `${at}.bucket`,
-          message: `tier "${tier.name}": "${tier.bucket}" is not a valid InfluxDB 1.x target: use "database/retention_policy".`,
+          message: invalidDatabaseTargetMessage(tier.bucket),
         });
       } else if (target.rp === undefined && tier.retentionMs > 0) {
         issues.push({

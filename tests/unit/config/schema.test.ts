@@ -413,13 +413,13 @@ const SINGLE_ISSUE_CASES: [string, Doc, string, string][] = [
     'v1 bucket with two slashes',
     { load: { influxdb: { api: 'v1', bucket: 'a/b/c' } } },
     'load.influxdb.bucket',
-    'must be "database" or "database/retention_policy" for the v1 API',
+    '"a/b/c" is not a valid InfluxDB 1.x target: use "database" or "database/retention_policy".',
   ],
   [
     'v1 bucket with empty retention policy',
     { load: { influxdb: { api: 'v1', bucket: 'db/' } } },
     'load.influxdb.bucket',
-    'must be "database" or "database/retention_policy" for the v1 API',
+    '"db/" is not a valid InfluxDB 1.x target: use "database" or "database/retention_policy".',
   ],
   [
     'password without username',

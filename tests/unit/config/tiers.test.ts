@@ -128,7 +128,7 @@ describe('load.tiers', () => {
       '1.x target with two slashes',
       withTiers([{ ...HOT, bucket: 'a/b/c' }], { load: { influxdb: { api: 'v1' } } }),
       'load.tiers[0].bucket',
-      'must be "database/retention_policy" for the v1 API',
+      '"a/b/c" is not a valid InfluxDB 1.x target: use "database" or "database/retention_policy".',
     ],
     [
       'resolution not a multiple of a step',

@@ -11,7 +11,8 @@ import type { HttpEndpointOptions } from '../../../src/core/http.js';
 import { createSink } from '../../../src/load/create-sink.js';
 import { DeadLetterFile } from '../../../src/load/dead-letter.js';
 import { apiFromVersion, detectInfluxApi, fallbackApi } from '../../../src/core/influx-api.js';
-import { InfluxDbV1Sink, parseDatabaseTarget } from '../../../src/load/influxdb-v1.js';
+import { InfluxDbV1Sink } from '../../../src/load/influxdb-v1.js';
+import { parseDatabaseTarget } from '../../../src/core/database-target.js';
 import { InfluxDbV2Sink } from '../../../src/load/influxdb-v2.js';
 import { InfluxDbV2Fake } from '../../fakes/influxdb-v2-fake.js';
 
@@ -216,7 +217,8 @@ async function unusedPort(): Promise<number> {
 describe('InfluxDbV1Sink request shape', () => {
   it('parses db and db/rp targets', () => {
     expect(parseDatabaseTarget('db')).toEqual({ db: 'db' });
-    expect(parseDatabaseTarget('db/rp/x')).toEqual({ db: 'db', rp: 'rp/x' });
+    expect(parseDatabaseTarget('db/rp')).toEqual({ db: 'db', rp: 'rp' });
+    expect(() => parseDatabaseTarget('db/rp/x')).toThrow(/not a valid InfluxDB 1.x target/);
     expect(() => parseDatabaseTarget('/rp')).toThrow(/not a valid InfluxDB 1.x target/);
     expect(() => parseDatabaseTarget('db/')).toThrow(/not a valid InfluxDB 1.x target/);
   });

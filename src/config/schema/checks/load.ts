@@ -1,5 +1,8 @@
 /** Rules across keys of `load.influxdb`: what each API needs, one way to authenticate. */
-import { isPlainDatabaseTarget, splitDatabaseTarget } from '../../../core/database-target.js';
+import {
+  invalidDatabaseTargetMessage,
+  splitDatabaseTarget,
+} from '../../../core/database-target.js';
 import type { KeyPath } from '../key-path.js';
 import { bucketRequiredIssue } from './tiers.js';
 import { RETRY_DEFAULTS } from '../blocks.js';
@@ -25,10 +28,7 @@ export const loadChecks: CrossCheck = (doc, found) => {
     issue(at('org'), 'required for the v2 API (the organization name)');
   const bucket = child(influx, 'bucket');
   if (api === 'v1' && typeof bucket === 'string' && bucket.trim() !== '') {
-    const target = splitDatabaseTarget(bucket);
-    if (!target || !isPlainDatabaseTarget(target)) {
-      issue(at('bucket'), 'must be "database" or "database/retention_policy" for the v1 API');
-    }
+    if (!splitDatabaseTarget(bucket)) issue(at('bucket'), invalidDatabaseTargetMessage(bucket));
   }
   const hasPassword = isSet(child(influx, 'password')) || isSet(child(influx, 'password_file'));
   if (hasPassword && !isSet(child(influx, 'username'))) {

@@ -3,7 +3,10 @@
  * tier names, retentions InfluxDB accepts, resolutions that fit the queries' steps and each other,
  * tier names a query may list, and which queries may be counters.
  */
-import { isPlainDatabaseTarget, splitDatabaseTarget } from '../../../core/database-target.js';
+import {
+  invalidDatabaseTargetMessage,
+  splitDatabaseTarget,
+} from '../../../core/database-target.js';
 import { isRetentionTooShort } from '../../../core/retention.js';
 import { decideKind } from '../../../core/metric-kind.js';
 import { formatDuration, parseDurationMs } from '../../../core/time.js';
@@ -135,8 +138,8 @@ function tierRules(
     const bucket = child(tier, 'bucket');
     if (api === 'v1' && typeof bucket === 'string' && bucket.trim() !== '') {
       const target = splitDatabaseTarget(bucket);
-      if (!target || !isPlainDatabaseTarget(target)) {
-        issue([...at, 'bucket'], 'must be "database/retention_policy" for the v1 API');
+      if (!target) {
+        issue([...at, 'bucket'], invalidDatabaseTargetMessage(bucket));
       } else if (target.rp === undefined && retention !== undefined && retention > 0) {
         issue(
           [...at, 'bucket'],

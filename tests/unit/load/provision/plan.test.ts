@@ -124,7 +124,7 @@ describe('validateTiers', () => {
       {
         path: 'load.tiers[2].bucket',
         message:
-          'tier "cold": "metrics/" is not a valid InfluxDB 1.x target: use "database/retention_policy".',
+          '"metrics/" is not a valid InfluxDB 1.x target: use "database" or "database/retention_policy".',
       },
       {
         path: 'load.tiers[3].retention',
