@@ -1,6 +1,7 @@
 import type { LineBatch } from '../core/line-batch.js';
 import type { Logger } from '../core/logger.js';
 import type { DeadLetterFile } from './dead-letter.js';
+import type { WriteFailureReason } from './write-failure-reason.js';
 
 /**
  * The load stage's contract. A sink owns its HTTP transport, batching limits, retries, 413 splitting,
@@ -82,4 +83,6 @@ export interface RequestEvent {
   /** HTTP status; undefined when no response arrived (connection error, timeout). */
   status?: number;
   durationMs: number;
+  /** Why the request failed; undefined when it succeeded (2xx). */
+  failure?: WriteFailureReason;
 }

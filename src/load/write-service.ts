@@ -8,6 +8,7 @@ import type { Precision } from '../core/line-batch.js';
 import { isCertificateError } from '../core/tls-errors.js';
 import type { RequestEvent } from './sink.js';
 import { classifyWriteOutcome, type WriteOutcome } from './write-outcome.js';
+import { writeFailureReason, type WriteFailureReason } from './write-failure-reason.js';
 
 const gzipAsync = promisify(gzip);
 
@@ -90,16 +91,17 @@ export class WriteService {
       );
     } catch (err) {
       if (signal.aborted) throw err;
-      this.report(batch.query, undefined, performance.now() - startedAt);
+      const durationMs = performance.now() - startedAt;
       const reason = describeError(err);
       const outcome = classifyWriteOutcome(
         { networkError: true, certificateError: isCertificateError(err) ? reason : undefined },
         lines,
       );
+      this.report(batch.query, undefined, durationMs, writeFailureReason(undefined, outcome, err));
       return { outcome, status: undefined, reason, cause: err };
     }
     const status = res.status;
-    this.report(batch.query, status, performance.now() - startedAt);
+    const durationMs = performance.now() - startedAt;
     const outcome = classifyWriteOutcome(
       {
         status,
@@ -109,11 +111,17 @@ export class WriteService {
       },
       lines,
     );
+    this.report(batch.query, status, durationMs, writeFailureReason(status, outcome));
     return { outcome, status, reason: `HTTP ${status}: ${shortBody(res.body)}` };
   }
 
-  private report(query: string, status: number | undefined, durationMs: number): void {
-    this.opts.onRequest?.({ sink: this.opts.name, query, status, durationMs });
+  private report(
+    query: string,
+    status: number | undefined,
+    durationMs: number,
+    failure: WriteFailureReason | undefined,
+  ): void {
+    this.opts.onRequest?.({ sink: this.opts.name, query, status, durationMs, failure });
   }
 }
 

@@ -67,8 +67,8 @@ export class DaemonMetrics {
   );
   readonly writeFailures = this.counter(
     'promflux_sink_write_failures_total',
-    'Write requests that failed (retried ones included), by HTTP status class or "network" when no answer came.',
-    ['sink', 'status_class'],
+    'Write requests that failed (retried ones included), by HTTP status class ("network" when no answer came) and reason: timeout, unreachable, tls, auth, rejected, http_4xx, http_5xx or other.',
+    ['sink', 'status_class', 'reason'],
   );
   readonly writeDuration = new Histogram({
     name: 'promflux_sink_write_request_duration_seconds',
@@ -275,11 +275,11 @@ export class DaemonMetrics {
 
   /** Per-request hooks for the pipeline's sinks and Prometheus client: counted as they happen. */
   readonly requestObserver: RequestObserver = {
-    onSinkRequest: ({ sink, status, durationMs }) => {
+    onSinkRequest: ({ sink, status, durationMs, failure }) => {
       this.writeRequests.inc({ sink });
       this.writeDuration.observe({ sink }, durationMs / 1000);
-      if (status === undefined || status < 200 || status >= 300) {
-        this.writeFailures.inc({ sink, status_class: statusClass(status) });
+      if (failure !== undefined) {
+        this.writeFailures.inc({ sink, status_class: statusClass(status), reason: failure });
       }
     },
     onSinkRetry: ({ sink }) => this.writeRetries.inc({ sink }),

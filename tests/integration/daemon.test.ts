@@ -192,7 +192,7 @@ describe('promflux run (daemon) → real Prometheus and InfluxDB 1.x', () => {
         /^promflux_query_runs_total\{query="availability",result="error"\} [1-9]/m,
       );
       expect(metrics).toMatch(
-        /^promflux_sink_write_failures_total\{sink="influxdb",status_class="network"\} [1-9]/m,
+        /^promflux_sink_write_failures_total\{sink="influxdb",status_class="network",reason="timeout"\} [1-9]/m,
       );
       // Nothing is acknowledged while InfluxDB does not answer: the watermarks stand still over
       // two more failed runs.

@@ -48,7 +48,7 @@ interface Case {
   fault: Fault;
   /** What `/readyz` must say while the fault lasts. */
   reason: RegExp;
-  /** A `/metrics` line that must count the failures. */
+  /** A `/metrics` line that must count the failures (by the reason `/readyz` names). */
   metric: RegExp;
 }
 
@@ -58,14 +58,16 @@ const CASES: Case[] = [
     fault: 'stopped',
     reason:
       /^the sink is unreachable \(the last cycle failed for .*\): Could not write .* to influxdb: .*ECONNREFUSED 127\.0\.0\.1:\d+/,
-    metric: /^promflux_sink_write_failures_total\{sink="influxdb",status_class="network"\} [1-9]/m,
+    metric:
+      /^promflux_sink_write_failures_total\{sink="influxdb",status_class="network",reason="unreachable"\} [1-9]/m,
   },
   {
     server: 'InfluxDB',
     fault: 'stalled',
     reason:
       /^the sink did not answer within the timeout \(the last cycle failed for .*\): Could not write .* to influxdb: .*No response from http:\/\/127\.0\.0\.1:\d+\/write within 1000 ms/,
-    metric: /^promflux_sink_write_failures_total\{sink="influxdb",status_class="network"\} [1-9]/m,
+    metric:
+      /^promflux_sink_write_failures_total\{sink="influxdb",status_class="network",reason="timeout"\} [1-9]/m,
   },
   {
     server: 'Prometheus',

@@ -15,19 +15,24 @@ describe('DaemonMetrics.requestObserver', () => {
     const { onSinkRequest, onSinkRetry } = metrics.requestObserver;
     const event = { sink: 'influxdb', query: 'cpu' };
     onSinkRequest({ ...event, status: 204, durationMs: 12 });
-    onSinkRequest({ ...event, status: 503, durationMs: 40 });
+    onSinkRequest({ ...event, status: 503, durationMs: 40, failure: 'http_5xx' });
     onSinkRetry({ ...event, attempt: 1, delayMs: 100, status: 503, reason: 'busy' });
-    onSinkRequest({ ...event, status: 429, durationMs: 3 });
-    onSinkRequest({ ...event, status: undefined, durationMs: 5000 });
+    onSinkRequest({ ...event, status: 429, durationMs: 3, failure: 'http_4xx' });
+    onSinkRequest({ ...event, status: undefined, durationMs: 5000, failure: 'timeout' });
 
     expect(await sample(metrics, 'promflux_sink_write_requests_total{sink="influxdb"}')).toBe(4);
     expect(await sample(metrics, 'promflux_sink_write_retries_total{sink="influxdb"}')).toBe(1);
-    const failures = (cls: string) =>
-      sample(metrics, `promflux_sink_write_failures_total{sink="influxdb",status_class="${cls}"}`);
-    expect(await failures('5xx')).toBe(1);
-    expect(await failures('4xx')).toBe(1);
-    expect(await failures('network')).toBe(1);
-    expect(await failures('2xx')).toBeUndefined();
+    const failures = (cls: string, reason: string) =>
+      sample(
+        metrics,
+        `promflux_sink_write_failures_total{sink="influxdb",status_class="${cls}",reason="${reason}"}`,
+      );
+    expect(await failures('5xx', 'http_5xx')).toBe(1);
+    expect(await failures('4xx', 'http_4xx')).toBe(1);
+    expect(await failures('network', 'timeout')).toBe(1);
+    expect(
+      (await metrics.registry.metrics()).match(/^promflux_sink_write_failures_total\{/gm),
+    ).toHaveLength(3);
     const duration = 'promflux_sink_write_request_duration_seconds';
     expect(await sample(metrics, `${duration}_count{sink="influxdb"}`)).toBe(4);
     expect(await sample(metrics, `${duration}_sum{sink="influxdb"}`)).toBeCloseTo(5.055, 6);
