@@ -1,4 +1,3 @@
-import { parseDatabaseTarget } from '../core/database-target.js';
 import type { PromfluxConfig, QueryConfig, TierConfig } from '../config/types.js';
 import { PromfluxError, UsageError, describeError, isAbortError } from '../core/errors.js';
 import { redactUrl } from '../core/redact.js';
@@ -115,9 +114,8 @@ export async function runStoredExport(io: CliIo, opts: StoredExportOptions): Pro
   try {
     reader = await openStoredSeriesReader(config.load.influxdb, {
       redact: (text) => redactor.redact(text),
+      buckets: [tier.bucket],
     });
-    // Before any file is made: `api: auto` only now knows the bucket must be a 1.x target.
-    if (reader.api === 'v1') parseDatabaseTarget(tier.bucket);
     opened = await openExport(
       io,
       request,

@@ -1,8 +1,8 @@
 /**
  * One rule for an InfluxDB 1.x target (`database` or `database/retention_policy`, no blank part,
  * no second `/`) on every path that reads one, through the built CLI: `check-config` with
- * `api: v1`, and with `api: auto` against the real InfluxDB 1.6.7 a run (`--once`), `provision`
- * and `export --source influxdb`. Each refuses a bad target with the same message and exit 2,
+ * `api: v1`, and with `api: auto` against the real InfluxDB 1.6.7 a run (`--once`), `provision`,
+ * `export --source influxdb` and `verify`. Each refuses a bad target with the same message and exit 2,
  * before anything is written.
  */
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
@@ -81,16 +81,19 @@ server:
   }
 
   const cli = (args: string[]) => runPromflux(args, { cwd: dir, timeoutMs: 120_000 });
+  const range = [
+    '--from',
+    new Date(FIXTURE_END - 1_800_000).toISOString(),
+    '--to',
+    new Date(FIXTURE_END).toISOString(),
+  ];
   const exportArgs = (cfg: string, out: string): string[] => [
     'export',
     '-c',
     cfg,
     '--source',
     'influxdb',
-    '--from',
-    new Date(FIXTURE_END - 1_800_000).toISOString(),
-    '--to',
-    new Date(FIXTURE_END).toISOString(),
+    ...range,
     '--out',
     out,
   ];
@@ -123,6 +126,10 @@ server:
     expect(exported.code).toBe(2);
     expect(exported.stderr).toContain(message(bucket));
     await expect(readdir(out)).rejects.toMatchObject({ code: 'ENOENT' });
+
+    const verified = await cli(['verify', '-c', auto, ...range]);
+    expect(verified.code).toBe(2);
+    expect(verified.stderr).toContain(message(bucket));
   });
 
   it.each(ACCEPTED)('accepts %j everywhere', async (bucket) => {
@@ -144,5 +151,10 @@ server:
     const exported = await cli(exportArgs(auto, join(dir, `accepted-export-${configs}`)));
     expect(exported.stderr).not.toContain('not a valid InfluxDB 1.x target');
     expect(exported.code).toBe(0);
+
+    // It reads the target: the half hour holds more than the one run wrote, so it differs (5).
+    const verified = await cli(['verify', '-c', auto, ...range]);
+    expect(verified.stderr).not.toContain('not a valid InfluxDB 1.x target');
+    expect(verified.code).toBe(5);
   });
 });

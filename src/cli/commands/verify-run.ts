@@ -37,6 +37,7 @@ export async function runVerify(io: CliIo, opts: VerifyOptions): Promise<number>
   // InfluxQL on 1.x, Flux on 2.x: `api: auto` asks /ping, as the sink does.
   const reader = await openStoredSeriesReader(config.load.influxdb, {
     redact: (text) => redactor.redact(text),
+    buckets: tiers.map((t) => t.bucket),
   });
   const client = createPrometheusClient(config.extract, config.extract.retry, { logger });
   const interruption = interruptOnStopSignals(logger);

@@ -17,6 +17,11 @@ export interface StoredSeriesReaderOptions {
   redact?: (text: string) => string;
   /** Bounds one chunk's memory; default 1,000,000 points and 10,000 timestamps per series. */
   sizing?: Partial<ChunkSizing>;
+  /**
+   * The buckets it will read: on 1.x each must be a database target, checked as soon as the API
+   * is known (a ConfigError, exit 2, before any query), not at the first read.
+   */
+  buckets?: readonly string[];
 }
 
 /**
@@ -51,6 +56,7 @@ export async function openStoredSeriesReader(
       config.api === 'auto'
         ? await detectInfluxApi(config.endpoint, { whenUnknown: fallbackApi(config), agent })
         : config.api;
+    if (api === 'v1') for (const bucket of options.buckets ?? []) parseDatabaseTarget(bucket);
     const readChunk =
       api === 'v1'
         ? influxQlChunks(config, agent, redact)
