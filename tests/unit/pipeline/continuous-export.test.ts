@@ -286,6 +286,9 @@ pipeline:
   it('exports the same hours with rollup tiers only (no raw tier) as with one bucket', async () => {
     expect(await cycle(new ContinuousExporter(), T0 + 2 * H)).toBe(true);
     const withBucket = (await manifest()).queries[0]!.files.map((f) => [f.path, f.rows, f.sha256]);
+    // The store persists in the background: a write landing after the removal would bring the
+    // first run's watermark back, and the second run would find nothing due.
+    await store.flush();
     await rm(join(dir, 'state'), { recursive: true, force: true });
     await rm(dataset(), { recursive: true, force: true });
     ({ config } = await parseConfig(
