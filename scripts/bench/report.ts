@@ -1,8 +1,8 @@
 /** The printed table and the target check of bench-results.json. */
-import { TIER_COST_TARGET } from './tier-cost.js';
 import type { Writable } from 'node:stream';
-import type { BenchResults, RunResult } from './results.js';
+import type { BenchResults, RunResult, TierCost } from './results.js';
 import { SINK_KINDS, SINK_LABEL } from './sinks.js';
+import { TIER_COST_TARGET, tierTargets } from './tier-cost.js';
 
 const int = (n: number): string => Math.round(n).toLocaleString('en-US');
 const fixed = (n: number, digits = 2): string => n.toFixed(digits);
@@ -93,14 +93,7 @@ export function evaluateTargets(r: BenchResults): NonNullable<BenchResults['targ
       });
     }
   }
-  if (r.tier_cost) {
-    out.push({
-      name: `raw + 2 rollup tiers ÷ raw alone, CPU (${r.tier_cost.run}, dry run)`,
-      measured: `${fixed(r.tier_cost.ratio)}×`,
-      target: `<= ${TIER_COST_TARGET}×`,
-      ok: r.tier_cost.ratio <= TIER_COST_TARGET,
-    });
-  }
+  if (r.tier_cost) out.push(...tierTargets(r.tier_cost));
   if (r.decoder) {
     out.push({
       name: 'decoder ÷ JSON.parse (from bytes)',
@@ -417,32 +410,7 @@ export function printReport(r: BenchResults, out: Writable): void {
     );
   }
 
-  if (r.tier_cost) {
-    const t = r.tier_cost;
-    const held = t.ratio <= TIER_COST_TARGET ? 'held' : 'not held';
-    w();
-    w(
-      `== tier cost: ${t.run}, --dry-run --summary, median of ${t.rounds} (warm ${t.rollup_lines.warm} + cold ${t.rollup_lines.cold} windows) ==`,
-    );
-    w(
-      formatTable(
-        ['', 'CPU s', 'rounds'],
-        [
-          [
-            'raw alone',
-            fixed(t.raw_cpu_seconds_median),
-            t.raw_cpu_seconds.map((x) => fixed(x)).join(' '),
-          ],
-          [
-            'raw + warm 5m + cold 1h',
-            fixed(t.raw_plus_rollups_cpu_seconds_median),
-            t.raw_plus_rollups_cpu_seconds.map((x) => fixed(x)).join(' '),
-          ],
-        ],
-      ),
-    );
-    w(`ratio ${fixed(t.ratio)}× (target <= ${TIER_COST_TARGET}×): ${held}`);
-  }
+  if (r.tier_cost) printTierReport(r.tier_cost, w);
 
   if (r.targets?.length) {
     w();
@@ -457,5 +425,53 @@ export function printReport(r: BenchResults, out: Writable): void {
   if (r.total_seconds !== undefined) {
     w();
     w(`total ${fixed(r.total_seconds, 0)}s`);
+  }
+}
+
+/** The tier-cost part: CPU and peak RSS per round, the ratio, and the profiles when taken. */
+export function printTierReport(t: TierCost, w: (line?: string) => void): void {
+  const held = t.ratio <= TIER_COST_TARGET ? 'held' : 'not held';
+  w();
+  w(
+    `== tier cost: ${t.run}, --dry-run --summary, median of ${t.rounds} (warm ${t.rollup_lines.warm} + cold ${t.rollup_lines.cold} windows) ==`,
+  );
+  w(
+    formatTable(
+      ['', 'CPU s', 'rounds', 'peak RSS MB'],
+      [
+        [
+          'raw alone',
+          fixed(t.raw_cpu_seconds_median),
+          t.raw_cpu_seconds.map((x) => fixed(x)).join(' '),
+          t.raw_max_rss_mb.map((x) => mb(x)).join(' '),
+        ],
+        [
+          'raw + warm 5m + cold 1h',
+          fixed(t.raw_plus_rollups_cpu_seconds_median),
+          t.raw_plus_rollups_cpu_seconds.map((x) => fixed(x)).join(' '),
+          t.raw_plus_rollups_max_rss_mb.map((x) => mb(x)).join(' '),
+        ],
+      ],
+    ),
+  );
+  w(`ratio ${fixed(t.ratio)}× (target <= ${TIER_COST_TARGET}×): ${held}`);
+  for (const [tiers, p] of Object.entries(t.profiles ?? {})) {
+    w();
+    w(
+      `== CPU profile: ${tiers}, ${t.run} dry run (separate run, --cpu-prof; ${fixed(p.total_seconds)}s sampled) ==`,
+    );
+    w(
+      formatTable(
+        ['area (self time)', 'seconds', 'share'],
+        p.areas.slice(0, 12).map((a) => [a.area, fixed(a.seconds), pct(a.share).slice(1)]),
+      ),
+    );
+    w();
+    w(
+      formatTable(
+        ['function (self time)', 'seconds', 'share'],
+        p.functions.map((f) => [f.fn, fixed(f.seconds), pct(f.share).slice(1)]),
+      ),
+    );
   }
 }

@@ -186,6 +186,11 @@ export interface TierCost {
   raw_plus_rollups_cpu_seconds_median: number;
   /** raw + rollups ÷ raw alone (medians): target <= 1.25. */
   ratio: number;
+  /** Peak RSS (VmHWM) of each round: the rollup runs' highest must stay within 150 MB. */
+  raw_max_rss_mb: number[];
+  raw_plus_rollups_max_rss_mb: number[];
   /** Windows each rollup tier wrote per run. */
   rollup_lines: { warm: number; cold: number };
+  /** With `--profile`: one more run of each under `--cpu-prof` (not timed). */
+  profiles?: Partial<Record<'raw' | 'raw+rollups', ProfileSummary>>;
 }

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --size small|large] [--rounds N] [--profile] [--part all|export] [--no-pin] [--out FILE]`
+ * `npm run bench [-- --size small|large] [--rounds N] [--profile] [--part all|export|tiers] [--no-pin] [--out FILE]`
  *
  * Generates the fixture, backfills a real Prometheus, and for each run size measures, side by
  * side in one process: the Prometheus source rate, `promflux --dry-run`, and for InfluxDB 1.x and
@@ -7,8 +7,9 @@
  * end to end, verifying the point count in every sink. Then the decoder against JSON.parse,
  * memory flatness across the two run sizes, and where the CPU went (cpu-split.ts); then
  * `promflux export` next to `--dry-run --summary` over the whole fixture (export-bench.ts).
- * `--part export` runs only that last part on the fixture. Prints a table and writes
- * bench-results.json.
+ * `--part export` runs only that last part on the fixture; `--part tiers` only the tier cost
+ * (raw alone vs raw + two rollup tiers, tier-cost.ts) over the largest run, with `--profile` also
+ * a CPU profile of each. Prints a table and writes bench-results.json.
  * Everything runs on loopback; every server is stopped at the end, on failure and on SIGINT.
  */
 import { execFileSync, type ChildProcess } from 'node:child_process';
@@ -32,7 +33,7 @@ import { benchExport, exportTargets, printExportReport } from './export-bench.js
 import { CpuMeter, findPid } from './proc-cpu.js';
 import { summariseProfiles } from './profile.js';
 import { runPromflux, runStartupBaseline, type PromfluxRun } from './promflux-run.js';
-import { printReport, evaluateTargets } from './report.js';
+import { printReport, printTierReport, evaluateTargets } from './report.js';
 import type {
   BenchResults,
   CeilingRun,
@@ -45,7 +46,7 @@ import type {
 } from './results.js';
 import { pin, pinLayout, type PinLayout } from './pinning.js';
 import { SINK_KINDS, startSink, type BenchSink, type SinkKind } from './sinks.js';
-import { measureTierCost } from './tier-cost.js';
+import { measureTierCost, tierTargets } from './tier-cost.js';
 
 const REPO_ROOT = resolve(import.meta.dirname, '../..');
 
@@ -398,8 +399,8 @@ async function main(): Promise<void> {
     throw new Error(`--size must be small or large, got ${values.size}`);
   }
   const size: Size = values.size;
-  if (values.part !== 'all' && values.part !== 'export') {
-    throw new Error(`--part must be all or export, got ${values.part}`);
+  if (values.part !== 'all' && values.part !== 'export' && values.part !== 'tiers') {
+    throw new Error(`--part must be all, export or tiers, got ${values.part}`);
   }
   const rounds = Number(values.rounds);
   if (!Number.isInteger(rounds) || rounds < 1)
@@ -449,6 +450,37 @@ async function main(): Promise<void> {
       onSpawn: trackChild,
     });
   };
+  const measureTiers = async (profile: boolean): Promise<void> => {
+    const last = plan.runs[plan.runs.length - 1]!;
+    log(`tier cost: ${last.label}, raw alone vs raw + two rollup tiers`);
+    results.tier_cost = await measureTierCost({
+      dir,
+      prometheusUrl: prometheus.url,
+      label: last.label,
+      range: rangeOfPoints(plan.shape, last.points),
+      series: plan.shape.series,
+      rounds: Math.max(3, rounds),
+      profile,
+      onSpawn: trackChild,
+    });
+    log(`  ratio ${results.tier_cost.ratio.toFixed(2)}×`);
+  };
+  if (values.part === 'tiers') {
+    await measureTiers(values.profile);
+    results.machine.load_average_end = os.loadavg();
+    results.finished_at = new Date().toISOString();
+    results.total_seconds = (performance.now() - t0) / 1000;
+    results.targets = tierTargets(results.tier_cost!);
+    await writeFile(values.out, JSON.stringify(results, null, 2) + '\n');
+    printTierReport(results.tier_cost!, (line = '') => process.stdout.write(`${line}\n`));
+    for (const t of results.targets) {
+      process.stdout.write(
+        `  ${t.name}: ${t.measured} (target ${t.target}): ${t.ok ? 'held' : 'not held'}\n`,
+      );
+    }
+    log(`results written to ${values.out}`);
+    return;
+  }
   if (values.part === 'export') {
     await measureExport();
     results.machine.load_average_end = os.loadavg();
@@ -505,17 +537,7 @@ async function main(): Promise<void> {
     results.memory_flatness.by_sink[kind] = { small_mb: s, large_mb: l, growth: l / s - 1 };
   }
 
-  log(`tier cost: ${lastRun.label}, raw alone vs raw + two rollup tiers`);
-  results.tier_cost = await measureTierCost({
-    dir,
-    prometheusUrl: prometheus.url,
-    label: lastRun.label,
-    range: rangeOfPoints(plan.shape, lastRun.range.points),
-    series: plan.shape.series,
-    rounds: Math.max(3, rounds),
-    onSpawn: trackChild,
-  });
-  log(`  ratio ${results.tier_cost.ratio.toFixed(2)}×`);
+  await measureTiers(false);
 
   results.io_floor = ioFloor(lastRun);
   results.cpu_budget = cpuBudget(lastRun);
