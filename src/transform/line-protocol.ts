@@ -16,6 +16,8 @@
  * - empty tag keys or values are omitted (line protocol has no empty tag).
  */
 
+import { writeShortestFloat } from './shortest-float.js';
+
 /** Characters escaped in tag keys, tag values and field keys. */
 const TAG_SPECIALS = new Set([',', '=', ' ']);
 /** Characters escaped in measurements. */
@@ -181,7 +183,8 @@ const MAX_PLAIN_INTEGER = 1e15;
 /**
  * Writes a finite float in line protocol's float syntax. Integers are written as plain digits
  * (a float field without `i` suffix); others in JavaScript's shortest round-trip form, which is
- * valid line protocol (`0.1`, `1e+21`, `1.5e-7`). Returns the new offset.
+ * valid line protocol (`0.1`, `1e+21`, `1.5e-7`), byte for byte what `String(v)` gives, mostly
+ * without a string (shortest-float.ts). Returns the new offset.
  */
 export function writeFloat(buf: Buffer, offset: number, v: number): number {
   if (Number.isInteger(v) && v > -MAX_PLAIN_INTEGER && v < MAX_PLAIN_INTEGER) {
@@ -213,5 +216,6 @@ export function writeFloat(buf: Buffer, offset: number, v: number): number {
       return offset;
     }
   }
-  return offset + buf.write(String(v), offset, 'latin1');
+  const written = writeShortestFloat(buf, offset, v);
+  return written >= 0 ? written : offset + buf.write(String(v), offset, 'latin1');
 }
