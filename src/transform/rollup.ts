@@ -37,6 +37,11 @@ export class RollupSeries<K> implements WindowAggregate {
   /** The last point seen, a counter's predecessor. */
   prevMs = -Infinity;
   prevValue = NaN;
+  /**
+   * The accumulator that lists this series as having an open window, if any (its owner, not a
+   * flag: a series carried into the next cycle's accumulator is listed there afresh).
+   */
+  listedBy: unknown = undefined;
 
   constructor(
     readonly key: K,
@@ -77,7 +82,11 @@ export interface RollupOptions {
  * when every window they close is due. Points not after the series' previous point are ignored.
  */
 export class RollupAccumulator<K> {
-  private readonly open = new Set<RollupSeries<K>>();
+  /**
+   * Series with an open window, in the order they were listed (an array and an owner mark on the
+   * series rather than a Set: a chunk lists and unlists every series, and hashing each cost more).
+   */
+  private readonly open: RollupSeries<K>[] = [];
   private readonly isCounter: boolean;
 
   constructor(
@@ -97,18 +106,27 @@ export class RollupAccumulator<K> {
     if (block.length === 0) return;
     if (this.isCounter) this.addCounter(series, block);
     else this.addGauge(series, block);
-    this.open.add(series);
+    if (series.listedBy !== this) {
+      series.listedBy = this;
+      this.open.push(series);
+    }
   }
 
   /** Closes and emits every open window that ends at or before `boundMs`. */
   closeThrough(boundMs: number): void {
-    for (const series of this.open) {
+    const open = this.open;
+    let kept = 0;
+    for (let i = 0; i < open.length; i++) {
+      const series = open[i]!;
       if (series.endMs <= boundMs) {
         this.seal(series);
         series.count = 0;
-        this.open.delete(series);
+        series.listedBy = undefined;
+      } else {
+        open[kept++] = series;
       }
     }
+    open.length = kept;
   }
 
   /**
@@ -117,36 +135,65 @@ export class RollupAccumulator<K> {
    * seen them. Blocks of the series must then start after the points that fed it.
    */
   adopt(series: RollupSeries<K>): void {
-    if (series.count > 0) this.open.add(series);
+    if (series.count > 0 && series.listedBy !== this) {
+      series.listedBy = this;
+      this.open.push(series);
+    }
   }
 
   /** Series with an open window (a bound on the state held between chunks). */
   get openSeries(): number {
-    return this.open.size;
+    return this.open.length;
   }
 
+  // The loops keep the open window's aggregates in locals (the object is written once per block
+  // and before each seal): same operations in the same order, so the same doubles.
   private addGauge(s: RollupSeries<K>, block: SeriesBlock): void {
     const { timestampsMs: ts, values } = block.columns;
     const end = block.offset + block.length;
     let prevMs = s.prevMs;
     let endMs = s.endMs;
+    let count = s.count;
+    let sum = s.sum;
+    let min = s.min;
+    let max = s.max;
+    let first = s.first;
+    let last = s.last;
     for (let i = block.offset; i < end; i++) {
       const t = ts[i]!;
       if (!(t > prevMs)) continue;
       const v = values[i]!;
       prevMs = t;
       if (t >= endMs) {
+        s.count = count;
+        s.sum = sum;
+        s.min = min;
+        s.max = max;
+        s.first = first;
+        s.last = last;
         this.seal(s);
         this.restart(s, t);
         endMs = s.endMs;
+        count = 0;
+        sum = 0;
+        min = Infinity;
+        max = -Infinity;
+        first = NaN;
+        last = NaN;
       }
-      if (s.count === 0) s.first = v;
-      s.count++;
-      s.sum += v;
-      if (v < s.min) s.min = v;
-      if (v > s.max) s.max = v;
-      s.last = v;
+      if (count === 0) first = v;
+      count++;
+      sum += v;
+      if (v < min) min = v;
+      if (v > max) max = v;
+      last = v;
     }
+    s.count = count;
+    s.sum = sum;
+    s.min = min;
+    s.max = max;
+    s.first = first;
+    s.last = last;
     s.prevMs = prevMs;
   }
 
@@ -157,29 +204,49 @@ export class RollupAccumulator<K> {
     let prevMs = s.prevMs;
     let prevValue = s.prevValue;
     let endMs = s.endMs;
+    let count = s.count;
+    let increase = s.increase;
+    let resets = s.resets;
+    let first = s.first;
+    let last = s.last;
     for (let i = block.offset; i < end; i++) {
       const t = ts[i]!;
       if (!(t > prevMs)) continue;
       const v = values[i]!;
       if (t >= endMs) {
+        s.count = count;
+        s.increase = increase;
+        s.resets = resets;
+        s.first = first;
+        s.last = last;
         this.seal(s);
         this.restart(s, t);
         endMs = s.endMs;
+        count = 0;
+        increase = 0;
+        resets = 0;
+        first = NaN;
+        last = NaN;
       }
       if (t - prevMs === stepMs) {
         if (v >= prevValue) {
-          s.increase += v - prevValue;
+          increase += v - prevValue;
         } else {
-          s.increase += v;
-          s.resets++;
+          increase += v;
+          resets++;
         }
       }
-      if (s.count === 0) s.first = v;
-      s.count++;
-      s.last = v;
+      if (count === 0) first = v;
+      count++;
+      last = v;
       prevMs = t;
       prevValue = v;
     }
+    s.count = count;
+    s.increase = increase;
+    s.resets = resets;
+    s.first = first;
+    s.last = last;
     s.prevMs = prevMs;
     s.prevValue = prevValue;
   }

@@ -1,6 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { RollupAccumulator, type MetricKind } from '../../../src/transform/rollup.js';
+import {
+  RollupAccumulator,
+  type MetricKind,
+  type WindowAggregate,
+} from '../../../src/transform/rollup.js';
 import {
   HOUR,
   T0,
@@ -253,5 +257,40 @@ describe('RollupAccumulator', () => {
     const base = { kind: 'gauge' as const, stepMs, resolutionMs: 60_000, cuts: [] };
     const out = rollUp({ ...base, fromMs: T0, toMs: T0 + 180_000 }, [points]);
     expect(out.map((w) => [w.startMs - T0, w.count])).toEqual([[120_000, 1]]);
+  });
+  it('an adopted series, open in an earlier accumulator, closes and emits in the next one', () => {
+    const stepMs = 15_000;
+    const points = [0, 1, 2, 3, 4, 5].map((k) => ({ t: T0 + k * stepMs, v: k + 0.5 }));
+    const base = { kind: 'gauge' as const, stepMs, resolutionMs: 60_000, fromMs: T0 };
+    const out: Window[] = [];
+    const emit = (w: WindowAggregate): number => out.push(snapshot('gauge', 0, w));
+    // The first cycle sees the window's first two points; its window stays open.
+    const first = new RollupAccumulator<number>(base, emit);
+    const series = first.series(0);
+    first.add(series, chunkBlocks([points], T0, T0 + 2 * stepMs)[0]!);
+    first.closeThrough(T0 + stepMs);
+    expect(out).toEqual([]);
+    // The next cycle takes the series over and sees the rest.
+    const next = new RollupAccumulator<number>(base, emit);
+    next.adopt(series);
+    next.add(series, chunkBlocks([points], T0 + 2 * stepMs, T0 + 6 * stepMs)[0]!);
+    next.closeThrough(T0 + 120_000);
+    expect(out).toEqual(rollUp({ ...base, toMs: T0 + 120_000, cuts: [] }, [points]));
+    expect(out.map((w) => w.count)).toEqual([4, 2]);
+  });
+
+  it('an adopted series whose window the earlier accumulator left open is emitted once', () => {
+    const stepMs = 15_000;
+    const points = [0, 1].map((k) => ({ t: T0 + k * stepMs, v: k + 0.5 }));
+    const base = { kind: 'gauge' as const, stepMs, resolutionMs: 60_000, fromMs: T0 };
+    const out: Window[] = [];
+    const first = new RollupAccumulator<number>(base, (w) => out.push(snapshot('gauge', 0, w)));
+    const series = first.series(0);
+    first.add(series, chunkBlocks([points], T0, T0 + 2 * stepMs)[0]!);
+    const next = new RollupAccumulator<number>(base, (w) => out.push(snapshot('gauge', 0, w)));
+    next.adopt(series);
+    next.adopt(series);
+    next.closeThrough(T0 + 60_000);
+    expect(out.map((w) => w.count)).toEqual([2]);
   });
 });
