@@ -195,23 +195,26 @@ export function writeFloat(buf: Buffer, offset: number, v: number): number {
     return writeUint(buf, offset, v === 0 ? 0 : v);
   }
   // Values with up to three decimals (`123.45`: most gauges' min, max and last) without a string:
-  // when n / 10^k is exactly v (n a safe integer), n with k decimals is its shortest round-trip form.
+  // when n / 1000 is exactly v (n a safe integer), n with three decimals, trailing zeros dropped,
+  // is its shortest round-trip form (no other decimal of 15 digits or fewer reads back as v).
   const a = v < 0 ? -v : v;
   if (a >= 0.001 && a < 1e12) {
-    for (let k = 1; k <= 3; k++) {
-      const scale = POWERS_OF_TEN[k]!;
-      const n = Math.round(a * scale);
-      if (n / scale !== a) continue;
+    const n = Math.round(a * 1000);
+    if (n / 1000 === a) {
       if (v < 0) buf[offset++] = 0x2d;
-      const whole = Math.floor(n / scale);
+      const whole = Math.floor(n / 1000);
       offset = writeUint(buf, offset, whole);
       buf[offset++] = 0x2e;
-      let fraction = n - whole * scale;
-      for (let d = k - 1; d >= 0; d--) {
-        const p = POWERS_OF_TEN[d]!;
-        const digit = Math.floor(fraction / p);
-        buf[offset++] = 48 + digit;
-        fraction -= digit * p;
+      // Not an integer: the fraction is 1 to 999.
+      const fraction = n - whole * 1000;
+      const hundreds = Math.floor(fraction / 100);
+      const rest = fraction - hundreds * 100;
+      buf[offset++] = 48 + hundreds;
+      if (rest !== 0) {
+        const tens = Math.floor(rest / 10);
+        const units = rest - tens * 10;
+        buf[offset++] = 48 + tens;
+        if (units !== 0) buf[offset++] = 48 + units;
       }
       return offset;
     }

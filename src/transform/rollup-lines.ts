@@ -2,28 +2,44 @@ import type { LineBatcher } from './line-batcher.js';
 import { escapeTag, writeFloat, writeUint } from './line-protocol.js';
 import type { MetricKind, WindowAggregate } from './rollup.js';
 
-interface FieldSpec {
-  aggregate: string;
-  integer: boolean;
-  of: (w: WindowAggregate) => number;
+/**
+ * A kind's rollup fields, in line order: `<field>_<name>`, integer or float, and their values
+ * from a window. `values` fills a Float64Array rather than returning numbers one by one, so that
+ * encoding a window calls no per-field closure and boxes no double.
+ */
+interface KindFields {
+  names: readonly string[];
+  integer: readonly boolean[];
+  values: (w: WindowAggregate, out: Float64Array) => void;
 }
 
-const GAUGE_FIELDS: readonly FieldSpec[] = [
-  { aggregate: 'count', integer: true, of: (w) => w.count },
-  { aggregate: 'sum', integer: false, of: (w) => w.sum },
-  { aggregate: 'min', integer: false, of: (w) => w.min },
-  { aggregate: 'max', integer: false, of: (w) => w.max },
-  { aggregate: 'last', integer: false, of: (w) => w.last },
-  { aggregate: 'mean', integer: false, of: (w) => w.sum / w.count },
-];
+const GAUGE_FIELDS: KindFields = {
+  names: ['count', 'sum', 'min', 'max', 'last', 'mean'],
+  integer: [true, false, false, false, false, false],
+  values: (w, out) => {
+    out[0] = w.count;
+    out[1] = w.sum;
+    out[2] = w.min;
+    out[3] = w.max;
+    out[4] = w.last;
+    out[5] = w.sum / w.count;
+  },
+};
 
-const COUNTER_FIELDS: readonly FieldSpec[] = [
-  { aggregate: 'increase', integer: false, of: (w) => w.increase },
-  { aggregate: 'resets', integer: true, of: (w) => w.resets },
-  { aggregate: 'first', integer: false, of: (w) => w.first },
-  { aggregate: 'last', integer: false, of: (w) => w.last },
-  { aggregate: 'count', integer: true, of: (w) => w.count },
-];
+const COUNTER_FIELDS: KindFields = {
+  names: ['increase', 'resets', 'first', 'last', 'count'],
+  integer: [false, true, false, false, true],
+  values: (w, out) => {
+    out[0] = w.increase;
+    out[1] = w.resets;
+    out[2] = w.first;
+    out[3] = w.last;
+    out[4] = w.count;
+  },
+};
+
+const fieldsOf = (kind: MetricKind): KindFields =>
+  kind === 'counter' ? COUNTER_FIELDS : GAUGE_FIELDS;
 
 /** A window's fields as RollupLineWriter writes them: `<field>_<aggregate>` → value. */
 export function rollupFieldValues(
@@ -31,10 +47,11 @@ export function rollupFieldValues(
   field: string,
   window: WindowAggregate,
 ): Record<string, number> {
+  const fields = fieldsOf(kind);
+  const out = new Float64Array(fields.names.length);
+  fields.values(window, out);
   const values: Record<string, number> = {};
-  for (const f of kind === 'counter' ? COUNTER_FIELDS : GAUGE_FIELDS) {
-    values[`${field}_${f.aggregate}`] = f.of(window);
-  }
+  fields.names.forEach((name, f) => (values[`${field}_${name}`] = out[f]!));
   return values;
 }
 
@@ -51,56 +68,62 @@ export class RollupLineWriter {
   /** `[" value_count=", "i,value_sum=", ...]`: the bytes between the numbers. */
   private readonly separators: Uint8Array[];
   private readonly separatorBytes: number;
-  private readonly maxNumbers: number;
-  private readonly write: (buf: Buffer, offset: number, arg: WindowLine) => number;
-  private readonly line: WindowLine = { key: new Uint8Array(0), window: undefined };
+  private readonly fields: KindFields;
+  private readonly line: WindowLine;
 
   constructor(kind: MetricKind, field: string) {
-    const fields = kind === 'counter' ? COUNTER_FIELDS : GAUGE_FIELDS;
+    this.fields = fieldsOf(kind);
     const escaped = escapeTag(field);
     const texts: string[] = [];
     let before = ' ';
-    for (const f of fields) {
-      texts.push(`${before}${escaped}_${f.aggregate}=`);
-      before = f.integer ? 'i,' : ',';
-    }
+    this.fields.names.forEach((name, f) => {
+      texts.push(`${before}${escaped}_${name}=`);
+      before = this.fields.integer[f] ? 'i,' : ',';
+    });
     texts.push(before.slice(0, -1));
     this.separators = texts.map((t) => new Uint8Array(Buffer.from(t)));
     this.separatorBytes = this.separators.reduce((n, s) => n + s.length, 0);
-    this.maxNumbers = fields.length;
-    this.write = writeFields(fields, this.separators);
+    this.line = {
+      key: new Uint8Array(0),
+      values: new Float64Array(this.fields.names.length),
+      integer: Uint8Array.from(this.fields.integer, (i) => (i ? 1 : 0)),
+      separators: this.separators,
+    };
   }
 
   /** Appends the window's line for the series whose encoded measurement and tags are `key`. */
   append(batcher: LineBatcher, key: Uint8Array, window: WindowAggregate): void {
     const line = this.line;
     line.key = key;
-    line.window = window;
-    const maxBytes = key.length + this.separatorBytes + MAX_NUMBER_BYTES * this.maxNumbers;
-    batcher.appendLine(maxBytes, window.startMs, this.write, line);
-    line.window = undefined;
+    this.fields.values(window, line.values);
+    const maxBytes = key.length + this.separatorBytes + MAX_NUMBER_BYTES * line.values.length;
+    batcher.appendLine(maxBytes, window.startMs, writeLine, line);
   }
 }
 
+/** One window's line, up to its timestamp: the series key, then the fields. */
 interface WindowLine {
   key: Uint8Array;
-  window: WindowAggregate | undefined;
+  values: Float64Array;
+  /** 1 where the field is an integer. */
+  integer: Uint8Array;
+  /** separators[f] goes before field f; the last one after all of them. */
+  separators: readonly Uint8Array[];
 }
 
-function copy(buf: Buffer, offset: number, bytes: Uint8Array): number {
-  buf.set(bytes, offset);
+function writeLine(buf: Buffer, offset: number, line: WindowLine): number {
+  buf.set(line.key, offset);
+  let off = offset + line.key.length;
+  const { values, integer, separators } = line;
+  for (let f = 0; f < values.length; f++) {
+    off = copySmall(buf, off, separators[f]!);
+    off = integer[f] === 1 ? writeUint(buf, off, values[f]!) : writeFloat(buf, off, values[f]!);
+  }
+  return copySmall(buf, off, separators[values.length]!);
+}
+
+/** A byte loop: for a dozen bytes it beats set(), which goes through the runtime. */
+function copySmall(buf: Buffer, offset: number, bytes: Uint8Array): number {
+  for (let i = 0; i < bytes.length; i++) buf[offset + i] = bytes[i]!;
   return offset + bytes.length;
-}
-
-function writeFields(fields: readonly FieldSpec[], separators: Uint8Array[]) {
-  return (buf: Buffer, offset: number, { key, window }: WindowLine): number => {
-    let off = copy(buf, offset, key);
-    for (let f = 0; f < fields.length; f++) {
-      const field = fields[f]!;
-      off = copy(buf, off, separators[f]!);
-      const value = field.of(window!);
-      off = field.integer ? writeUint(buf, off, value) : writeFloat(buf, off, value);
-    }
-    return copy(buf, off, separators[fields.length]!);
-  };
 }
