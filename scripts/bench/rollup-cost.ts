@@ -1,6 +1,7 @@
 /**
  * CPU cost of the rollup tiers, in this process: 10M step-grid points in decoder-shaped chunks
- * (series sharing one set of Float64Array columns) fed (a) through a bare loop over the columns,
+ * (series sharing one set of Float64Array columns; gauges take the bench fixture's values) fed
+ * (a) through a bare loop over the columns,
  * (b) through the raw tier's line encoding, (c) through two rollup tiers (5m and 1h, windows
  * encoded as line protocol, and once more without encoding them). Reports CPU seconds (median of
  * runs) and the ratios. Raw encoding here formats every value; promflux's real raw path copies
@@ -11,6 +12,7 @@
  */
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { loadFixtureValue } from '../lib/openmetrics-fixture.js';
 import { decoderChunks } from './decoder-chunks.js';
 
 type LineBatcherModule = typeof import('../../src/transform/line-batcher.js');
@@ -52,9 +54,12 @@ function makeChunks(): Chunk[] {
       startMs: START_MS,
       stepMs: STEP_MS,
       labels: (s) => ({ s: String(s) }),
-      // A counter growing by a few units a step, restarting now and then.
+      // A counter growing by a few units a step, restarting now and then; gauges as in the
+      // bench fixture (two decimals, so window sums and means need 16-17 digits).
       value: (s, i, k) =>
-        (counters[s] = (i + s) % 5000 === 0 ? 0 : counters[s]! + ((k * 7 + s) % 13) / 4),
+        KIND === 'gauge'
+          ? loadFixtureValue(s, i)
+          : (counters[s] = (i + s) % 5000 === 0 ? 0 : counters[s]! + ((k * 7 + s) % 13) / 4),
     }),
   ];
 }
