@@ -1,7 +1,7 @@
 import type { BufferPool } from '../core/buffer-pool.js';
 import type { SeriesBlock } from '../core/series.js';
 import type { LineBatch, Precision } from '../core/line-batch.js';
-import { IntegerWriter, writeFloat } from './line-protocol.js';
+import { IntegerWriter, writeFloatAt } from './line-protocol.js';
 
 /**
  * Encodes series columns into line-protocol batches of at most `batchSize` lines, straight into a
@@ -79,7 +79,7 @@ export class LineBatcher {
           const to = from + spelled;
           while (from < to) out[off++] = textBytes![from++]!;
         } else {
-          off = writeFloat(out, off, values[i]!);
+          off = writeFloatAt(out, off, values, i);
         }
         out[off++] = 0x20;
         off = timestamps.write(out, off, timestampsMs[i]! / divisor);

@@ -180,13 +180,30 @@ export class IntegerWriter {
 
 const MAX_PLAIN_INTEGER = 1e15;
 
-/**
- * Writes a finite float in line protocol's float syntax. Integers are written as plain digits
- * (a float field without `i` suffix); others in JavaScript's shortest round-trip form, which is
- * valid line protocol (`0.1`, `1e+21`, `1.5e-7`), byte for byte what `String(v)` gives, mostly
- * without a string (shortest-float.ts). Returns the new offset.
- */
+/** Holds writeFloat's argument for writeFloatAt. */
+const floatArgument = new Float64Array(1);
+
+/** Writes `v` as {@link writeFloatAt} does; returns the new offset. */
 export function writeFloat(buf: Buffer, offset: number, v: number): number {
+  floatArgument[0] = v;
+  return writeFloatAt(buf, offset, floatArgument, 0);
+}
+
+/**
+ * Writes the finite float `values[index]` in line protocol's float syntax. Integers are written as
+ * plain digits (a float field without `i` suffix); others in JavaScript's shortest round-trip
+ * form, which is valid line protocol (`0.1`, `1e+21`, `1.5e-7`), byte for byte what `String(v)`
+ * gives, mostly without a string (shortest-float.ts). Returns the new offset. The value is read
+ * from its array here rather than passed: a double argument to a function that is not inlined
+ * is boxed, a heap number per call.
+ */
+export function writeFloatAt(
+  buf: Buffer,
+  offset: number,
+  values: Float64Array,
+  index: number,
+): number {
+  const v = values[index]!;
   if (Number.isInteger(v) && v > -MAX_PLAIN_INTEGER && v < MAX_PLAIN_INTEGER) {
     if (v < 0) {
       buf[offset++] = 0x2d;
@@ -219,6 +236,6 @@ export function writeFloat(buf: Buffer, offset: number, v: number): number {
       return offset;
     }
   }
-  const written = writeShortestFloat(buf, offset, v);
+  const written = writeShortestFloat(buf, offset, values, index);
   return written >= 0 ? written : offset + buf.write(String(v), offset, 'latin1');
 }

@@ -1,5 +1,5 @@
 import type { LineBatcher } from './line-batcher.js';
-import { escapeTag, writeFloat, writeUint } from './line-protocol.js';
+import { escapeTag, writeFloatAt, writeUint } from './line-protocol.js';
 import type { MetricKind, WindowAggregate } from './rollup.js';
 
 /**
@@ -55,7 +55,7 @@ export function rollupFieldValues(
   return values;
 }
 
-/** The longest number writeFloat or writeUint produces (`-1.2345678901234567e-300`). */
+/** The longest number writeFloatAt or writeUint produces (`-1.2345678901234567e-300`). */
 const MAX_NUMBER_BYTES = 24;
 
 /**
@@ -117,7 +117,7 @@ function writeLine(buf: Buffer, offset: number, line: WindowLine): number {
   const { values, integer, separators } = line;
   for (let f = 0; f < values.length; f++) {
     off = copySmall(buf, off, separators[f]!);
-    off = integer[f] === 1 ? writeUint(buf, off, values[f]!) : writeFloat(buf, off, values[f]!);
+    off = integer[f] === 1 ? writeUint(buf, off, values[f]!) : writeFloatAt(buf, off, values, f);
   }
   return copySmall(buf, off, separators[values.length]!);
 }

@@ -64,11 +64,18 @@ const FRAC_ERR = 5;
 const digits = new Uint8Array(20);
 
 /**
- * Writes `v` exactly as `String(v)` spells it when it can (a double whose magnitude is in
- * [1e-6, 1e15)); returns the new offset, or -1 (nothing written) when the caller must use
- * `String(v)`.
+ * Writes `v = values[index]` exactly as `String(v)` spells it when it can (a double whose
+ * magnitude is in [1e-6, 1e15)); returns the new offset, or -1 (nothing written) when the caller
+ * must use `String(v)`. The value comes in an array because a double passed to a function that is
+ * not inlined (this one is too large) is boxed: a heap number per call.
  */
-export function writeShortestFloat(buf: Uint8Array, offset: number, v: number): number {
+export function writeShortestFloat(
+  buf: Uint8Array,
+  offset: number,
+  values: Float64Array,
+  index: number,
+): number {
+  const v = values[index]!;
   const a = v < 0 ? -v : v;
   if (!(a >= MIN_VALUE && a < MAX_VALUE)) return -1;
   bits[0] = a;

@@ -8,7 +8,7 @@ const buf = Buffer.alloc(64);
 /** What writeShortestFloat wrote, or undefined when it left the value to String(v). */
 function shortest(v: number): string | undefined {
   buf.fill(0x7e);
-  const end = writeShortestFloat(buf, 3, v);
+  const end = writeShortestFloat(buf, 3, Float64Array.of(0, v), 1);
   if (end < 0) {
     // Nothing written when it declines.
     expect(buf.subarray(0, 8).every((b) => b === 0x7e)).toBe(true);
