@@ -1,5 +1,6 @@
 /** The printed table and the target check of bench-results.json. */
 import type { Writable } from 'node:stream';
+import type { ProfileSummary } from './profile.js';
 import type { BenchResults, RunResult, TierCost } from './results.js';
 import { SINK_KINDS, SINK_LABEL } from './sinks.js';
 import { TIER_COST_TARGET, tierTargets } from './tier-cost.js';
@@ -392,22 +393,7 @@ export function printReport(r: BenchResults, out: Writable): void {
   if (r.profile) {
     const p = r.profile;
     w();
-    w(
-      `== CPU profile: e2e ${p.run} → ${SINK_LABEL[p.sink]} (separate run, --cpu-prof; ${fixed(p.total_seconds)}s sampled) ==`,
-    );
-    w(
-      formatTable(
-        ['area (self time)', 'seconds', 'share'],
-        p.areas.slice(0, 12).map((a) => [a.area, fixed(a.seconds), pct(a.share).slice(1)]),
-      ),
-    );
-    w();
-    w(
-      formatTable(
-        ['function (self time)', 'seconds', 'share'],
-        p.functions.map((f) => [f.fn, fixed(f.seconds), pct(f.share).slice(1)]),
-      ),
-    );
+    printProfile(`e2e ${p.run} → ${SINK_LABEL[p.sink]}`, p, w);
   }
 
   if (r.tier_cost) printTierReport(r.tier_cost, w);
@@ -457,21 +443,24 @@ export function printTierReport(t: TierCost, w: (line?: string) => void): void {
   w(`ratio ${fixed(t.ratio)}× (target <= ${TIER_COST_TARGET}×): ${held}`);
   for (const [tiers, p] of Object.entries(t.profiles ?? {})) {
     w();
-    w(
-      `== CPU profile: ${tiers}, ${t.run} dry run (separate run, --cpu-prof; ${fixed(p.total_seconds)}s sampled) ==`,
-    );
-    w(
-      formatTable(
-        ['area (self time)', 'seconds', 'share'],
-        p.areas.slice(0, 12).map((a) => [a.area, fixed(a.seconds), pct(a.share).slice(1)]),
-      ),
-    );
-    w();
-    w(
-      formatTable(
-        ['function (self time)', 'seconds', 'share'],
-        p.functions.map((f) => [f.fn, fixed(f.seconds), pct(f.share).slice(1)]),
-      ),
-    );
+    printProfile(`${tiers}, ${t.run} dry run`, p, w);
   }
+}
+
+/** A profile's self time by area and its hottest functions. */
+function printProfile(what: string, p: ProfileSummary, w: (line?: string) => void): void {
+  w(`== CPU profile: ${what} (separate run, --cpu-prof; ${fixed(p.total_seconds)}s sampled) ==`);
+  w(
+    formatTable(
+      ['area (self time)', 'seconds', 'share'],
+      p.areas.slice(0, 12).map((a) => [a.area, fixed(a.seconds), pct(a.share).slice(1)]),
+    ),
+  );
+  w();
+  w(
+    formatTable(
+      ['function (self time)', 'seconds', 'share'],
+      p.functions.map((f) => [f.fn, fixed(f.seconds), pct(f.share).slice(1)]),
+    ),
+  );
 }

@@ -5,6 +5,7 @@
  * Compatible APIs vary in how they spell the specials, so `inf`, `Infinity`, `nan` are accepted in
  * any case, with or without a sign.
  */
+import { twoProductError } from '../core/two-product.js';
 
 const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 const SPECIAL = /^([+-]?)(?:(inf(?:inity)?)|nan)$/i;
@@ -23,7 +24,6 @@ export function parsePromValue(text: string): number {
 /** Powers of ten that are exact doubles: `m / 10^k` is correctly rounded for m < 2^53, k <= 22. */
 export const POW10: readonly number[] = Array.from({ length: 23 }, (_, k) => Number(`1e${k}`));
 const TWO_POW_53 = 9007199254740992;
-const SPLITTER = 134217729; // 2^27 + 1
 /** POW2[e] = 2^(e - 1075): the gap between doubles whose biased exponent is e. */
 const POW2 = Float64Array.from({ length: 2047 }, (_, e) => Math.pow(2, e - 1075));
 const scratch = new Float64Array(1);
@@ -71,15 +71,4 @@ export function decimalToDouble(hi: number, r: number, lo: number, k: number): n
     residual -= dir * gap;
   }
   return NaN;
-}
-
-/** The rounding error of `a * b` given `p = fl(a * b)` (Veltkamp split, no FMA needed). */
-function twoProductError(a: number, b: number, p: number): number {
-  let c = SPLITTER * a;
-  const ah = c - (c - a);
-  const al = a - ah;
-  c = SPLITTER * b;
-  const bh = c - (c - b);
-  const bl = b - bh;
-  return ah * bh - p + ah * bl + al * bh + al * bl;
 }

@@ -23,11 +23,9 @@
  * exact sums of doubles).
  * Values outside [1e-6, 1e15) are left to `String(v)` (the caller's fallback).
  */
+import { twoProductError } from '../core/two-product.js';
+import { POW10 } from '../extract/prom-value.js';
 
-/** 10^0 ... 10^22: every one an exact double. */
-const POW10 = Array.from({ length: 23 }, (_, k) => Number(`1e${k}`));
-/** Veltkamp's splitter for doubles: 2^27 + 1. */
-const SPLITTER = 134_217_729;
 const TWO_53 = 2 ** 53;
 const MIN_VALUE = 1e-6;
 const MAX_VALUE = 1e15;
@@ -114,18 +112,12 @@ export function writeShortestFloat(
   return -1;
 }
 
-/** a × 10^p exactly, as r[PRODUCT] + r[PRODUCT_ERR] (Dekker's product; no overflow here). */
+/** a × 10^p exactly, as r[PRODUCT] + r[PRODUCT_ERR] (no overflow or underflow here). */
 function exactProduct(a: number, p: number): void {
   const b = POW10[p]!;
   const high = a * b;
-  let t = SPLITTER * a;
-  const aHigh = t - (t - a);
-  const aLow = a - aHigh;
-  t = SPLITTER * b;
-  const bHigh = t - (t - b);
-  const bLow = b - bHigh;
   r[PRODUCT] = high;
-  r[PRODUCT_ERR] = aHigh * bHigh - high + aHigh * bLow + aLow * bHigh + aLow * bLow;
+  r[PRODUCT_ERR] = twoProductError(a, b, high);
 }
 
 /** N = round-half-even(r[PRODUCT] + r[PRODUCT_ERR]), as r[WHOLE] + r[UP]. */
