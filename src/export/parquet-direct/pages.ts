@@ -1,10 +1,17 @@
 import type { Float64Column, StringColumn, TimestampColumn } from '../row-group.js';
 import { ByteSink } from './byte-sink.js';
+import { deltaBinaryPacked } from './delta-binary-packed.js';
 import { HybridEncoder, bitWidthFor } from './rle-hybrid.js';
 import { CompactWriter } from './thrift-compact.js';
 
 /** parquet.thrift's Encoding, PageType and Type values used here. */
-export const Encoding = { PLAIN: 0, RLE: 3, RLE_DICTIONARY: 8, BYTE_STREAM_SPLIT: 9 } as const;
+export const Encoding = {
+  PLAIN: 0,
+  RLE: 3,
+  DELTA_BINARY_PACKED: 5,
+  RLE_DICTIONARY: 8,
+  BYTE_STREAM_SPLIT: 9,
+} as const;
 export const PageType = { DATA_PAGE: 0, DICTIONARY_PAGE: 2 } as const;
 export const PhysicalType = { INT64: 2, DOUBLE: 5, BYTE_ARRAY: 6 } as const;
 
@@ -78,32 +85,45 @@ export function stringChunk(column: StringColumn, rows: number, compress: Compre
   };
 }
 
-/** Timestamps: never null, PLAIN little-endian int64 milliseconds, with min/max. */
+/**
+ * Timestamps: never null, DELTA_BINARY_PACKED int64 milliseconds (as the parquet-wasm path
+ * writes them), PLAIN where deltas are too wide for it; with min/max.
+ */
 export function timestampChunk(
   column: TimestampColumn,
   rows: number,
   compress: Compress,
 ): EncodedChunk {
-  const data = new ByteSink(rows * 8 + 16);
-  appendLevels(data, allDefined(rows));
-  const words = new Int32Array(rows * 2);
+  const ms = column.ms;
   let min = Infinity;
   let max = -Infinity;
-  const ms = column.ms;
   for (let i = 0; i < rows; i++) {
     const t = ms[i]!;
     if (t < min) min = t;
     if (t > max) max = t;
-    const high = Math.floor(t / TWO_POW_32);
-    words[2 * i] = t - high * TWO_POW_32;
-    words[2 * i + 1] = high;
   }
-  data.append(new Uint8Array(words.buffer));
-  const dataPage = page(PageType.DATA_PAGE, data.view(), rows, compress, Encoding.PLAIN);
+  const data = new ByteSink(rows + 64);
+  appendLevels(data, allDefined(rows));
+  const levelsEnd = data.length;
+  let encoding: number = Encoding.DELTA_BINARY_PACKED;
+  if (!deltaBinaryPacked(data, ms, rows)) {
+    data.length = levelsEnd;
+    encoding = Encoding.PLAIN;
+    const words = new Int32Array(rows * 2);
+    for (let i = 0; i < rows; i++) {
+      const t = ms[i]!;
+      const high = Math.floor(t / TWO_POW_32);
+      words[2 * i] = t - high * TWO_POW_32;
+      words[2 * i + 1] = high;
+    }
+    data.append(new Uint8Array(words.buffer));
+  }
+  const dataPage = page(PageType.DATA_PAGE, data.view(), rows, compress, encoding);
   return {
     pages: [dataPage.bytes],
     physicalType: PhysicalType.INT64,
-    encodings: [Encoding.PLAIN, Encoding.RLE],
+    encodings:
+      encoding === Encoding.PLAIN ? [Encoding.PLAIN, Encoding.RLE] : [Encoding.RLE, encoding],
     numValues: rows,
     dataPageOffset: 0,
     uncompressedSize: dataPage.uncompressed,

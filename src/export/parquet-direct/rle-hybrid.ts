@@ -76,23 +76,7 @@ export class HybridEncoder {
     if (count === 0) return;
     const groups = Math.ceil(count / 8);
     this.out.varint(groups * 2 + 1);
-    const width = this.bitWidth;
-    this.out.reserve(groups * width);
-    // Values are below 2^32 and fewer than 8 bits wait, so the accumulator stays below 2^40:
-    // exact in a double, where 32-bit bitwise operators would not be.
-    let acc = 0;
-    let bits = 0;
-    const literals = this.literals;
-    for (let i = 0; i < groups * 8; i++) {
-      const v = i < count ? literals[i]! >>> 0 : 0;
-      acc += v * 2 ** bits;
-      bits += width;
-      while (bits >= 8) {
-        this.out.byte(acc % 256);
-        acc = Math.floor(acc / 256);
-        bits -= 8;
-      }
-    }
+    bitPack(this.out, this.literals, 0, count, groups * 8, this.bitWidth);
     this.literalCount = 0;
   }
 }
@@ -102,4 +86,35 @@ export function bitWidthFor(max: number): number {
   let width = 1;
   while (max >= 2 ** width) width++;
   return width;
+}
+
+/**
+ * Packs `values[start .. start+count)` at `width` bits each, least significant bit first, then
+ * zeros up to `slots` values: the bit packing of the hybrid encoding and of DELTA_BINARY_PACKED.
+ * Values below 2^(53-8) keep the accumulator exact in a double, where 32-bit bitwise operators
+ * would not be.
+ */
+export function bitPack(
+  out: ByteSink,
+  values: ArrayLike<number>,
+  start: number,
+  count: number,
+  slots: number,
+  width: number,
+): void {
+  if (width === 0) return;
+  out.reserve(Math.ceil((slots * width) / 8));
+  let acc = 0;
+  let bits = 0;
+  for (let i = 0; i < slots; i++) {
+    const v = i < count ? values[start + i]! : 0;
+    acc += v * 2 ** bits;
+    bits += width;
+    while (bits >= 8) {
+      out.byte(acc % 256);
+      acc = Math.floor(acc / 256);
+      bits -= 8;
+    }
+  }
+  if (bits > 0) out.byte(acc);
 }

@@ -151,7 +151,7 @@ describe('DirectParquetWriter', () => {
     const metadata = (p: string) =>
       duckdbQuery(
         `SELECT row_group_id, row_group_num_rows, column_id, path_in_schema, type, num_values,
-                stats_min, stats_max, stats_null_count, compression
+                stats_min, stats_max, stats_null_count, compression, encodings
          FROM parquet_metadata(${sqlString(p)}) ORDER BY row_group_id, column_id`,
       );
     const ours = await metadata(direct);
@@ -170,7 +170,7 @@ describe('DirectParquetWriter', () => {
       { p: 'host', e: 'PLAIN, RLE, RLE_DICTIONARY' },
       { p: 'job', e: 'PLAIN, RLE, RLE_DICTIONARY' },
       { p: 'query', e: 'PLAIN, RLE, RLE_DICTIONARY' },
-      { p: 'timestamp', e: 'PLAIN, RLE' },
+      { p: 'timestamp', e: 'RLE, DELTA_BINARY_PACKED' },
       { p: 'value', e: 'RLE, BYTE_STREAM_SPLIT' },
     ]);
 
@@ -331,14 +331,26 @@ describe('DirectParquetWriter', () => {
         { kind: 'float64', name: 'value', values: new Float64Array([-k]) },
       ],
     });
+    // Timestamps 2^44 ms (557 years) or more apart: too wide for DELTA_BINARY_PACKED, so PLAIN.
+    const wide: RowGroup = {
+      rows: 3,
+      columns: [
+        { kind: 'timestamp', name: 'timestamp', ms: new Float64Array([-1e13, 1e13, 0]) },
+        { kind: 'string', name: 'query', codes: new Int32Array(3), dictionary: ['q'] },
+        { kind: 'string', name: 'id', codes: new Int32Array([0, -1, 0]), dictionary: [''] },
+        { kind: 'float64', name: 'value', values: new Float64Array([1, 2, 3]) },
+      ],
+    };
     const columns = schemaOf(['id']);
-    const groups = [single(1), big, single(0), single(2)];
+    const groups = [single(1), big, single(0), wide, single(2)];
     const { path } = await writeDirect('big.parquet', columns, groups);
     expect(await readRows(path, columns)).toEqual(expectedRows(groups));
     const meta = await duckdbQuery(
-      `SELECT row_group_num_rows AS n FROM parquet_metadata(${sqlString(path)}) WHERE column_id = 0`,
+      `SELECT row_group_num_rows AS n, encodings AS e FROM parquet_metadata(${sqlString(path)}) WHERE column_id = 0`,
     );
-    expect(meta.map((m) => m['n'])).toEqual(['1', '70000', '1', '1']);
+    expect(meta.map((m) => m['n'])).toEqual(['1', '70000', '1', '3', '1']);
+    expect(meta.map((m) => m['e'])[3]).toBe('PLAIN, RLE');
+    expect(meta.map((m) => m['e'])[1]).toBe('RLE, DELTA_BINARY_PACKED');
   });
 
   it('refuses a code outside the dictionary and a row group of another schema', async () => {
