@@ -38,8 +38,6 @@ export interface EncodedChunk {
   readonly statistics?: ChunkStatistics;
 }
 
-const TWO_POW_32 = 4_294_967_296;
-
 /**
  * A tag column: a PLAIN dictionary page of the column's dictionary, then one data page of
  * definition levels and RLE_DICTIONARY indices. Both come from the runs of equal codes (one
@@ -109,13 +107,9 @@ export function timestampChunk(
   if (!deltaBinaryPacked(data, ms, rows)) {
     data.length = levelsEnd;
     encoding = Encoding.PLAIN;
-    const words = new Int32Array(rows * 2);
-    for (let i = 0; i < rows; i++) {
-      const t = ms[i]!;
-      const high = Math.floor(t / TWO_POW_32);
-      words[2 * i] = t - high * TWO_POW_32;
-      words[2 * i + 1] = high;
-    }
+    // Only for timestamps centuries apart: a BigInt a row is fine here.
+    const words = new BigInt64Array(rows);
+    for (let i = 0; i < rows; i++) words[i] = BigInt(ms[i]!);
     data.append(new Uint8Array(words.buffer));
   }
   const dataPage = page(PageType.DATA_PAGE, data.view(), rows, compress, encoding);
@@ -256,8 +250,7 @@ function plainStrings(dictionary: readonly string[]): Uint8Array {
 }
 
 function int64Bytes(ms: number): Uint8Array {
-  const high = Math.floor(ms / TWO_POW_32);
-  return new Uint8Array(new Int32Array([ms - high * TWO_POW_32, high]).buffer);
+  return new Uint8Array(new BigInt64Array([BigInt(ms)]).buffer);
 }
 
 function float64Bytes(v: number): Uint8Array {

@@ -1,3 +1,5 @@
+import { ByteSink } from './byte-sink.js';
+
 /**
  * The Thrift compact protocol, write side only, for the few Parquet structs the direct writer
  * emits (PageHeader, FileMetaData). Integers are JS numbers: every one Parquet needs here (sizes,
@@ -16,13 +18,12 @@ export const CType = {
 export type CType = (typeof CType)[keyof typeof CType];
 
 export class CompactWriter {
-  private bytes = new Uint8Array(256);
-  private length = 0;
+  private readonly out = new ByteSink(256);
   private lastField = 0;
   private readonly fieldStack: number[] = [];
 
   finish(): Uint8Array {
-    return this.bytes.slice(0, this.length);
+    return this.out.view();
   }
 
   /** A field's header; ids climb within a struct, as Parquet's writers emit them. */
@@ -102,33 +103,19 @@ export class CompactWriter {
   }
 
   private rawBinary(value: Uint8Array): this {
-    this.varint(value.length);
-    this.reserve(value.length);
-    this.bytes.set(value, this.length);
-    this.length += value.length;
+    this.out.varint(value.length);
+    this.out.append(value);
     return this;
   }
 
   private varint(value: number): this {
-    let v = value;
-    while (v >= 0x80) {
-      this.byte((v % 0x80) | 0x80);
-      v = Math.floor(v / 0x80);
-    }
-    return this.byte(v);
-  }
-
-  private byte(value: number): this {
-    this.reserve(1);
-    this.bytes[this.length++] = value;
+    this.out.varint(value);
     return this;
   }
 
-  private reserve(n: number): void {
-    if (this.length + n <= this.bytes.length) return;
-    const next = new Uint8Array(Math.max(this.bytes.length * 2, this.length + n));
-    next.set(this.bytes.subarray(0, this.length));
-    this.bytes = next;
+  private byte(value: number): this {
+    this.out.byte(value);
+    return this;
   }
 }
 
