@@ -7,6 +7,8 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { tableFromIPC } from 'apache-arrow';
+import { readParquet } from 'parquet-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DirectParquetWriter } from '../../../src/export/parquet-direct/file-writer.js';
 import { ParquetEncoder } from '../../../src/export/parquet-encoder.js';
@@ -103,6 +105,24 @@ async function readRows(path: string, columns: readonly ColumnSpec[]): Promise<C
     `SELECT ${select} FROM read_parquet(${sqlString(path)}, file_row_number = true) ORDER BY file_row_number`,
   );
   return rows.map((row) => Object.values(row) as Cell[]);
+}
+
+/**
+ * A second, stricter reader: arrow-rs's (through parquet-wasm), as Polars and pyarrow-like
+ * readers would take the file. Rows as `expectedRows` gives them.
+ */
+function readWithArrowRs(bytes: Uint8Array): Cell[][] {
+  const table = tableFromIPC(readParquet(bytes).intoIPCStream());
+  const columns = table.schema.fields.map((f) => table.getChild(f.name)!);
+  return Array.from({ length: table.numRows }, (_, i) =>
+    columns.map((column, c): Cell => {
+      const v: unknown = column.get(i);
+      if (v === null) return null;
+      if (c === 0) return String(Number(v));
+      if (typeof v === 'number') return Number.isFinite(v) ? v : String(v);
+      return typeof v === 'string' ? v : JSON.stringify(v);
+    }),
+  );
 }
 
 /** Series after series, `run` rows each, as long-layout.ts fills a row group. */
@@ -247,6 +267,7 @@ describe('DirectParquetWriter', () => {
     }
     const { path, bytes } = await writeDirect('random.parquet', columns, groups);
     expect(await readRows(path, columns)).toEqual(expectedRows(groups));
+    expect(readWithArrowRs(bytes)).toEqual(expectedRows(groups));
     // The same row groups give the same bytes.
     expect((await writeDirect('random-again.parquet', columns, groups)).bytes.equals(bytes)).toBe(
       true,
@@ -343,8 +364,9 @@ describe('DirectParquetWriter', () => {
     };
     const columns = schemaOf(['id']);
     const groups = [single(1), big, single(0), wide, single(2)];
-    const { path } = await writeDirect('big.parquet', columns, groups);
+    const { path, bytes } = await writeDirect('big.parquet', columns, groups);
     expect(await readRows(path, columns)).toEqual(expectedRows(groups));
+    expect(readWithArrowRs(bytes)).toEqual(expectedRows(groups));
     const meta = await duckdbQuery(
       `SELECT row_group_num_rows AS n, encodings AS e FROM parquet_metadata(${sqlString(path)}) WHERE column_id = 0`,
     );
