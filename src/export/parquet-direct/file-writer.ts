@@ -6,6 +6,7 @@ import {
   type Compress,
   type EncodedChunk,
 } from './pages.js';
+import { arrowSchemaEntry } from './arrow-schema.js';
 import { CompactWriter } from './thrift-compact.js';
 import { loadZstd, zstd } from './zstd.js';
 
@@ -135,6 +136,9 @@ export class DirectParquetWriter {
         group.chunks.reduce((n, c) => n + c.chunk.compressedSize, 0),
       );
     });
+    w.structList(5, [arrowSchemaEntry(this.columns)], (kv, { key, value }) =>
+      kv.string(1, key).string(2, value),
+    );
     w.string(6, this.options.createdBy);
     // Every column sorts by its type's order (TypeDefinedOrder), so readers trust min/max.
     w.structList(7, this.columns, (o) => o.struct(1, () => undefined));

@@ -4,7 +4,7 @@
  * encoding, statistics; seeded random row groups with empty, unicode and null strings, more than
  * 2^16 dictionary entries, and single-row groups.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tableFromIPC } from 'apache-arrow';
@@ -193,6 +193,14 @@ describe('DirectParquetWriter', () => {
       { p: 'timestamp', e: 'RLE, DELTA_BINARY_PACKED' },
       { p: 'value', e: 'RLE, BYTE_STREAM_SPLIT' },
     ]);
+
+    // Arrow readers type the columns alike: tags as dictionaries (pandas categoricals).
+    const arrowTypes = async (p: string) =>
+      tableFromIPC(readParquet(await readFile(p)).intoIPCStream()).schema.fields.map(
+        (f) => `${f.name}: ${String(f.type)}`,
+      );
+    expect(await arrowTypes(direct)).toEqual(await arrowTypes(existing));
+    expect(await arrowTypes(direct)).toContain('host: Dictionary<Int32, Utf8>');
 
     const expected = expectedRows(groups);
     expect(await readRows(direct, columns)).toEqual(expected);
