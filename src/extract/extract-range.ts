@@ -26,7 +26,7 @@ interface Slot {
   chunk: Chunk;
   /** Set once the request started; settles, never rejects (prefetched failures wait their turn). */
   outcome?: Promise<Outcome>;
-  /** Lets the client read the response body: called when the slot is at the head or next to it. */
+  /** Lets the client read the response body: called when the slot is at the head. */
   openBody?: () => void;
 }
 
@@ -43,13 +43,10 @@ export function isTooManySamples(err: unknown): boolean {
  * The extract stage: the range as chunks on the step grid, fetched up to `concurrency` ahead and
  * yielded strictly in range order (the consumer's per-series dedupe relies on it).
  *
- * Requests are sent early, so the server evaluates them meanwhile, but bodies are read one at a
- * time: while the consumer works on a yielded chunk, the next chunk's body is read and decoded (in
- * the gaps the consumer leaves, e.g. while it waits for its writes), so that the next chunk is in
- * hand when the consumer asks for it and the sink does not sit idle at chunk boundaries. The bodies
- * behind that one wait in the socket (and the server) rather than as decoded columns here: promflux
- * holds at most two chunks' columns, the yielded one and the next, which lets chunks be long
- * (Prometheus serves long chunks with less CPU per sample).
+ * Only the chunk at the head has its response body read and decoded: the requests behind it are
+ * sent early, so the server evaluates them meanwhile, but their bodies wait in the socket (and the
+ * server) rather than as decoded columns here. promflux thus holds one chunk's columns at a time,
+ * which lets chunks be long (Prometheus serves long chunks with less CPU per sample).
  *
  * Chunks are sized for the samples budget from the series count of the latest non-empty
  * response. A chunk Prometheus refuses with "too many samples" is split in halves (down to one
@@ -118,10 +115,8 @@ export async function* extractRange(
       if (outcome.ok) {
         // An empty chunk (a gap) says nothing about the series to come.
         if (outcome.result.series.length > 0) seriesEstimate = outcome.result.series.length;
-        // Top up first, so the next requests run while the consumer works on this result, and
-        // read the next body meanwhile (the rest stay gated: two chunks' columns at most).
+        // Top up first, so the next requests run while the consumer works on this result.
         fill();
-        queue[0]?.openBody?.();
         yield { chunk: head.chunk, result: outcome.result };
         continue;
       }

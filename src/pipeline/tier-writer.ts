@@ -19,6 +19,12 @@ import type { TierRun } from './tier-runs.js';
 import type { HalfOpenRange } from './windows.js';
 import { WriteWindow, type SinkTotals } from './write-window.js';
 
+/**
+ * Encoded batches a tier may hold beyond the writes in flight: enough sink work (a few ms each) to
+ * cover reading and decoding the next chunk, for ~0.65 MB each.
+ */
+const QUEUED_BATCHES = 4;
+
 /** What one tier of a query run wrote. */
 export interface TierTotals {
   /** Lines the tier's sink acknowledged (points, or rollup windows). */
@@ -82,11 +88,16 @@ export abstract class TierWriter implements SeriesOutput {
       batchSize: ctx.batchSize,
       query: ctx.query.name,
       emit: (batch) => ctx.emit(this, batch),
-      // Buffers in flight, plus the one being filled and the batches waiting to be submitted.
-      pool: new BufferPool(ctx.maxWritesInFlight + 2),
+      // Buffers in flight and queued, plus the one being filled and the batches waiting to be
+      // submitted.
+      pool: new BufferPool(ctx.maxWritesInFlight + QUEUED_BATCHES + 2),
     });
-    this.window = new WriteWindow(sinks, ctx.maxWritesInFlight, ctx.writeOptions, (ms) =>
-      this.acknowledged(ms),
+    this.window = new WriteWindow(
+      sinks,
+      ctx.maxWritesInFlight,
+      ctx.writeOptions,
+      (ms) => this.acknowledged(ms),
+      QUEUED_BATCHES,
     );
   }
 

@@ -16,14 +16,21 @@ interface ChunkAck {
 }
 
 /**
- * Writes batches to every sink with at most `maxInFlight` batches outstanding (backpressure: submit
- * waits), and tracks which chunks are fully acknowledged. `ackedThroughMs` only moves forward over
+ * Writes batches to every sink with at most `maxInFlight` batches outstanding, and up to
+ * `maxQueued` more encoded batches waiting their turn (backpressure: submit waits once both are
+ * full), and tracks which chunks are fully acknowledged. The queued batches keep the sinks busy
+ * while the producer reads and decodes the next chunk: without them, the sinks ran out of work at
+ * every chunk boundary. They cost a few batch buffers, far less than a second chunk's columns. `ackedThroughMs` only moves forward over
  * a contiguous prefix of chunks whose every batch every sink acknowledged: it is the watermark.
  * After the first failure no new write starts; `drain()` waits for the outstanding ones, so no
  * promise is ever left floating.
  */
 export class WriteWindow {
   private readonly inFlight = new Set<Promise<void>>();
+  /** Batches submitted but not started, with their chunk, in submission order. */
+  private readonly queued: { batch: LineBatch; chunk: ChunkAck }[] = [];
+  /** Resolves a submit waiting for room in the queue. */
+  private roomWaiters: (() => void)[] = [];
   private readonly chunks: ChunkAck[] = [];
   private current: ChunkAck | undefined;
   private failureValue: unknown;
@@ -37,6 +44,7 @@ export class WriteWindow {
     private readonly maxInFlight: number,
     private readonly writeOptions: { signal?: AbortSignal; deadlineMs?: number } = {},
     private readonly onAck?: (ackedThroughMs: number) => void,
+    private readonly maxQueued = 0,
   ) {
     this.totals = new Map(
       sinks.map((s) => [
@@ -72,12 +80,15 @@ export class WriteWindow {
     this.chunks.push(this.current);
   }
 
-  /** Starts writing the batch to every sink; waits first while the window is full. */
+  /**
+   * Starts writing the batch to every sink, or queues it when `maxInFlight` writes are outstanding;
+   * waits first while the queue is full too.
+   */
   async submit(batch: LineBatch): Promise<void> {
     const chunk = this.current;
     if (!chunk) throw new Error('WriteWindow.submit before beginChunk');
-    while (this.inFlight.size >= this.maxInFlight && !this.failed) {
-      await Promise.race(this.inFlight);
+    while (this.isFull() && !this.failed) {
+      await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
     }
     chunk.pending++;
     // After a failure the batch is not written: its chunk stays pending forever, so the watermark
@@ -86,6 +97,15 @@ export class WriteWindow {
       batch.release?.();
       return;
     }
+    if (this.inFlight.size < this.maxInFlight) this.start(batch, chunk);
+    else this.queued.push({ batch, chunk });
+  }
+
+  private isFull(): boolean {
+    return this.inFlight.size >= this.maxInFlight && this.queued.length >= this.maxQueued;
+  }
+
+  private start(batch: LineBatch, chunk: ChunkAck): void {
     const write = this.writeToAll(batch).then(
       () => {
         chunk.pending--;
@@ -100,10 +120,27 @@ export class WriteWindow {
     );
     const tracked = write.finally(() => {
       this.inFlight.delete(tracked);
-      if (this.inFlight.size === 0) this.emptiedCount++;
       batch.release?.();
+      this.startQueued();
+      if (this.inFlight.size === 0) this.emptiedCount++;
+      this.wakeSubmitters();
     });
     this.inFlight.add(tracked);
+  }
+
+  /** Moves queued batches into flight; after a failure, drops them unwritten. */
+  private startQueued(): void {
+    while (this.queued.length > 0 && (this.failed || this.inFlight.size < this.maxInFlight)) {
+      const next = this.queued.shift()!;
+      if (this.failed) next.batch.release?.();
+      else this.start(next.batch, next.chunk);
+    }
+  }
+
+  private wakeSubmitters(): void {
+    const waiters = this.roomWaiters;
+    this.roomWaiters = [];
+    for (const wake of waiters) wake();
   }
 
   /** No more batches for the current chunk. */
@@ -115,6 +152,7 @@ export class WriteWindow {
 
   /** Waits for every outstanding write to settle. Never rejects: check `hasFailed`. */
   async drain(): Promise<void> {
+    // Queued batches start as writes settle, so waiting for the writes in flight empties both.
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
   }
 

@@ -96,3 +96,49 @@ describe('WriteWindow counts the times it ran empty', () => {
     expect(window.emptied).toBe(2);
   });
 });
+
+describe('WriteWindow queues encoded batches beyond the writes in flight', () => {
+  it('accepts up to maxQueued more without waiting, writes them in order as writes settle, then acks', async () => {
+    const sink = new ManualSink();
+    const released: string[] = [];
+    const acks: number[] = [];
+    const window = new WriteWindow([sink], 1, {}, (ms) => acks.push(ms), 2);
+    window.beginChunk(1000);
+    for (const id of ['a', 'b', 'c']) await window.submit(batch(released, id));
+    expect(sink.pending.map((p) => p.batch.body.toString())).toEqual(['m v=1 a\n']);
+    let fourthIn = false;
+    const fourth = window.submit(batch(released, 'd')).then(() => (fourthIn = true));
+    await tick();
+    expect(fourthIn).toBe(false); // one in flight and two queued: full
+    window.endChunk();
+
+    sink.pending[0]!.settle(true);
+    await fourth;
+    expect(sink.pending.map((p) => p.batch.body.toString().trim())).toEqual(['m v=1 a', 'm v=1 b']);
+    expect(acks).toEqual([]);
+    for (let i = 1; i < 4; i++) {
+      sink.pending[i]!.settle(true);
+      await tick();
+    }
+    await window.drain();
+    expect(sink.pending).toHaveLength(4);
+    expect(released).toEqual(['a', 'b', 'c', 'd']);
+    expect(acks).toEqual([1000]);
+    expect(window.emptied).toBe(1);
+  });
+
+  it('after a failure, releases the queued batches unwritten and never acks their chunk', async () => {
+    const sink = new ManualSink();
+    const released: string[] = [];
+    const window = new WriteWindow([sink], 1, {}, undefined, 3);
+    window.beginChunk(1000);
+    for (const id of ['a', 'b', 'c']) await window.submit(batch(released, id));
+    window.endChunk();
+    sink.pending[0]!.settle(false);
+    await window.drain();
+    expect(window.hasFailed).toBe(true);
+    expect(sink.pending).toHaveLength(1);
+    expect(released.sort()).toEqual(['a', 'b', 'c']);
+    expect(window.ackedThroughMs).toBeUndefined();
+  });
+});
