@@ -2,6 +2,7 @@ import { rename } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { ensurePrivateDir } from '../core/private-file.js';
 import { CsvFile } from './csv-file.js';
+import { DirectParquetFile } from './direct-parquet-file.js';
 import { ParquetFile } from './parquet-file.js';
 import type { ColumnSpec, RowGroupFile, WriteCounter } from './row-group.js';
 
@@ -9,6 +10,11 @@ export type DatasetFormat = 'parquet' | 'csv';
 
 export interface FileFormatOptions {
   format: DatasetFormat;
+  /**
+   * Parquet through the direct writer on this thread (the long layout's files), else through
+   * parquet-wasm in the encoder thread (the wide layout's).
+   */
+  directParquet?: boolean;
   rowGroupRows: number;
   createdBy: string;
   /** Counts the bytes written (progress). */
@@ -32,9 +38,11 @@ export async function openDatasetFile(
   await ensurePrivateDir(partition);
   const tmp = join(partition, `.promflux-${tag}.${options.format}.tmp`);
   const file =
-    options.format === 'parquet'
-      ? await ParquetFile.create(tmp, columns, options)
-      : await CsvFile.create(tmp, columns, options.written);
+    options.format === 'csv'
+      ? await CsvFile.create(tmp, columns, options.written)
+      : options.directParquet
+        ? await DirectParquetFile.create(tmp, columns, options)
+        : await ParquetFile.create(tmp, columns, options);
   return { tmp, file };
 }
 

@@ -152,6 +152,7 @@ export class LongLayoutWriter {
       columns,
       {
         format: this.options.format,
+        directParquet: true,
         rowGroupRows: this.rowGroupRows,
         createdBy: this.options.createdBy,
         ...(this.options.written && { written: this.options.written }),
