@@ -192,8 +192,8 @@ interface TagColumn {
 /** One UTC day's rows: the row group being filled, and the file being written. */
 class DayFile {
   private rows = 0;
-  private timestamps: Float64Array;
-  private fields: Float64Array[];
+  private readonly timestamps: Float64Array;
+  private readonly fields: Float64Array[];
   private tags = new Map<string, TagColumn>();
   private open:
     | {
@@ -298,13 +298,10 @@ class DayFile {
       if (t < min) min = t;
       if (t > max) max = t;
     }
-    // Fresh arrays for the next group: these are the row group's alone, so the file may take them
-    // (a Parquet file moves them to its encoder thread without a copy).
-    this.timestamps = new Float64Array(this.capacity);
-    this.fields = this.valueFields.map(() => new Float64Array(this.capacity));
+    // The file is done with the arrays once `write` resolves: the next group refills them.
     this.tags = new Map();
     this.rows = 0;
-    await open.file.write({ rows, columns, owned: true });
+    await open.file.write({ rows, columns });
     open.rows += rows;
     open.fromMs = Math.min(open.fromMs, min);
     open.toMs = Math.max(open.toMs, max + 1);

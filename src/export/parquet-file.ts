@@ -63,7 +63,8 @@ export class ParquetFile implements RowGroupFile {
     if (this.failure !== undefined) throw this.failure;
     checkSchema(group, this.columns);
     if (group.rows === 0) return;
-    const moved = group.owned ? group : ownCopy(group);
+    // The caller may refill its arrays once this resolves: the thread gets copies.
+    const moved = ownCopy(group);
     await this.session.write(moved, buffersOf(moved));
     garbage.add(group.rows * group.columns.length * 8);
   }
@@ -116,10 +117,10 @@ function ownCopy(group: RowGroup): RowGroup {
         };
     }
   });
-  return { rows, columns, owned: true };
+  return { rows, columns };
 }
 
-/** The distinct buffers of an owned row group's columns, to move to the encoder thread. */
+/** The distinct buffers of a copied row group's columns, to move to the encoder thread. */
 function buffersOf(group: RowGroup): ArrayBuffer[] {
   const buffers = new Set<ArrayBuffer>();
   for (const column of group.columns) {

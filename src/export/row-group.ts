@@ -5,12 +5,6 @@
 export interface RowGroup {
   readonly rows: number;
   readonly columns: readonly ColumnData[];
-  /**
-   * The file may take the columns' buffers (a Parquet file moves them to its encoder thread,
-   * which detaches them here): set by a caller that allocated them for this row group alone and
-   * reads them no more. Otherwise the file copies what it keeps.
-   */
-  readonly owned?: boolean;
 }
 
 export type ColumnData = TimestampColumn | StringColumn | Float64Column;
