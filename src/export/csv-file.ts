@@ -1,6 +1,4 @@
-import { createHash } from 'node:crypto';
-import { rm, type FileHandle } from 'node:fs/promises';
-import { openPrivateFile } from '../core/private-file.js';
+import { HashedFile } from './hashed-file.js';
 import type { ColumnData, ColumnSpec, RowGroup, RowGroupFile, WriteCounter } from './row-group.js';
 
 /**
@@ -10,14 +8,9 @@ import type { ColumnData, ColumnSpec, RowGroup, RowGroupFile, WriteCounter } fro
  * double; null is the empty field (an empty tag value prints as `""`, so the two stay apart).
  */
 export class CsvFile implements RowGroupFile {
-  private readonly hash = createHash('sha256');
-  private bytes = 0;
-
   private constructor(
-    private readonly path: string,
-    private readonly file: FileHandle,
+    private readonly file: HashedFile,
     private readonly columns: readonly ColumnSpec[],
-    private readonly written: WriteCounter | undefined,
   ) {}
 
   /** `written`, when given, counts the bytes written (progress). */
@@ -26,7 +19,7 @@ export class CsvFile implements RowGroupFile {
     columns: readonly ColumnSpec[],
     written?: WriteCounter,
   ): Promise<CsvFile> {
-    const csv = new CsvFile(path, await openPrivateFile(path, 'w'), columns, written);
+    const csv = new CsvFile(await HashedFile.create(path, written), columns);
     await csv.append(columns.map((c) => csvField(c.name)).join(',') + '\r\n');
     return csv;
   }
@@ -47,26 +40,16 @@ export class CsvFile implements RowGroupFile {
     if (lines.length > 0) await this.append(lines.join('\r\n') + '\r\n');
   }
 
-  async close(): Promise<{ bytes: number; sha256: string }> {
-    try {
-      await this.file.sync();
-    } finally {
-      await this.file.close();
-    }
-    return { bytes: this.bytes, sha256: this.hash.digest('hex') };
+  close(): Promise<{ bytes: number; sha256: string }> {
+    return this.file.close();
   }
 
-  async abort(): Promise<void> {
-    await this.file.close().catch(() => undefined);
-    await rm(this.path, { force: true });
+  abort(): Promise<void> {
+    return this.file.abort();
   }
 
-  private async append(text: string): Promise<void> {
-    const bytes = Buffer.from(text, 'utf8');
-    this.hash.update(bytes);
-    this.bytes += bytes.byteLength;
-    await this.file.write(bytes);
-    if (this.written) this.written.bytes += bytes.byteLength;
+  private append(text: string): Promise<void> {
+    return this.file.append([Buffer.from(text, 'utf8')]);
   }
 }
 

@@ -4,13 +4,13 @@
  * the same row groups give the same bytes; abort leaves no file.
  */
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DirectParquetFile } from '../../../src/export/direct-parquet-file.js';
 import type { ColumnSpec, RowGroup, WriteCounter } from '../../../src/export/row-group.js';
 import { duckdbQuery, sqlString } from '../../support/duckdb-reader.js';
+import { tempDirs } from '../../support/temp-dirs.js';
 
 const T0 = Date.UTC(2024, 2, 1);
 const ROWS = 1000;
@@ -19,17 +19,7 @@ const COLUMNS: ColumnSpec[] = [
   { name: 'host', kind: 'string' },
   { name: 'value', kind: 'float64' },
 ];
-const dirs: string[] = [];
-
-afterEach(async () => {
-  await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
-});
-
-async function tempDir(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'promflux-direct-file-'));
-  dirs.push(dir);
-  return dir;
-}
+const tempDir = tempDirs('promflux-direct-file-');
 
 /** One set of arrays, refilled for each row group as the long layout does. */
 class Arrays {

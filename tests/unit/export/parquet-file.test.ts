@@ -3,13 +3,13 @@
  * bytes, a failure there surfaces as the writer's own message, and abort leaves no file.
  */
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ParquetFile } from '../../../src/export/parquet-file.js';
 import type { ColumnSpec, RowGroup } from '../../../src/export/row-group.js';
 import { duckdbQuery, sqlString } from '../../support/duckdb-reader.js';
+import { tempDirs } from '../../support/temp-dirs.js';
 
 const T0 = Date.UTC(2024, 2, 1);
 const COLUMNS: ColumnSpec[] = [
@@ -17,17 +17,7 @@ const COLUMNS: ColumnSpec[] = [
   { name: 'host', kind: 'string' },
   { name: 'value', kind: 'float64' },
 ];
-const dirs: string[] = [];
-
-afterEach(async () => {
-  await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
-});
-
-async function tempDir(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'promflux-parquet-file-'));
-  dirs.push(dir);
-  return dir;
-}
+const tempDir = tempDirs('promflux-parquet-file-');
 
 /** Row group `g` of file `f`: `rows` rows, values that tell the file and the row apart. */
 function group(f: number, g: number, rows: number): RowGroup {
