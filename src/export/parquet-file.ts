@@ -19,7 +19,7 @@ export interface ParquetFileOptions extends ParquetEncoderOptions {
 }
 
 /**
- * The row groups' own arrays move to the encoder thread, but what they were filled from (decoded
+ * Copies of the row groups move to the encoder thread, but what they were filled from (decoded
  * chunks, series views) is garbage here, partly outside the JS heap, where V8 would leave tens of
  * MB of it waiting: a young-generation collection every 16 MB of rows handed over, as before the
  * encoding moved out.
