@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { mulberry32 } from '../../scripts/lib/openmetrics-fixture.js';
 import { freePort, type InfluxV1Server, type StartedServer } from '../../scripts/lib/servers.js';
+import { tierStateKey } from '../../src/pipeline/windows.js';
 import {
   exitOf,
   HEALTH_QUERIES,
@@ -30,7 +31,7 @@ const ROLLUPS = { warm: 5_000, cold: 15_000 } as const;
 type Rollup = keyof typeof ROLLUPS;
 
 const keyOf = (query: string, tier: Rollup): string =>
-  JSON.stringify([query, tier, STEP_MS, ROLLUPS[tier]]);
+  tierStateKey({ query, tier, stepMs: STEP_MS, resolutionMs: ROLLUPS[tier] });
 
 describe('rollup tiers only (no raw tier) → real Prometheus and InfluxDB 1.x', () => {
   let prometheus: StartedServer;
