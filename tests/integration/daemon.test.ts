@@ -3,22 +3,16 @@
  * stopped with SIGTERM, killed with SIGKILL, restarted, it leaves every grid point from its first
  * cycle to its final watermark in InfluxDB exactly once.
  */
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { mulberry32 } from '../../scripts/lib/openmetrics-fixture.js';
 import { execFile } from 'node:child_process';
-import {
-  freePort,
-  findBinary,
-  type InfluxV1Server,
-  type StartedServer,
-} from '../../scripts/lib/servers.js';
+import { findBinary, type InfluxV1Server, type StartedServer } from '../../scripts/lib/servers.js';
 import { queryFingerprint } from '../../src/state/watermark-store.js';
 import {
   exitOf,
-  healthDaemonConfig,
+  prepareHealthDaemonRun,
   HEALTH_QUERIES,
   influxHealthPoints,
   prometheusHealthPoints,
@@ -51,23 +45,13 @@ describe('promflux run (daemon) → real Prometheus and InfluxDB 1.x', () => {
     [prometheus, influx] = await startHealthServers();
   });
   beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'promflux-daemon-'));
-    db = `daemon${++databases}`;
-    await influx.createDatabase(db);
+    ({ dir, db, config, statusUrl } = await prepareHealthDaemonRun({
+      prometheus,
+      influx,
+      db: `daemon${++databases}`,
+      dirPrefix: 'promflux-daemon-',
+    }));
     firstStarts.clear();
-    config = join(dir, 'promflux.yaml');
-    const port = await freePort();
-    statusUrl = `http://127.0.0.1:${port}`;
-    await writeFile(
-      config,
-      healthDaemonConfig({
-        prometheusUrl: prometheus.url,
-        influxUrl: influx.url,
-        db,
-        stateDir: join(dir, 'state'),
-        statusPort: port,
-      }),
-    );
   });
   afterEach(async () => {
     if (dir) await rm(dir, { recursive: true, force: true });

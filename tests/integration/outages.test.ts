@@ -6,31 +6,21 @@
  * range.
  */
 import { readFileSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { generateHealthFixture } from '../../scripts/lib/openmetrics-fixture.js';
-import {
-  freePort,
-  startInfluxV1,
-  startPrometheus,
-  type InfluxV1Server,
-  type StartedServer,
-} from '../../scripts/lib/servers.js';
+import { type InfluxV1Server, type StartedServer } from '../../scripts/lib/servers.js';
 import {
   exitOf,
-  healthDaemonConfig,
+  prepareHealthDaemonRun,
   HEALTH_QUERIES,
   influxHealthPoints,
   prometheusHealthPoints,
   rawTierWatermarks,
   startDaemon,
+  startHealthServers,
 } from '../support/health-daemon.js';
 
-const STEP_MS = 15_000;
-// Runs 10 minutes into the future, so every query has data at every moment of the test.
-const FIXTURE_END = Math.floor(Date.now() / STEP_MS) * STEP_MS + 600_000;
 /** Failed runs of each query during the outage: "several cycles" at one cycle a second. */
 const OUTAGE_RUNS = 4;
 /**
@@ -101,35 +91,15 @@ describe('promflux run through outages of the real InfluxDB 1.x and Prometheus',
   let statusUrl: string;
 
   beforeAll(async () => {
-    [prometheus, influx] = await Promise.all([
-      startPrometheus({
-        openMetrics: generateHealthFixture({
-          startMs: FIXTURE_END - 3_600_000,
-          endMs: FIXTURE_END,
-          intervalMs: STEP_MS,
-          instances: 2,
-        }),
-      }),
-      startInfluxV1(),
-    ]);
+    [prometheus, influx] = await startHealthServers();
   });
   beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'promflux-outage-'));
-    db = `outage${++databases}`;
-    await influx.createDatabase(db);
-    config = join(dir, 'promflux.yaml');
-    const port = await freePort();
-    statusUrl = `http://127.0.0.1:${port}`;
-    await writeFile(
-      config,
-      healthDaemonConfig({
-        prometheusUrl: prometheus.url,
-        influxUrl: influx.url,
-        db,
-        stateDir: join(dir, 'state'),
-        statusPort: port,
-      }),
-    );
+    ({ dir, db, config, statusUrl } = await prepareHealthDaemonRun({
+      prometheus,
+      influx,
+      db: `outage${++databases}`,
+      dirPrefix: 'promflux-outage-',
+    }));
   });
   afterEach(async () => {
     // A failed test must not leave a server down or frozen for the next one.

@@ -4,9 +4,12 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { generateHealthFixture } from '../../scripts/lib/openmetrics-fixture.js';
 import {
+  freePort,
   startInfluxV1,
   startPrometheus,
   type InfluxV1Server,
@@ -85,6 +88,41 @@ pipeline:
 server:
   listen: "127.0.0.1:${opts.statusPort}"
 `;
+}
+
+/** One daemon test's own state directory, database, config file and status URL. */
+export interface HealthDaemonRun {
+  dir: string;
+  db: string;
+  config: string;
+  statusUrl: string;
+}
+
+/**
+ * Sets up a daemon run that reads nothing another run wrote: a fresh temporary directory (state
+ * and config inside), the database `db` created, and a free status port.
+ */
+export async function prepareHealthDaemonRun(opts: {
+  prometheus: StartedServer;
+  influx: InfluxV1Server;
+  db: string;
+  dirPrefix: string;
+}): Promise<HealthDaemonRun> {
+  const dir = await mkdtemp(join(tmpdir(), opts.dirPrefix));
+  await opts.influx.createDatabase(opts.db);
+  const config = join(dir, 'promflux.yaml');
+  const port = await freePort();
+  await writeFile(
+    config,
+    healthDaemonConfig({
+      prometheusUrl: opts.prometheus.url,
+      influxUrl: opts.influx.url,
+      db: opts.db,
+      stateDir: join(dir, 'state'),
+      statusPort: port,
+    }),
+  );
+  return { dir, db: opts.db, config, statusUrl: `http://127.0.0.1:${port}` };
 }
 
 export interface DaemonChild {
