@@ -8,7 +8,7 @@ import { queryTiers } from '../pipeline/tier-runs.js';
 import type { TierKey } from '../pipeline/windows.js';
 import { queryFingerprint, type WatermarkStore } from '../state/watermark-store.js';
 import type { CarryBook } from './carry-book.js';
-import { planQueryTiers, type QueryPlan, type TierTiming } from './plan-tiers.js';
+import { planQueryTiers, type QueryPlan, type TierPlan, type TierTiming } from './plan-tiers.js';
 
 /** The continuous export's state (see exportStateKey): not a tier of the planner's. */
 const isExportState = (key: TierKey): boolean =>
@@ -119,14 +119,19 @@ export function planCycle(
 
 /**
  * The last grid point every tier of the query acknowledged (a rollup tier: the last point of its
- * last window); undefined while any tier has no watermark.
+ * last window); undefined while any tier has no watermark. `watermarkOf` reads a tier's
+ * watermark: by default where the plan found it, or where a tier stands after acknowledgements.
  */
-export function queryWatermark(plan: QueryPlan): number | undefined {
+export function queryWatermark(
+  plan: QueryPlan,
+  watermarkOf: (tier: TierPlan) => number | undefined = (tier) => tier.watermarkMs,
+): number | undefined {
   let lowest: number | undefined;
-  for (const { tier, watermarkMs } of plan.tiers) {
+  for (const tierPlan of plan.tiers) {
+    const watermarkMs = watermarkOf(tierPlan);
     if (watermarkMs === undefined) return undefined;
     const lastPoint =
-      tier.resolutionMs === undefined ? watermarkMs : watermarkMs - plan.query.stepMs;
+      tierPlan.tier.resolutionMs === undefined ? watermarkMs : watermarkMs - plan.query.stepMs;
     lowest = lowest === undefined ? lastPoint : Math.min(lowest, lastPoint);
   }
   return lowest;

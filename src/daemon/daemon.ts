@@ -260,6 +260,15 @@ async function runCycle(
   }
   if (due.length === 0) return true;
   const planOf = (query: QueryConfig) => plans.get(query.name)!;
+  // The figure start-up shows (the last acknowledged grid point of every tier), rather than
+  // runQuery's resume point, which for a rollup tier lies a step earlier (the next window's
+  // counter predecessor is re-read).
+  const acknowledgedThrough = (query: QueryConfig) =>
+    queryWatermark(planOf(query), (t) => store.get(t.key)?.watermarkMs);
+  const recordWatermark = (query: QueryConfig, ms: number): void => {
+    metrics.setWatermark(query.name, ms);
+    status.recordWatermark(query.name, ms);
+  };
   let ok = true;
   const results = await runQueries(pipeline, due, (q) => planOf(q).extraction!, {
     signal: ctx.signal,
@@ -278,10 +287,12 @@ async function runCycle(
       if (before !== undefined && before >= watermarkMs) return;
       store.set(tierPlan.key, { watermarkMs, fingerprint: queryFingerprint(query) });
       ctx.tiers.recordWatermark(query.name, tier, watermarkMs);
+      const through = acknowledgedThrough(query);
+      if (through !== undefined) recordWatermark(query, through);
     },
-    onAck: (query, ackedThroughMs) => {
-      metrics.setWatermark(query.name, ackedThroughMs);
-      status.recordWatermark(query.name, ackedThroughMs);
+    onAck: (query, resumeFromMs) => {
+      // Until every tier has a watermark, runQuery's resume point is the best figure there is.
+      if (acknowledgedThrough(query) === undefined) recordWatermark(query, resumeFromMs);
     },
     onResult: (result) => {
       metrics.recordQueryRun(result);

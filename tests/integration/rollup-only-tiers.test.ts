@@ -228,11 +228,19 @@ server:
     const first = startDaemon(dir, config);
     await waitForTier('cold', 0);
     const status = (await (await fetch(`http://127.0.0.1:${statusPort}/status`)).json()) as {
-      queries: { query: string; tiers: { name: string; watermark: string | null }[] }[];
+      queries: {
+        query: string;
+        watermark: string | null;
+        tiers: { name: string; watermark: string | null }[];
+      }[];
     };
     for (const q of status.queries) {
       expect(q.tiers.map((t) => t.name)).toEqual(['warm', 'cold']);
       expect(q.tiers.every((t) => t.watermark !== null)).toBe(true);
+      // The query's watermark is the last grid point every tier acknowledged, as a restart would
+      // show it: a rollup tier's watermark is its last window's end, one step after that point.
+      const lowest = Math.min(...q.tiers.map((t) => Date.parse(t.watermark!)));
+      expect(q.watermark, q.query).toBe(new Date(lowest - STEP_MS).toISOString());
     }
     const metrics = await (await fetch(`http://127.0.0.1:${statusPort}/metrics`)).text();
     expect(metrics).toMatch(/tier="cold"/);
