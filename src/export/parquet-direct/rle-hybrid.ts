@@ -91,8 +91,9 @@ export function bitWidthFor(max: number): number {
 /**
  * Packs `values[start .. start+count)` at `width` bits each, least significant bit first, then
  * zeros up to `slots` values: the bit packing of the hybrid encoding and of DELTA_BINARY_PACKED.
- * Values below 2^(53-8) keep the accumulator exact in a double, where 32-bit bitwise operators
- * would not be.
+ * Up to 24 bits a value fits a 32-bit accumulator with the (at most 7) bits not yet written;
+ * wider values, up to 2^(53-8), go through a double, where 32-bit bitwise operators would not
+ * stay exact.
  */
 export function bitPack(
   out: ByteSink,
@@ -103,18 +104,36 @@ export function bitPack(
   width: number,
 ): void {
   if (width === 0) return;
-  out.reserve(Math.ceil((slots * width) / 8));
+  const size = Math.ceil((slots * width) / 8);
+  out.reserve(size);
+  const bytes = out.bytes;
+  let at = out.length;
+  const end = at + size;
   let acc = 0;
   let bits = 0;
-  for (let i = 0; i < slots; i++) {
-    const v = i < count ? values[start + i]! : 0;
-    acc += v * 2 ** bits;
-    bits += width;
-    while (bits >= 8) {
-      out.byte(acc % 256);
-      acc = Math.floor(acc / 256);
-      bits -= 8;
+  if (width <= 24) {
+    for (let i = start; i < start + count; i++) {
+      acc |= values[i]! << bits;
+      bits += width;
+      while (bits >= 8) {
+        bytes[at++] = acc & 0xff;
+        acc >>>= 8;
+        bits -= 8;
+      }
+    }
+  } else {
+    for (let i = start; i < start + count; i++) {
+      acc += values[i]! * 2 ** bits;
+      bits += width;
+      while (bits >= 8) {
+        bytes[at++] = acc % 256;
+        acc = Math.floor(acc / 256);
+        bits -= 8;
+      }
     }
   }
-  if (bits > 0) out.byte(acc);
+  // The slots past `count` are zeros: the last partial byte, then zero bytes.
+  if (bits > 0) bytes[at++] = acc;
+  bytes.fill(0, at, end);
+  out.length = end;
 }
