@@ -21,8 +21,11 @@ const STEP_MS = 15_000;
 const END = Math.floor(Date.now() / STEP_MS) * STEP_MS - 60_000;
 const START = END - 3_600_000;
 const EXPORT_ONLY = ['@bokuweb/zstd-wasm', 'apache-arrow', 'parquet-wasm'];
-/** Only the wide layout's Parquet needs parquet-wasm (in the encoder thread). */
-const WIDE_ONLY = ['parquet-wasm'];
+/**
+ * Only the wide layout's Parquet needs parquet-wasm and apache-arrow (in the encoder thread); the
+ * long layout's writer encodes even its `ARROW:schema` entry itself.
+ */
+const WIDE_ONLY = ['parquet-wasm', 'apache-arrow'];
 
 describe('lazy imports: a command loads only what it runs', () => {
   let prometheus: StartedServer;
@@ -104,7 +107,7 @@ pipeline:
     expect(res.results[0]?.series?.[0]?.values?.[0]?.[1]).toBeGreaterThan(0);
   });
 
-  it('export to long Parquet loads zstd, not parquet-wasm (what the hook lists is what the process loads)', async () => {
+  it('export to long Parquet loads zstd, not parquet-wasm or apache-arrow (what the hook lists is what the process loads)', async () => {
     const out = join(dir, 'dataset');
     const { packages, code, stderr } = await run([
       'export',
