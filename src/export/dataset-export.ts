@@ -146,10 +146,12 @@ export class DatasetExport {
       const start = firstIndexAtOrAfter(timestampsMs, part.fromMs);
       const end = firstIndexAtOrAfter(timestampsMs, part.toMs);
       if (start === end) continue;
+      // Without splits a series' rows all go to the one part: no views to make.
+      const whole = start === 0 && end === timestampsMs.length;
       const series = {
         labels,
-        timestampsMs: timestampsMs.subarray(start, end),
-        fields: fields.map((f) => f.subarray(start, end)),
+        timestampsMs: whole ? timestampsMs : timestampsMs.subarray(start, end),
+        fields: whole ? fields : fields.map((f) => f.subarray(start, end)),
       };
       this.written.rows += end - start;
       if (part.long) {

@@ -67,6 +67,7 @@ export class LongLayoutWriter {
   private readonly days = new Map<number, DayFile>();
   private readonly written: WrittenFile[] = [];
   private readonly paths = new Set<string>();
+  private readonly tagsByLabels = new WeakMap<Labels, readonly (readonly [string, string])[]>();
   private readonly valueFields: readonly string[];
   private readonly rowGroupRows: number;
   private readonly periodMs: number;
@@ -92,9 +93,7 @@ export class LongLayoutWriter {
         `A series for export needs ${this.valueFields.length} value field(s) as long as its timestamps.`,
       );
     }
-    const tags = Object.keys(series.labels)
-      .sort()
-      .map((name) => [tagColumnName(name, this.valueFields), series.labels[name]!] as const);
+    const tags = this.tagsOf(series.labels);
     let start = 0;
     while (start < ts.length) {
       const day = Math.floor(ts[start]! / this.periodMs) * this.periodMs;
@@ -103,6 +102,21 @@ export class LongLayoutWriter {
       await this.day(day).append(tags, ts, fields, start, end);
       start = end;
     }
+  }
+
+  /**
+   * A series' tag columns and values, sorted by label name. Callers hand the same labels object
+   * for each chunk of a series, so this is worked out once per series, not once per chunk.
+   */
+  private tagsOf(labels: Labels): readonly (readonly [string, string])[] {
+    let tags = this.tagsByLabels.get(labels);
+    if (!tags) {
+      tags = Object.keys(labels)
+        .sort()
+        .map((name) => [tagColumnName(name, this.valueFields), labels[name]!] as const);
+      this.tagsByLabels.set(labels, tags);
+    }
+    return tags;
   }
 
   /** Finishes the files of every period that ends at or before `ms`; returns those files. */
@@ -195,6 +209,11 @@ class DayFile {
   private readonly timestamps: Float64Array;
   private readonly fields: Float64Array[];
   private tags = new Map<string, TagColumn>();
+  /** Code arrays of earlier row groups, for the next ones' tags (the file is done with them). */
+  private readonly spareCodes: Int32Array[] = [];
+  /** The `query` column's codes (all 0) and a tag absent from a row group (all null). */
+  private queryCodes: Int32Array | undefined;
+  private nullCodes: Int32Array | undefined;
   private open:
     | {
         tmp: string;
@@ -258,7 +277,8 @@ class DayFile {
   private tagColumn(name: string): TagColumn {
     let column = this.tags.get(name);
     if (!column) {
-      column = { codes: new Int32Array(this.capacity).fill(-1), dictionary: [], index: new Map() };
+      const codes = (this.spareCodes.pop() ?? new Int32Array(this.capacity)).fill(-1);
+      column = { codes, dictionary: [], index: new Map() };
       this.tags.set(name, column);
     }
     return column;
@@ -278,12 +298,22 @@ class DayFile {
     const open = this.open;
     const columns: ColumnData[] = [
       { kind: 'timestamp', name: 'timestamp', ms: this.timestamps },
-      { kind: 'string', name: 'query', codes: new Int32Array(rows), dictionary: [this.query] },
+      {
+        kind: 'string',
+        name: 'query',
+        codes: (this.queryCodes ??= new Int32Array(this.capacity)),
+        dictionary: [this.query],
+      },
       ...open.tags.map((name): ColumnData => {
         const column = this.tags.get(name);
         return column
           ? { kind: 'string', name, codes: column.codes, dictionary: column.dictionary }
-          : { kind: 'string', name, codes: new Int32Array(rows).fill(-1), dictionary: [] };
+          : {
+              kind: 'string',
+              name,
+              codes: (this.nullCodes ??= new Int32Array(this.capacity).fill(-1)),
+              dictionary: [],
+            };
       }),
       ...this.valueFields.map((name, f): ColumnData => ({
         kind: 'float64',
@@ -299,9 +329,11 @@ class DayFile {
       if (t > max) max = t;
     }
     // The file is done with the arrays once `write` resolves: the next group refills them.
+    const used = this.tags;
     this.tags = new Map();
     this.rows = 0;
     await open.file.write({ rows, columns });
+    for (const column of used.values()) this.spareCodes.push(column.codes);
     open.rows += rows;
     open.fromMs = Math.min(open.fromMs, min);
     open.toMs = Math.max(open.toMs, max + 1);

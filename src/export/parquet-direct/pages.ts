@@ -65,7 +65,7 @@ export function stringChunk(column: StringColumn, rows: number, compress: Compre
   }
   const dictionaryBody = plainStrings(dictionary);
   const idx = indices.finish();
-  const data = new ByteSink(idx.length + 64);
+  const data = pageBody(idx.length + 64);
   appendLevels(data, levels.finish());
   data.byte(bitWidthFor(Math.max(size - 1, 0)));
   data.append(idx);
@@ -100,7 +100,7 @@ export function timestampChunk(
     if (t < min) min = t;
     if (t > max) max = t;
   }
-  const data = new ByteSink(rows + 64);
+  const data = pageBody(rows * 3 + 64);
   appendLevels(data, allDefined(rows));
   const levelsEnd = data.length;
   let encoding: number = Encoding.DELTA_BINARY_PACKED;
@@ -157,7 +157,7 @@ export function float64Chunk(
     present = values.subarray(0, rows);
   }
   const n = present.length;
-  const data = new ByteSink(n * 8 + 16);
+  const data = pageBody(n * 8 + 16);
   appendLevels(data, levels.finish());
   data.reserve(n * 8);
   byteStreamSplit(present, data.bytes, data.length);
@@ -216,6 +216,19 @@ function byteStreamSplit(values: Float64Array, out: Uint8Array, at: number): voi
     out[at + 6 * n + i] = hi >>> 16;
     out[at + 7 * n + i] = hi >>> 24;
   }
+}
+
+/**
+ * The data pages' bodies are built in one buffer, reused: `page` compresses a body into a new
+ * array before the next one starts, and writers run on one thread. A fresh megabyte-sized array
+ * a column chunk cost page faults and collections.
+ */
+const bodies = new ByteSink(1 << 16);
+
+function pageBody(capacity: number): ByteSink {
+  bodies.length = 0;
+  bodies.reserve(capacity);
+  return bodies;
 }
 
 /** A page: its Thrift header, then its zstd body. `uncompressed` counts the header too. */
