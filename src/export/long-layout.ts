@@ -214,6 +214,9 @@ class DayFile {
   /** The `query` column's codes (all 0) and a tag absent from a row group (all null). */
   private queryCodes: Int32Array | undefined;
   private nullCodes: Int32Array | undefined;
+  /** Where each `append` call's rows start in the row group: one series, so one code a tag. */
+  private runStarts = new Int32Array(1024);
+  private runs = 0;
   private open:
     | {
         tmp: string;
@@ -247,6 +250,12 @@ class DayFile {
     while (start < end) {
       const n = Math.min(end - start, this.capacity - this.rows);
       const at = this.rows;
+      if (this.runs === this.runStarts.length) {
+        const grown = new Int32Array(this.runs * 2);
+        grown.set(this.runStarts);
+        this.runStarts = grown;
+      }
+      this.runStarts[this.runs++] = at;
       this.timestamps.set(ts.subarray(start, start + n), at);
       fields.forEach((field, f) => this.fields[f]!.set(field.subarray(start, start + n), at));
       for (const [name, value] of tags) {
@@ -330,9 +339,11 @@ class DayFile {
     }
     // The file is done with the arrays once `write` resolves: the next group refills them.
     const used = this.tags;
+    const runStarts = this.runStarts.subarray(0, this.runs);
     this.tags = new Map();
     this.rows = 0;
-    await open.file.write({ rows, columns });
+    this.runs = 0;
+    await open.file.write({ rows, columns, runStarts });
     for (const column of used.values()) this.spareCodes.push(column.codes);
     open.rows += rows;
     open.fromMs = Math.min(open.fromMs, min);

@@ -5,6 +5,12 @@
 export interface RowGroup {
   readonly rows: number;
   readonly columns: readonly ColumnData[];
+  /**
+   * Optional, ascending from 0: rows where a run starts, every string column holding one code
+   * from a run's start to the next one's (the long layout's runs of one series). Encoders then
+   * work per run, not per row. Runs of equal codes may follow each other.
+   */
+  readonly runStarts?: Int32Array;
 }
 
 export type ColumnData = TimestampColumn | StringColumn | Float64Column;
@@ -63,6 +69,15 @@ export interface RowGroupFile {
 export interface WriteCounter {
   rows: number;
   bytes: number;
+}
+
+/** Throws unless `runStarts`, if given, starts at row 0 and ascends strictly within the rows. */
+export function checkRunStarts(group: RowGroup): void {
+  const starts = group.runStarts;
+  if (!starts || group.rows === 0) return;
+  let ok = starts[0] === 0 && starts[starts.length - 1]! < group.rows;
+  for (let r = 1; ok && r < starts.length; r++) ok = starts[r]! > starts[r - 1]!;
+  if (!ok) throw new RangeError("A row group's run starts must ascend from 0 within its rows.");
 }
 
 export function schemaOf(group: RowGroup): ColumnSpec[] {

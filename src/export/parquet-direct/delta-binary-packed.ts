@@ -7,6 +7,7 @@ const MINIBLOCK = BLOCK / MINIBLOCKS;
 /** Widest bit packing `bitPack` keeps exact; wider deltas go PLAIN. */
 const MAX_WIDTH = 44;
 const LIMIT = 2 ** MAX_WIDTH;
+const UINT32_END = 2 ** 32;
 
 /**
  * DELTA_BINARY_PACKED (Encodings.md) of integer-valued doubles: blocks of 128 deltas, each less
@@ -47,8 +48,11 @@ export function deltaBinaryPacked(out: ByteSink, values: Float64Array, count: nu
         out.length = initial;
         return false;
       }
-      let width = max < 2 ** 32 ? 32 - Math.clz32(max) : 32;
-      while (max >= 2 ** width) width++;
+      let width = 32 - Math.clz32(max);
+      if (max >= UINT32_END) {
+        width = 33;
+        while (max >= 2 ** width) width++;
+      }
       out.bytes[widthsAt + m] = width;
       // Miniblocks past the last value have no body (their widths are written, as zeros).
       if (from < n) bitPack(out, block, from, to - from, MINIBLOCK, width);

@@ -1,4 +1,10 @@
-import { checkSchema, type ColumnData, type ColumnSpec, type RowGroup } from '../row-group.js';
+import {
+  checkRunStarts,
+  checkSchema,
+  type ColumnData,
+  type ColumnSpec,
+  type RowGroup,
+} from '../row-group.js';
 import {
   float64Chunk,
   stringChunk,
@@ -68,10 +74,11 @@ export class DirectParquetWriter {
   write(group: RowGroup): void {
     if (this.closed) throw new Error('Parquet file already closed.');
     checkSchema(group, this.columns);
+    checkRunStarts(group);
     if (group.rows === 0) return;
     const chunks: ChunkRecord[] = [];
     for (const column of group.columns) {
-      const chunk = this.encode(column, group.rows);
+      const chunk = this.encode(column, group.rows, group.runStarts);
       chunks.push({ name: column.name, chunk, offset: this.offset });
       for (const page of chunk.pages) this.emit(page);
     }
@@ -90,12 +97,12 @@ export class DirectParquetWriter {
     this.emit(tail);
   }
 
-  private encode(column: ColumnData, rows: number): EncodedChunk {
+  private encode(column: ColumnData, rows: number, runStarts?: Int32Array): EncodedChunk {
     switch (column.kind) {
       case 'timestamp':
         return timestampChunk(column, rows, this.compress);
       case 'string':
-        return stringChunk(column, rows, this.compress);
+        return stringChunk(column, rows, this.compress, runStarts);
       case 'float64':
         return float64Chunk(column, rows, this.compress);
     }

@@ -40,28 +40,44 @@ export interface EncodedChunk {
 
 /**
  * A tag column: a PLAIN dictionary page of the column's dictionary, then one data page of
- * definition levels and RLE_DICTIONARY indices. Both come from the runs of equal codes (one
- * integer comparison a row): no string is looked at per row, and the strings once per chunk.
+ * definition levels and RLE_DICTIONARY indices. Both come from the runs of equal codes: given
+ * `runStarts` (see RowGroup) one code is read a run, else one integer comparison a row. No
+ * string is looked at per row, and the strings once per chunk.
  */
-export function stringChunk(column: StringColumn, rows: number, compress: Compress): EncodedChunk {
+export function stringChunk(
+  column: StringColumn,
+  rows: number,
+  compress: Compress,
+  runStarts?: Int32Array,
+): EncodedChunk {
   const { codes, dictionary } = column;
   const levels = new HybridEncoder(1);
   const indices = new HybridEncoder(bitWidthFor(Math.max(dictionary.length - 1, 0)));
   const size = dictionary.length;
-  let i = 0;
-  while (i < rows) {
-    const code = codes[i]!;
-    let end = i + 1;
-    while (end < rows && codes[end] === code) end++;
-    if (code < 0) levels.run(0, end - i);
+  const run = (code: number, count: number): void => {
+    if (code < 0) levels.run(0, count);
     else {
       if (code >= size) {
         throw new RangeError(`Column ${column.name}: code ${code} outside its dictionary.`);
       }
-      levels.run(1, end - i);
-      indices.run(code, end - i);
+      levels.run(1, count);
+      indices.run(code, count);
     }
-    i = end;
+  };
+  if (runStarts) {
+    for (let r = 0; r < runStarts.length; r++) {
+      const start = runStarts[r]!;
+      run(codes[start]!, (r + 1 < runStarts.length ? runStarts[r + 1]! : rows) - start);
+    }
+  } else {
+    let i = 0;
+    while (i < rows) {
+      const code = codes[i]!;
+      let end = i + 1;
+      while (end < rows && codes[end] === code) end++;
+      run(code, end - i);
+      i = end;
+    }
   }
   const dictionaryBody = plainStrings(dictionary);
   const idx = indices.finish();

@@ -280,6 +280,20 @@ describe('DirectParquetWriter', () => {
     expect((await writeDirect('random-again.parquet', columns, groups)).bytes.equals(bytes)).toBe(
       true,
     );
+    // And with their runs given (every change of a string column, plus runs of equal codes
+    // cut in two, as a series' rows over two chunks can be): per run, the same bytes.
+    const withRuns = groups.map((group): RowGroup => {
+      const strings = group.columns.filter((c) => c.kind === 'string');
+      const starts = [0];
+      for (let i = 1; i < group.rows; i++) {
+        if (strings.some((c) => c.codes[i] !== c.codes[i - 1]) || random() < 0.05) starts.push(i);
+      }
+      return { ...group, runStarts: Int32Array.from(starts) };
+    });
+    expect(withRuns.some((g) => g.runStarts!.length > 1)).toBe(true);
+    expect((await writeDirect('random-runs.parquet', columns, withRuns)).bytes.equals(bytes)).toBe(
+      true,
+    );
 
     // Statistics per row group: min/max of timestamps and of non-NaN values, value nulls.
     // DuckDB shows an infinite bound as null (it does so for the parquet-wasm writer's too).
@@ -383,7 +397,7 @@ describe('DirectParquetWriter', () => {
     expect(meta.map((m) => m['e'])[1]).toBe('RLE, DELTA_BINARY_PACKED');
   });
 
-  it('refuses a code outside the dictionary and a row group of another schema', async () => {
+  it('refuses a code outside the dictionary, a row group of another schema and bad run starts', async () => {
     const columns = schemaOf([]);
     const writer = await DirectParquetWriter.create(columns, { createdBy: 't' }, () => undefined);
     const group = (code: number): RowGroup => ({
@@ -398,5 +412,10 @@ describe('DirectParquetWriter', () => {
     expect(() => writer.write({ rows: 1, columns: group(0).columns.slice(0, 2) })).toThrow(
       'fewer columns',
     );
+    for (const starts of [[1], [0, 0], [0, 1]]) {
+      expect(() => writer.write({ ...group(0), runStarts: Int32Array.from(starts) })).toThrow(
+        "A row group's run starts must ascend from 0 within its rows.",
+      );
+    }
   });
 });
