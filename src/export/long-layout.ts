@@ -67,7 +67,7 @@ export class LongLayoutWriter {
   private readonly days = new Map<number, DayFile>();
   private readonly written: WrittenFile[] = [];
   private readonly paths = new Set<string>();
-  private readonly tagsByLabels = new WeakMap<Labels, readonly (readonly [string, string])[]>();
+  private readonly tagsByLabels = new WeakMap<Labels, SeriesTags>();
   private readonly valueFields: readonly string[];
   private readonly rowGroupRows: number;
   private readonly periodMs: number;
@@ -108,12 +108,14 @@ export class LongLayoutWriter {
    * A series' tag columns and values, sorted by label name. Callers hand the same labels object
    * for each chunk of a series, so this is worked out once per series, not once per chunk.
    */
-  private tagsOf(labels: Labels): readonly (readonly [string, string])[] {
+  private tagsOf(labels: Labels): SeriesTags {
     let tags = this.tagsByLabels.get(labels);
     if (!tags) {
-      tags = Object.keys(labels)
-        .sort()
-        .map((name) => [tagColumnName(name, this.valueFields), labels[name]!] as const);
+      const names = Object.keys(labels).sort();
+      tags = {
+        columns: names.map((name) => tagColumnName(name, this.valueFields)),
+        values: names.map((name) => labels[name]!),
+      };
       this.tagsByLabels.set(labels, tags);
     }
     return tags;
@@ -197,6 +199,12 @@ export class LongLayoutWriter {
   }
 }
 
+/** A series' tag columns (escaped label names, sorted) and its value in each. */
+interface SeriesTags {
+  readonly columns: readonly string[];
+  readonly values: readonly string[];
+}
+
 interface TagColumn {
   codes: Int32Array;
   readonly dictionary: string[];
@@ -217,6 +225,9 @@ class DayFile {
   /** Where each `append` call's rows start in the row group: one series, so one code a tag. */
   private runStarts = new Int32Array(1024);
   private runs = 0;
+  /** The row group's first and last timestamps (a series' timestamps ascend). */
+  private minMs = Infinity;
+  private maxMs = -Infinity;
   private open:
     | {
         tmp: string;
@@ -241,7 +252,7 @@ class DayFile {
   }
 
   async append(
-    tags: readonly (readonly [string, string])[],
+    tags: SeriesTags,
     ts: Float64Array,
     fields: readonly Float64Array[],
     start: number,
@@ -256,10 +267,13 @@ class DayFile {
         this.runStarts = grown;
       }
       this.runStarts[this.runs++] = at;
+      this.minMs = Math.min(this.minMs, ts[start]!);
+      this.maxMs = Math.max(this.maxMs, ts[start + n - 1]!);
       this.timestamps.set(ts.subarray(start, start + n), at);
       fields.forEach((field, f) => this.fields[f]!.set(field.subarray(start, start + n), at));
-      for (const [name, value] of tags) {
-        const column = this.tagColumn(name);
+      for (let t = 0; t < tags.columns.length; t++) {
+        const column = this.tagColumn(tags.columns[t]!);
+        const value = tags.values[t]!;
         let code = column.index.get(value);
         if (code === undefined) {
           code = column.dictionary.push(value) - 1;
@@ -330,24 +344,20 @@ class DayFile {
         values: this.fields[f]!,
       })),
     ];
-    let min = Infinity;
-    let max = -Infinity;
-    for (let i = 0; i < rows; i++) {
-      const t = this.timestamps[i]!;
-      if (t < min) min = t;
-      if (t > max) max = t;
-    }
+    const { minMs, maxMs } = this;
     // The file is done with the arrays once `write` resolves: the next group refills them.
     const used = this.tags;
     const runStarts = this.runStarts.subarray(0, this.runs);
     this.tags = new Map();
     this.rows = 0;
     this.runs = 0;
+    this.minMs = Infinity;
+    this.maxMs = -Infinity;
     await open.file.write({ rows, columns, runStarts });
     for (const column of used.values()) this.spareCodes.push(column.codes);
     open.rows += rows;
-    open.fromMs = Math.min(open.fromMs, min);
-    open.toMs = Math.max(open.toMs, max + 1);
+    open.fromMs = Math.min(open.fromMs, minMs);
+    open.toMs = Math.max(open.toMs, maxMs + 1);
   }
 
   private lastTags: readonly string[] | undefined;
