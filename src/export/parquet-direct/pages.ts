@@ -283,15 +283,22 @@ function allDefined(rows: number): Uint8Array {
   return levels.finish();
 }
 
+/**
+ * PLAIN byte arrays: each string's UTF-8 length, then its bytes. Written straight into one
+ * buffer sized for the worst case (3 bytes a UTF-16 unit): a dictionary can hold thousands of
+ * strings a row group, and an array per string cost more than the encoding.
+ */
 function plainStrings(dictionary: readonly string[]): Uint8Array {
-  const encoder = new TextEncoder();
-  const sink = new ByteSink(64);
+  let capacity = 0;
+  for (const text of dictionary) capacity += 4 + text.length * 3;
+  const out = Buffer.allocUnsafe(capacity);
+  let at = 0;
   for (const text of dictionary) {
-    const bytes = encoder.encode(text);
-    sink.uintLE(bytes.length, 4);
-    sink.append(bytes);
+    const written = out.write(text, at + 4, 'utf8');
+    out.writeUInt32LE(written, at);
+    at += 4 + written;
   }
-  return sink.view();
+  return out.subarray(0, at);
 }
 
 function int64Bytes(ms: number): Uint8Array {
