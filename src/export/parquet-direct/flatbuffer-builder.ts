@@ -27,24 +27,15 @@ export class FlatBufferBuilder {
   }
 
   addFieldInt8(slot: number, value: number, defaultValue: number): void {
-    if (value === defaultValue) return;
-    this.prep(1, 0);
-    this.write(value, 1);
-    this.vtable[slot] = this.offset();
+    this.addScalar(slot, value, defaultValue, 1);
   }
 
   addFieldInt16(slot: number, value: number, defaultValue: number): void {
-    if (value === defaultValue) return;
-    this.prep(2, 0);
-    this.write(value, 2);
-    this.vtable[slot] = this.offset();
+    this.addScalar(slot, value, defaultValue, 2);
   }
 
   addFieldInt32(slot: number, value: number, defaultValue: number): void {
-    if (value === defaultValue) return;
-    this.prep(4, 0);
-    this.write(value, 4);
-    this.vtable[slot] = this.offset();
+    this.addScalar(slot, value, defaultValue, 4);
   }
 
   /** A non-negative 64-bit integer below 2^32. */
@@ -113,6 +104,13 @@ export class FlatBufferBuilder {
     this.prep(this.minAlign, 4);
     this.addOffset(root);
     return this.bytes.slice(this.space);
+  }
+
+  private addScalar(slot: number, value: number, defaultValue: number, size: number): void {
+    if (value === defaultValue) return;
+    this.prep(size, 0);
+    this.write(value, size);
+    this.vtable[slot] = this.offset();
   }
 
   private startVector(elementSize: number, length: number, alignment: number): void {
