@@ -2,6 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { Readable } from 'node:stream';
 
+import { whenAborted } from './abort-fanout.js';
 import { redactUrl } from './redact.js';
 
 /*
@@ -23,12 +24,18 @@ import { redactUrl } from './redact.js';
  * are budgeted, while this path needs none of it: no redirects (reported instead), no proxy, no
  * body transformation, no decompression (done by the caller).
  *
- * Cancellation is one signal per request: `AbortSignal.any` over the caller's signal and the
- * timeouts, so nothing is ever added to (or left on) the caller's long-lived signal.
+ * Cancellation creates no AbortSignal per request: a timer for the timeout and a callback on the
+ * caller's signal (core/abort-fanout.ts), both removed when the request settles. Node 20's
+ * `AbortSignal.timeout` and `AbortSignal.any` signals survive young-generation collections, and
+ * with two of them per write a backfill into a fast sink grew the old generation by MBs per
+ * million samples until a mark-compact (the heap at peak doubled from 1M to 10M samples).
  */
 
 /** Largest response body kept (error bodies are small JSON; anything longer is drained unread). */
 const MAX_RESPONSE_BODY_BYTES = 64 * 1024;
+
+/** The longest delay a Node.js timer supports; a longer one fires after 1 ms. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export interface HttpRequestOptions {
   method: 'GET' | 'POST' | 'HEAD';
@@ -77,8 +84,6 @@ export function httpRequest(opts: HttpRequestOptions): Promise<HttpResponse> {
       reject(new HttpAbortError({ cause: opts.signal.reason }));
       return;
     }
-    const timeout = AbortSignal.timeout(opts.timeoutMs);
-    const signal = anySignal([opts.signal, timeout]);
     let settled = false;
     const headers: Record<string, string | number> = { ...opts.headers };
     if (opts.body) headers['Content-Length'] = opts.body.length;
@@ -91,21 +96,23 @@ export function httpRequest(opts: HttpRequestOptions): Promise<HttpResponse> {
     const finish = (err: Error | undefined, res?: HttpResponse): void => {
       if (settled) return;
       settled = true;
-      signal.removeEventListener('abort', onAbort);
+      clearTimeout(timer);
+      unsubscribe?.();
       if (err) reject(err);
       else resolve(res!);
     };
     // Handled here rather than by http.request's own `signal`: an abort after the response head
     // must settle with this error, not with the reset that destroying the body reports.
-    const onAbort = (): void => {
-      const err =
-        signal.reason === timeout.reason
-          ? new HttpTimeoutError(opts.url, opts.timeoutMs)
-          : new HttpAbortError({ cause: opts.signal?.reason });
+    const cancel = (err: Error): void => {
       req.destroy(err);
       finish(err);
     };
-    signal.addEventListener('abort', onAbort, { once: true });
+    const onAbort = (): void => cancel(new HttpAbortError({ cause: opts.signal?.reason }));
+    const timer = setTimeout(
+      () => cancel(new HttpTimeoutError(opts.url, opts.timeoutMs)),
+      Math.min(opts.timeoutMs, MAX_TIMER_MS),
+    );
+    const unsubscribe = opts.signal && whenAborted(opts.signal, onAbort);
 
     req.on('error', (err) => finish(err));
     req.on('response', (res) => {
@@ -225,9 +232,6 @@ export class RestartableTimeout {
     this.timer = undefined;
   }
 }
-
-/** The longest delay a Node.js timer supports; a longer one fires after 1 ms. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * A signal that aborts `leftMs` from now (`AbortSignal.timeout`), or undefined when that is beyond

@@ -1,5 +1,5 @@
+import { whenAborted } from '../core/abort-fanout.js';
 import { describeError, isAbortError, SinkError } from '../core/errors.js';
-import { anySignal } from '../core/http-client.js';
 import type { Logger } from '../core/logger.js';
 import { withRetry, type RetryPolicy } from '../core/retry.js';
 import type { DeadLetterFile } from './dead-letter.js';
@@ -52,7 +52,8 @@ interface WriteContext {
   offsets: number[] | undefined;
   lineCount: number;
   report: WriteReport;
-  signal: AbortSignal;
+  /** The caller's signal, or one that also aborts at the deadline. */
+  signal: AbortSignal | undefined;
   deadlineMs: number | undefined;
   deadlinePassed: () => boolean;
   callerAborted: () => boolean;
@@ -97,25 +98,19 @@ export class BatchWriter {
     const lineCount = offsets ? offsets.length - 1 : batch.lines;
     if (lineCount === 0 || batch.body.length === 0) return report;
 
-    const now = this.opts.now ?? Date.now;
     const { signal: callerSignal, deadlineMs } = options;
-    const deadline = new AbortController();
-    let timer: NodeJS.Timeout | undefined;
-    if (deadlineMs !== undefined) {
-      const left = deadlineMs - now();
-      const onDeadline = (): void => deadline.abort(new Error('deadline'));
-      if (left <= 0) onDeadline();
-      else timer = setTimeout(onDeadline, left);
-    }
-
+    const deadline =
+      deadlineMs === undefined
+        ? undefined
+        : new WriteDeadline(deadlineMs - (this.opts.now ?? Date.now)(), callerSignal);
     const ctx: WriteContext = {
       batch,
       offsets,
       lineCount,
       report,
-      signal: anySignal([callerSignal, deadline.signal]),
+      signal: deadline?.signal ?? callerSignal,
       deadlineMs,
-      deadlinePassed: () => deadline.signal.aborted,
+      deadlinePassed: () => deadline?.passed === true,
       callerAborted: () => callerSignal?.aborted === true,
     };
     try {
@@ -127,7 +122,7 @@ export class BatchWriter {
     } catch (err) {
       throw this.toSinkError(err, ctx);
     } finally {
-      clearTimeout(timer);
+      deadline?.dispose();
     }
   }
 
@@ -218,7 +213,7 @@ export class BatchWriter {
           random: this.opts.random,
           now: this.opts.now,
           classify: (err) =>
-            err instanceof RetryableAttempt && !ctx.signal.aborted
+            err instanceof RetryableAttempt && !ctx.signal?.aborted
               ? { retry: true, afterMs: err.outcome.afterMs }
               : { retry: false },
           onRetry: (err, attempt, delayMs) => {
@@ -238,7 +233,7 @@ export class BatchWriter {
         },
       );
     } catch (err) {
-      if (err instanceof RetryableAttempt && !ctx.signal.aborted) {
+      if (err instanceof RetryableAttempt && !ctx.signal?.aborted) {
         const gaveUpEarly = attempts < policy.maxAttempts;
         throw new SinkError(
           gaveUpEarly ? 'DEADLINE_EXCEEDED' : 'SINK_WRITE_FAILED',
@@ -336,4 +331,41 @@ export class BatchWriter {
   private prefix(ctx: WriteContext, lines: number): string {
     return `Could not write ${lines} line(s) of query "${ctx.batch.query}" to ${this.opts.name}`;
   }
+}
+
+/**
+ * One write's deadline: a signal that aborts when the deadline passes or the caller's signal
+ * aborts, until {@link dispose}. Not `AbortSignal.any`: see core/abort-fanout.ts.
+ */
+class WriteDeadline {
+  private readonly controller = new AbortController();
+  private readonly timer: NodeJS.Timeout | undefined;
+  private readonly unsubscribe: (() => void) | undefined;
+  passed = false;
+
+  constructor(
+    leftMs: number,
+    private readonly caller: AbortSignal | undefined,
+  ) {
+    if (caller?.aborted) this.controller.abort(caller.reason);
+    else if (caller) this.unsubscribe = whenAborted(caller, this.onCallerAbort);
+    if (leftMs <= 0) this.expire();
+    else this.timer = setTimeout(this.expire, leftMs);
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  dispose(): void {
+    clearTimeout(this.timer);
+    this.unsubscribe?.();
+  }
+
+  private readonly onCallerAbort = (): void => this.controller.abort(this.caller?.reason);
+
+  private readonly expire = (): void => {
+    this.passed = true;
+    this.controller.abort(new Error('deadline'));
+  };
 }

@@ -27,7 +27,7 @@ export interface RawResponse {
 export type PostFn = (
   body: Buffer,
   precision: Precision,
-  signal: AbortSignal,
+  signal: AbortSignal | undefined,
   contentEncoding: 'gzip' | undefined,
 ) => Promise<RawResponse>;
 
@@ -78,7 +78,7 @@ export class WriteService {
     payload: Buffer,
     batch: { query: string; precision: Precision },
     lines: number,
-    signal: AbortSignal,
+    signal: AbortSignal | undefined,
   ): Promise<WriteAttempt> {
     const startedAt = performance.now();
     let res: RawResponse;
@@ -90,7 +90,7 @@ export class WriteService {
         this.opts.gzip ? 'gzip' : undefined,
       );
     } catch (err) {
-      if (signal.aborted) throw err;
+      if (signal?.aborted) throw err;
       const durationMs = performance.now() - startedAt;
       const reason = describeError(err);
       const outcome = classifyWriteOutcome(
