@@ -2,7 +2,6 @@ import { getEventListeners } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { getHeapSpaceStatistics } from 'node:v8';
 
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -10,7 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BatchWriter, type RawResponse } from '../../../src/load/batch-writer.js';
 import { lineOffsets } from '../../../src/load/line-offsets.js';
 import { DeadLetterFile } from '../../../src/load/dead-letter.js';
-import { youngGenerationGc } from '../../../src/core/young-garbage.js';
+import { promotedPerOperation } from '../../support/old-space.js';
 
 const lines = (body: string): string[] => {
   const buf = Buffer.from(body);
@@ -167,21 +166,11 @@ describe('BatchWriter with a scripted transport', () => {
     // is promoted, and a backfill makes thousands of writes between two full collections.
     const writer = writerWith(() => Promise.resolve({ status: 204, headers: {}, body: '' }));
     const caller = new AbortController();
-    const gc = youngGenerationGc()!;
-    const oldSpaceUsed = (): number =>
-      getHeapSpaceStatistics().find((s) => s.space_name === 'old_space')!.space_used_size;
     // As the pipeline writes: with its long-lived signal, without a deadline.
-    const write = () => writer.write(batch, { signal: caller.signal });
-    for (let i = 0; i < 50; i++) await write();
-    gc();
-    gc();
-    const before = oldSpaceUsed();
-    const writes = 2000;
-    for (let i = 0; i < writes; i++) {
-      expect((await write()).written).toBe(1);
-      if (i % 10 === 9) gc();
-    }
-    const promotedPerWrite = (oldSpaceUsed() - before) / writes;
+    const write = async () => {
+      expect((await writer.write(batch, { signal: caller.signal })).written).toBe(1);
+    };
+    const promotedPerWrite = await promotedPerOperation(write);
     // Measured on Node 20: ~3.7 KB a write with AbortSignal.any and a deadline signal, ~0 without.
     expect(promotedPerWrite).toBeLessThan(500);
   });
