@@ -14,8 +14,9 @@ interface Fanout {
 const fanouts = new WeakMap<AbortSignal, Fanout>();
 
 /**
- * Calls `callback` once when `signal` aborts. Returns the function that unsubscribes; the last
- * unsubscription removes the listener, so nothing stays on an idle signal.
+ * Calls `callback` once when `signal` aborts; a signal that has already aborted never calls it
+ * (check `aborted` first). Returns the function that unsubscribes; the last unsubscription
+ * removes the listener, so nothing stays on an idle signal.
  */
 export function whenAborted(signal: AbortSignal, callback: () => void): () => void {
   let fanout = fanouts.get(signal);
