@@ -4,6 +4,7 @@ import type { Readable } from 'node:stream';
 
 import { whenAborted } from './abort-fanout.js';
 import { redactUrl } from './redact.js';
+import { MAX_TIMER_MS } from './time.js';
 
 /*
  * promflux's one node:http client: the hot path (range query bodies, line-protocol writes) and the
@@ -33,9 +34,6 @@ import { redactUrl } from './redact.js';
 
 /** Largest response body kept (error bodies are small JSON; anything longer is drained unread). */
 const MAX_RESPONSE_BODY_BYTES = 64 * 1024;
-
-/** The longest delay a Node.js timer supports; a longer one fires after 1 ms. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export interface HttpRequestOptions {
   method: 'GET' | 'POST' | 'HEAD';

@@ -91,3 +91,11 @@ export function parseHalfOpenRange(
   }
   return { fromMs, toMs };
 }
+
+/**
+ * The longest wait a Node.js timer supports (2^31 - 1 ms, about 24.8 days): a longer one fires
+ * after 1 ms, so a `timeout: 25d` would fail every request at once. Durations that end up in a
+ * timer (timeouts, retry delays, shutdown_grace, start_jitter) are bounded by it; durations that
+ * only measure a range of time (delay, step, initial_lookback, max_catchup, max_future_skew) are not.
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1;

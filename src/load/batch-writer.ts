@@ -1,4 +1,5 @@
 import { whenAborted } from '../core/abort-fanout.js';
+import { MAX_TIMER_MS } from '../core/time.js';
 import { describeError, isAbortError, SinkError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { withRetry, type RetryPolicy } from '../core/retry.js';
@@ -350,7 +351,8 @@ class WriteDeadline {
     if (caller?.aborted) this.controller.abort(caller.reason);
     else if (caller) this.unsubscribe = whenAborted(caller, this.onCallerAbort);
     if (leftMs <= 0) this.expire();
-    else this.timer = setTimeout(this.expire, leftMs);
+    // Node fires a longer timer after 1 ms; a deadline that far out never comes first anyway.
+    else if (leftMs <= MAX_TIMER_MS) this.timer = setTimeout(this.expire, leftMs);
   }
 
   get signal(): AbortSignal {

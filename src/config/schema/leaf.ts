@@ -4,7 +4,9 @@
  */
 import { z } from 'zod';
 import { normalizeLogLevel, type LogLevel } from '../../core/logger.js';
-import { formatDuration, parseDurationMs } from '../../core/time.js';
+import { formatDuration, MAX_TIMER_MS, parseDurationMs } from '../../core/time.js';
+
+export { MAX_TIMER_MS };
 
 export type Parsed<T> = { value: T } | { error: string };
 
@@ -75,14 +77,6 @@ export function boolean() {
 }
 
 const DURATION_EXAMPLES = 'such as 500ms, 15s, 5m or 1m30s, or a number of seconds';
-
-/**
- * The longest wait a Node.js timer supports (2^31 - 1 ms, about 24.8 days): a longer one fires
- * after 1 ms, so a `timeout: 25d` would fail every request at once. Durations that end up in a
- * timer (timeouts, retry delays, shutdown_grace, start_jitter) are bounded by it; durations that
- * only measure a range of time (delay, step, initial_lookback, max_catchup, max_future_skew) are not.
- */
-export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 const TIMER_LIMIT = `${formatDuration(MAX_TIMER_MS)} (${MAX_TIMER_MS} ms, the longest wait a Node.js timer supports)`;
 

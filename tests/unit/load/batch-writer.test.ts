@@ -161,6 +161,23 @@ describe('BatchWriter with a scripted transport', () => {
     expect(getEventListeners(caller.signal, 'abort')).toHaveLength(0);
   });
 
+  it('honours a deadline beyond the longest timer Node has (2^31 - 1 ms)', async () => {
+    // Node fires a longer timer after 1 ms; the write must not be cut short by that.
+    let answer = (): void => {};
+    const writer = writerWith(
+      (_body, _p, signal) =>
+        new Promise((resolve, reject) => {
+          signal!.addEventListener('abort', () => reject(signal!.reason as Error), { once: true });
+          answer = () => resolve({ status: 204, headers: {}, body: '' });
+        }),
+    );
+    const pending = writer.write(batch, { deadlineMs: Date.now() + 2 ** 31 + 60_000 });
+    // Long enough for a timer clamped to 1 ms to have fired.
+    await new Promise((r) => setTimeout(r, 50));
+    answer();
+    await expect(pending).resolves.toBeDefined();
+  });
+
   it('leaves nothing of a finished write for the old generation to collect', async () => {
     // As in http-client.test.ts: what a write leaves alive through a young-generation collection
     // is promoted, and a backfill makes thousands of writes between two full collections.
