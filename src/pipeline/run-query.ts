@@ -156,8 +156,11 @@ export async function runQuery(
     : writers.length === 1
       ? writers[0]!
       : {
-          append: (prefix, block, tags, shared) =>
-            writers.forEach((w) => w.append(prefix, block, tags, shared)),
+          // A loop, not forEach: its closure was a few dozen bytes of garbage per block.
+          append: (prefix, block, tags, shared) => {
+            for (let i = 0; i < writers.length; i++)
+              writers[i]!.append(prefix, block, tags, shared);
+          },
         };
   // A rollup must see two label sets of one InfluxDB series as shared from their first block on.
   const rollups = targets.some((t) => t.run.range.kind === 'rollup');

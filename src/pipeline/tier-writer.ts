@@ -268,6 +268,14 @@ export class RollupTierWriter extends TierWriter {
   /** By the transformer's prefix object (the same every chunk), then by its bytes. */
   private readonly byPrefix = new Map<Uint8Array, RollupSeries<Uint8Array>>();
   private readonly byKey = new Map<string, RollupSeries<Uint8Array>>();
+  /**
+   * The series of the previous chunk's blocks in their order, and where this chunk is in it: every
+   * chunk lists the series in the same order, so a block's series is found without hashing (the
+   * map lookup missed the cache for most blocks).
+   */
+  private readonly orderPrefixes: Uint8Array[] = [];
+  private readonly orderSeries: RollupSeries<Uint8Array>[] = [];
+  private orderAt = 0;
   /** Bytes of ` <field>=` at the end of a prefix: the rest is the series key. */
   private readonly fieldSuffixBytes: number;
   private boundMs = -Infinity;
@@ -322,7 +330,13 @@ export class RollupTierWriter extends TierWriter {
     const from = ts[start]! >= firstMs ? start : firstIndexAtOrAfter(ts, firstMs, start, end);
     const to = ts[end - 1]! < toMs ? end : firstIndexAtOrAfter(ts, toMs, from, end);
     if (from >= to) return;
-    const series = this.seriesOf(prefix);
+    const at = this.orderAt++;
+    let series = this.orderSeries[at];
+    if (this.orderPrefixes[at] !== prefix || series === undefined) {
+      series = this.seriesOf(prefix);
+      this.orderPrefixes[at] = prefix;
+      this.orderSeries[at] = series;
+    }
     if (!shared) {
       this.accumulator.add(series, restrict(block, from, to, this.view));
       return;
@@ -335,6 +349,7 @@ export class RollupTierWriter extends TierWriter {
 
   override beginChunk(chunk: Chunk, nowMs: number): void {
     this.sharedParts.clear();
+    this.orderAt = 0;
     super.beginChunk(chunk, nowMs);
   }
 

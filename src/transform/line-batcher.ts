@@ -94,14 +94,18 @@ export class LineBatcher {
   /**
    * Appends one line that is not a sample of a block (a rollup window): `write(buf, offset, arg)`
    * writes it up to the timestamp, at most `maxBytes` bytes, and returns the offset after it; the
-   * batcher adds ` <timestamp>\n`.
+   * batcher adds ` <timestamp>\n`, the timestamp being `timestampsMs[index]` (read from an array
+   * rather than passed: a double argument of a call that is not inlined is boxed, a heap number
+   * per line).
    */
   appendLine<A>(
     maxBytes: number,
-    timestampMs: number,
+    timestampsMs: Float64Array,
+    index: number,
     write: (buf: Buffer, offset: number, arg: A) => number,
     arg: A,
   ): void {
+    const timestampMs = timestampsMs[index]!;
     const precision = Math.floor(timestampMs / 1000) * 1000 === timestampMs ? 's' : 'ms';
     if (precision !== this.precision && this.lines > 0) this.flush();
     this.precision = precision;
@@ -119,7 +123,7 @@ export class LineBatcher {
   /** Emits the pending lines, if any, as a batch. */
   flush(): void {
     if (this.lines === 0) return;
-    this.bytesPerLine = Math.max(32, Math.ceil(this.length / this.lines));
+    this.bytesPerLine = this.averageLineBytes();
     const full = this.buf;
     const pool = this.pool;
     const batch: LineBatch = {
@@ -129,7 +133,7 @@ export class LineBatcher {
       query: this.query,
       ...(pool && { release: () => pool.release(full) }),
     };
-    this.buf = this.allocate(Math.ceil(this.batchSize * this.bytesPerLine * 1.1) + 64);
+    this.buf = this.allocate(this.batchBytes(this.bytesPerLine));
     this.length = 0;
     this.lines = 0;
     this.emit(batch);
@@ -139,12 +143,27 @@ export class LineBatcher {
     return this.lines;
   }
 
+  private averageLineBytes(): number {
+    return Math.max(32, Math.ceil(this.length / this.lines));
+  }
+
+  /** A buffer for a whole batch of lines of this size (and a little more). */
+  private batchBytes(bytesPerLine: number): number {
+    return Math.ceil(this.batchSize * bytesPerLine * 1.1) + 64;
+  }
+
   private allocate(size: number): Buffer {
     return this.pool ? this.pool.acquire(size) : Buffer.allocUnsafe(size);
   }
 
+  /**
+   * To what the whole batch needs at the average line so far, not to double: a first guess of
+   * half the lines' size (rollup windows) doubled twice, to 4× the first buffer.
+   */
   private grow(atLeast: number): void {
-    const next = this.allocate(Math.max(this.buf.length * 2, this.length + atLeast));
+    const batchBytes = this.lines > 0 ? this.batchBytes(this.averageLineBytes()) : 0;
+    const size = Math.max(this.buf.length + (this.buf.length >> 2), batchBytes);
+    const next = this.allocate(Math.max(size, this.length + atLeast));
     this.buf.copy(next, 0, 0, this.length);
     this.buf = next;
   }

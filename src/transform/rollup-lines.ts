@@ -70,6 +70,8 @@ export class RollupLineWriter {
   private readonly separatorBytes: number;
   private readonly fields: KindFields;
   private readonly line: WindowLine;
+  /** The window's start, for appendLine (see there why in an array). */
+  private readonly stamp = new Float64Array(1);
 
   constructor(kind: MetricKind, field: string) {
     this.fields = fieldsOf(kind);
@@ -96,8 +98,9 @@ export class RollupLineWriter {
     const line = this.line;
     line.key = key;
     this.fields.values(window, line.values);
+    this.stamp[0] = window.startMs;
     const maxBytes = key.length + this.separatorBytes + MAX_NUMBER_BYTES * line.values.length;
-    batcher.appendLine(maxBytes, window.startMs, writeLine, line);
+    batcher.appendLine(maxBytes, this.stamp, 0, writeLine, line);
   }
 }
 

@@ -24,8 +24,11 @@ export interface WindowAggregate {
  * are valid while `emit` runs; the accumulator reuses the object for the next window.
  */
 export class RollupSeries<K> implements WindowAggregate {
-  startMs: number;
-  endMs: number;
+  // Every number field starts as a double (not undefined or a small integer): V8 then keeps it
+  // as a double in place, and a store allocates nothing. A field declared bare starts undefined,
+  // and each store of a double then boxed a new heap number (a dozen per window).
+  startMs = NaN;
+  endMs = NaN;
   count = 0;
   sum = 0;
   min = Infinity;

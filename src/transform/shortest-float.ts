@@ -23,7 +23,6 @@
  * exact sums of doubles).
  * Values outside [1e-6, 1e15) are left to `String(v)` (the caller's fallback).
  */
-import { twoProductError } from '../core/two-product.js';
 import { POW10 } from '../extract/prom-value.js';
 
 const TWO_53 = 2 ** 53;
@@ -48,7 +47,7 @@ const POW2 = ((): number[] => {
  * The exact arithmetic's results. A Float64Array rather than module variables: storing a double
  * in a variable the functions share would allocate a heap number each time.
  */
-const r = new Float64Array(6);
+const r = new Float64Array(7);
 /** a × 10^p = r[PRODUCT] + r[PRODUCT_ERR] exactly. */
 const PRODUCT = 0;
 const PRODUCT_ERR = 1;
@@ -57,6 +56,8 @@ const WHOLE = 2;
 const UP = 3;
 const FRAC = 4;
 const FRAC_ERR = 5;
+/** |v|, exactProduct's operand. */
+const ABS = 6;
 
 /** Scratch for the 15-18 digits before they are placed around the decimal point. */
 const digits = new Uint8Array(20);
@@ -81,15 +82,16 @@ export function writeShortestFloat(
   // E = floor(log10 a), estimated from the binary exponent (at most one too small), then settled
   // on the exact product: 10^14 <= a × 10^(14 − E) < 10^15.
   let e = Math.floor((exponent + 52) * LOG10_2);
-  exactProduct(a, 14 - e);
+  r[ABS] = a;
+  exactProduct(14 - e);
   if (r[PRODUCT]! >= 1e15 && !(r[PRODUCT] === 1e15 && r[PRODUCT_ERR]! < 0)) {
     e++;
-    exactProduct(a, 14 - e);
+    exactProduct(14 - e);
   }
   for (let k = 15; k <= 17; k++) {
     const p = k - 1 - e;
     if (p > 22) return -1;
-    if (k > 15) exactProduct(a, p);
+    if (k > 15) exactProduct(p);
     roundProduct();
     if (k < 17 && !readsBack(exponent, p)) continue;
     const count = fillDigits(k);
@@ -112,12 +114,26 @@ export function writeShortestFloat(
   return -1;
 }
 
-/** a × 10^p exactly, as r[PRODUCT] + r[PRODUCT_ERR] (no overflow or underflow here). */
-function exactProduct(a: number, p: number): void {
+/** Veltkamp's splitter for doubles: 2^27 + 1. */
+const SPLITTER = 134_217_729;
+
+/**
+ * a × 10^p exactly, as r[PRODUCT] + r[PRODUCT_ERR] (no overflow or underflow here), a = r[ABS].
+ * Dekker's product as in two-product.ts, written out here: a double passed to a call that is not
+ * inlined is boxed, and these calls often were not (a heap number or more per value written).
+ */
+function exactProduct(p: number): void {
+  const a = r[ABS]!;
   const b = POW10[p]!;
   const high = a * b;
+  let c = SPLITTER * a;
+  const ah = c - (c - a);
+  const al = a - ah;
+  c = SPLITTER * b;
+  const bh = c - (c - b);
+  const bl = b - bh;
   r[PRODUCT] = high;
-  r[PRODUCT_ERR] = twoProductError(a, b, high);
+  r[PRODUCT_ERR] = ah * bh - high + ah * bl + al * bh + al * bl;
 }
 
 /** N = round-half-even(r[PRODUCT] + r[PRODUCT_ERR]), as r[WHOLE] + r[UP]. */

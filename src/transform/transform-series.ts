@@ -59,6 +59,8 @@ export class SeriesTransformer {
   /** The same, keyed by the label object: the decoder interns label sets across chunks. */
   private readonly encodedByIdentity = new WeakMap<Labels, EncodedSeries>();
   private readonly identities = new Map<string, SeriesIdentity>();
+  /** encodeNew's blocks' labels of the previous chunk, in their order. */
+  private readonly lastLabels: Labels[] = [];
   private readonly maxFutureSkewMs: number;
   private readonly limits: CleanLimits = { maxTimestampMs: 0 };
 
@@ -91,9 +93,15 @@ export class SeriesTransformer {
    * that collides with a label set coming earlier in the chunk is known before either is appended.
    */
   encodeNew(blocks: readonly SeriesBlock[]): void {
-    for (const block of blocks) {
-      if (this.encodedByIdentity.has(block.labels) || !this.filter(block.labels)) continue;
-      this.encode(block.labels);
+    const last = this.lastLabels;
+    for (let i = 0; i < blocks.length; i++) {
+      const labels = blocks[i]!.labels;
+      // The previous chunk's series at the same place: already seen (chunks list the series in
+      // the same order, and a lookup per block was a cache miss each).
+      if (last[i] === labels) continue;
+      last[i] = labels;
+      if (this.encodedByIdentity.has(labels) || !this.filter(labels)) continue;
+      this.encode(labels);
     }
   }
 
