@@ -33,7 +33,7 @@ export class LineBatcher {
     this.query = opts.query;
     this.emit = opts.emit;
     this.pool = opts.pool;
-    this.buf = this.allocate(this.batchSize * this.bytesPerLine);
+    this.buf = NO_BUFFER;
   }
 
   /**
@@ -133,7 +133,9 @@ export class LineBatcher {
       query: this.query,
       ...(pool && { release: () => pool.release(full) }),
     };
-    this.buf = this.allocate(this.batchBytes(this.bytesPerLine));
+    // The next buffer is taken when a line comes: a tier that flushes at a chunk's end (rollups)
+    // holds none between chunks, and the pool has the emitted one back by then.
+    this.buf = NO_BUFFER;
     this.length = 0;
     this.lines = 0;
     this.emit(batch);
@@ -161,13 +163,16 @@ export class LineBatcher {
    * half the lines' size (rollup windows) doubled twice, to 4× the first buffer.
    */
   private grow(atLeast: number): void {
-    const batchBytes = this.lines > 0 ? this.batchBytes(this.averageLineBytes()) : 0;
+    const batchBytes = this.batchBytes(this.lines > 0 ? this.averageLineBytes() : this.bytesPerLine);
     const size = Math.max(this.buf.length + (this.buf.length >> 2), batchBytes);
     const next = this.allocate(Math.max(size, this.length + atLeast));
     this.buf.copy(next, 0, 0, this.length);
     this.buf = next;
   }
 }
+
+/** The batcher's buffer between a flush and the next line: none. */
+const NO_BUFFER = Buffer.alloc(0);
 
 /**
  * Seconds when every timestamp in `[from, to)` is a whole second (the usual case on a step grid),
