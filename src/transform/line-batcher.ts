@@ -163,7 +163,9 @@ export class LineBatcher {
    * half the lines' size (rollup windows) doubled twice, to 4× the first buffer.
    */
   private grow(atLeast: number): void {
-    const batchBytes = this.batchBytes(this.lines > 0 ? this.averageLineBytes() : this.bytesPerLine);
+    const batchBytes = this.batchBytes(
+      this.lines > 0 ? this.averageLineBytes() : this.bytesPerLine,
+    );
     const size = Math.max(this.buf.length + (this.buf.length >> 2), batchBytes);
     const next = this.allocate(Math.max(size, this.length + atLeast));
     this.buf.copy(next, 0, 0, this.length);

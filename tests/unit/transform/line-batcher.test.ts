@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { BufferPool } from '../../../src/core/buffer-pool.js';
 import { seriesBlock } from '../../../src/core/series.js';
 import type { LineBatch } from '../../../src/core/line-batch.js';
 import { LineBatcher, coarsestPrecision } from '../../../src/transform/line-batcher.js';
@@ -83,5 +84,66 @@ describe('LineBatcher', () => {
     expect(batches.map((b) => [b.precision, b.body.toString()])).toEqual([
       ['ms', 'm value=2 2000\nm value=3 3500\n'],
     ]);
+  });
+
+  describe('batch buffers from a pool', () => {
+    /** A pool that records the size of every buffer asked of it. */
+    function recordingPool() {
+      const pool = new BufferPool(4);
+      const sizes: number[] = [];
+      const acquire = pool.acquire.bind(pool);
+      pool.acquire = (size: number) => {
+        sizes.push(size);
+        return acquire(size);
+      };
+      return { pool, sizes };
+    }
+
+    it('takes a buffer only when a line comes, and the one just written back after a flush', () => {
+      const { pool, sizes } = recordingPool();
+      const batches: LineBatch[] = [];
+      const batcher = new LineBatcher({
+        batchSize: 10,
+        query: 'q',
+        pool,
+        emit: (b) => batches.push(b),
+      });
+      expect(sizes).toHaveLength(0);
+      batcher.append(Buffer.from('m value='), seriesBlock({}, [1000], [1]));
+      batcher.flush();
+      expect(sizes).toHaveLength(1);
+      expect(batches[0]!.body.toString()).toBe('m value=1 1\n');
+      // Written and released before the next line: the batcher holds nothing meanwhile.
+      batches[0]!.release!();
+      expect(pool.freeCount).toBe(1);
+      batcher.append(Buffer.from('m value='), seriesBlock({}, [2000], [2]));
+      expect(pool.freeCount).toBe(0);
+      batcher.flush();
+      // The same buffer again: the second batch is where the first was.
+      expect(sizes).toHaveLength(2);
+      expect(batches[1]!.body.toString()).toBe('m value=2 2\n');
+      expect(batches[1]!.body.buffer).toBe(batches[0]!.body.buffer);
+    });
+
+    it('grows once to what the batch needs at the average line, not by doubling', () => {
+      const { pool, sizes } = recordingPool();
+      const batches: LineBatch[] = [];
+      const batcher = new LineBatcher({
+        batchSize: 1000,
+        query: 'q',
+        pool,
+        emit: (b) => batches.push(b),
+      });
+      // Lines of ~300 bytes, three times the first guess of the line length.
+      const prefix = Buffer.from(`m,t=${'x'.repeat(280)} value=`);
+      const ts = Float64Array.from({ length: 1000 }, (_, i) => (i + 1) * 1000);
+      batcher.append(prefix, seriesBlock({}, ts, ts));
+      expect(batches).toHaveLength(1);
+      const lineBytes = batches[0]!.body.length / 1000;
+      // The first guess, then one buffer for the whole batch (old: 96, 192, 384 kB).
+      expect(sizes).toHaveLength(2);
+      expect(sizes[1]!).toBeGreaterThanOrEqual(batches[0]!.body.length);
+      expect(sizes[1]!).toBeLessThan(1000 * lineBytes * 1.2);
+    });
   });
 });
