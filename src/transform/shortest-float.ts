@@ -23,6 +23,7 @@
  * exact sums of doubles).
  * Values outside [1e-6, 1e15) are left to `String(v)` (the caller's fallback).
  */
+import { twoProductAt } from '../core/two-product.js';
 import { POW10 } from '../extract/prom-value.js';
 
 const TWO_53 = 2 ** 53;
@@ -47,7 +48,7 @@ const POW2 = ((): number[] => {
  * The exact arithmetic's results. A Float64Array rather than module variables: storing a double
  * in a variable the functions share would allocate a heap number each time.
  */
-const r = new Float64Array(7);
+const r = new Float64Array(8);
 /** a × 10^p = r[PRODUCT] + r[PRODUCT_ERR] exactly. */
 const PRODUCT = 0;
 const PRODUCT_ERR = 1;
@@ -56,8 +57,9 @@ const WHOLE = 2;
 const UP = 3;
 const FRAC = 4;
 const FRAC_ERR = 5;
-/** |v|, exactProduct's operand. */
+/** exactProduct's operands: |v| and the power of ten. */
 const ABS = 6;
+const POWER = 7;
 
 /** Scratch for the 15-18 digits before they are placed around the decimal point. */
 const digits = new Uint8Array(20);
@@ -114,26 +116,10 @@ export function writeShortestFloat(
   return -1;
 }
 
-/** Veltkamp's splitter for doubles: 2^27 + 1. */
-const SPLITTER = 134_217_729;
-
-/**
- * a × 10^p exactly, as r[PRODUCT] + r[PRODUCT_ERR] (no overflow or underflow here), a = r[ABS].
- * Dekker's product as in two-product.ts, written out here: a double passed to a call that is not
- * inlined is boxed, and these calls often were not (a heap number or more per value written).
- */
+/** a × 10^p exactly, as r[PRODUCT] + r[PRODUCT_ERR] (no overflow or underflow here), a = r[ABS]. */
 function exactProduct(p: number): void {
-  const a = r[ABS]!;
-  const b = POW10[p]!;
-  const high = a * b;
-  let c = SPLITTER * a;
-  const ah = c - (c - a);
-  const al = a - ah;
-  c = SPLITTER * b;
-  const bh = c - (c - b);
-  const bl = b - bh;
-  r[PRODUCT] = high;
-  r[PRODUCT_ERR] = ah * bh - high + ah * bl + al * bh + al * bl;
+  r[POWER] = POW10[p]!;
+  twoProductAt(r, ABS, POWER, PRODUCT, PRODUCT_ERR);
 }
 
 /** N = round-half-even(r[PRODUCT] + r[PRODUCT_ERR]), as r[WHOLE] + r[UP]. */

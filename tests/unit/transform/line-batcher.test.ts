@@ -87,8 +87,8 @@ describe('LineBatcher', () => {
   });
 
   describe('batch buffers from a pool', () => {
-    /** A pool that records the size of every buffer asked of it. */
-    function recordingPool() {
+    /** A batcher on a pool that records the size of every buffer asked of it. */
+    function pooledBatcher(batchSize: number) {
       const pool = new BufferPool(4);
       const sizes: number[] = [];
       const acquire = pool.acquire.bind(pool);
@@ -96,18 +96,18 @@ describe('LineBatcher', () => {
         sizes.push(size);
         return acquire(size);
       };
-      return { pool, sizes };
-    }
-
-    it('takes a buffer only when a line comes, and the one just written back after a flush', () => {
-      const { pool, sizes } = recordingPool();
       const batches: LineBatch[] = [];
       const batcher = new LineBatcher({
-        batchSize: 10,
+        batchSize,
         query: 'q',
         pool,
         emit: (b) => batches.push(b),
       });
+      return { pool, sizes, batches, batcher };
+    }
+
+    it('takes a buffer only when a line comes, and the one just written back after a flush', () => {
+      const { pool, sizes, batches, batcher } = pooledBatcher(10);
       expect(sizes).toHaveLength(0);
       batcher.append(Buffer.from('m value='), seriesBlock({}, [1000], [1]));
       batcher.flush();
@@ -126,14 +126,7 @@ describe('LineBatcher', () => {
     });
 
     it('grows once to what the batch needs at the average line, not by doubling', () => {
-      const { pool, sizes } = recordingPool();
-      const batches: LineBatch[] = [];
-      const batcher = new LineBatcher({
-        batchSize: 1000,
-        query: 'q',
-        pool,
-        emit: (b) => batches.push(b),
-      });
+      const { sizes, batches, batcher } = pooledBatcher(1000);
       // Lines of ~300 bytes, three times the first guess of the line length.
       const prefix = Buffer.from(`m,t=${'x'.repeat(280)} value=`);
       const ts = Float64Array.from({ length: 1000 }, (_, i) => (i + 1) * 1000);
