@@ -65,6 +65,8 @@ try {
           uptimeMs?: number;
           writesInFlight?: number;
           windowEmptied?: number;
+          windowIdleMs?: number;
+          sinceRunStartMs?: number;
         },
     );
   if (process.env.TIMELINE_ALL)
@@ -81,11 +83,14 @@ try {
       `CPU/wall: promflux ${(cpu / u.wall_seconds_main).toFixed(2)}, ` +
       `sink ${((servers.sink ?? NaN) / u.wall_seconds_main).toFixed(2)}, ` +
       `Prometheus ${((servers.prometheus ?? NaN) / u.wall_seconds_main).toFixed(2)}; ` +
-      `first write at ${first?.uptimeMs} ms after process start; ` +
+      `first write at ${first?.uptimeMs} ms after process start ` +
+      `(${first?.sinceRunStartMs} ms after the query run started); ` +
       `first chunk in hand at ${chunks[0]?.uptimeMs} ms; ${chunks.length} chunks; ` +
       `at ${idle} of ${Math.max(0, chunks.length - 1)} chunk boundaries no write was in flight ` +
       `(writes in flight: ${chunks.map((c) => c.writesInFlight).join(',')}); ` +
-      `the write window ran empty ${chunks.at(-1)?.windowEmptied ?? 0} times before the last chunk`,
+      `the write window ran empty ${chunks.at(-1)?.windowEmptied ?? 0} times before the last chunk, ` +
+      `for ${chunks.at(-1)?.windowIdleMs ?? 0} ms in all ` +
+      `(from the first write to the last chunk in hand: ${(chunks.at(-1)?.uptimeMs ?? 0) - (first?.uptimeMs ?? 0)} ms)`,
   );
 } finally {
   await Promise.allSettled([prometheus.stop(), sink.stop()]);

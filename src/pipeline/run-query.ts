@@ -172,8 +172,13 @@ export async function runQuery(
     while ((next = ready.shift()) !== undefined) {
       await opts.limiter?.take(next[1].lines, opts.signal);
       await next[0].window.submit(next[1]);
-      if (debug && !submitted)
-        log.debug({ uptimeMs: Math.round(performance.now()) }, 'First write.');
+      if (debug && !submitted) {
+        const now = performance.now();
+        log.debug(
+          { uptimeMs: Math.round(now), sinceRunStartMs: Math.round(now - started) },
+          'First write.',
+        );
+      }
       submitted = true;
     }
   };
@@ -214,6 +219,7 @@ export async function runQuery(
             samples: result.samples,
             writesInFlight: writers.reduce((n, w) => n + w.window.writesInFlight, 0),
             windowEmptied: writers.reduce((n, w) => n + w.window.emptied, 0),
+            windowIdleMs: Math.round(writers.reduce((n, w) => n + w.window.idleMs, 0)),
             uptimeMs: Math.round(performance.now()),
           },
           'Chunk decoded.',

@@ -36,6 +36,8 @@ export class WriteWindow {
   private failureValue: unknown;
   private failed = false;
   private emptiedCount = 0;
+  private emptiedAt: number | undefined;
+  private idleTotalMs = 0;
   readonly totals: Map<string, SinkTotals>;
   ackedThroughMs: number | undefined;
 
@@ -75,6 +77,11 @@ export class WriteWindow {
     return this.emptiedCount;
   }
 
+  /** Milliseconds so far between a write settling with no other in flight and the next start. */
+  get idleMs(): number {
+    return this.idleTotalMs;
+  }
+
   beginChunk(endMs: number): void {
     this.current = { endMs, pending: 0, sealed: false };
     this.chunks.push(this.current);
@@ -106,6 +113,10 @@ export class WriteWindow {
   }
 
   private start(batch: LineBatch, chunk: ChunkAck): void {
+    if (this.emptiedAt !== undefined) {
+      this.idleTotalMs += performance.now() - this.emptiedAt;
+      this.emptiedAt = undefined;
+    }
     const write = this.writeToAll(batch).then(
       () => {
         chunk.pending--;
@@ -122,7 +133,10 @@ export class WriteWindow {
       this.inFlight.delete(tracked);
       batch.release?.();
       this.startQueued();
-      if (this.inFlight.size === 0) this.emptiedCount++;
+      if (this.inFlight.size === 0) {
+        this.emptiedCount++;
+        this.emptiedAt = performance.now();
+      }
       this.wakeSubmitters();
     });
     this.inFlight.add(tracked);

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { SinkError } from '../../../src/core/errors.js';
 import type { Sink, WriteReport } from '../../../src/load/sink.js';
 import type { LineBatch } from '../../../src/core/line-batch.js';
@@ -94,6 +94,33 @@ describe('WriteWindow counts the times it ran empty', () => {
     sink.pending[3]!.settle(false);
     await window.drain();
     expect(window.emptied).toBe(2);
+  });
+});
+
+describe('WriteWindow times how long it stood empty', () => {
+  it('from the last outstanding write settling to the next write starting', async () => {
+    vi.useFakeTimers({ toFake: ['performance'] });
+    try {
+      const sink = new ManualSink();
+      const window = new WriteWindow([sink], 2);
+      window.beginChunk(1000);
+      await window.submit(batch([], 'a'));
+      await window.submit(batch([], 'b'));
+      sink.pending[0]!.settle(true);
+      await tick();
+      vi.advanceTimersByTime(30); // b still in flight: not idle
+      sink.pending[1]!.settle(true);
+      await tick();
+      vi.advanceTimersByTime(40); // nothing in flight
+      expect(window.idleMs).toBe(0); // counted once the next write starts
+      await window.submit(batch([], 'c'));
+      expect(window.idleMs).toBe(40);
+      sink.pending[2]!.settle(true);
+      await window.drain();
+      expect(window.idleMs).toBe(40);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
 
