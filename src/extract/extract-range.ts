@@ -72,10 +72,15 @@ export async function* extractRange(
   let seriesEstimate = Math.max(1, opts.initialSeriesEstimate ?? 1000);
   let pointsCap = opts.maxPointsPerSeries;
   let cursor = req.startMs;
+  let answered = false;
   const queue: Slot[] = [];
 
   const fill = (): void => {
-    while (queue.length < concurrency) {
+    // Until the first answer, one request: on a shared core the server would evaluate the others
+    // at the same time, delaying the first write, which everything waits for; and the others are
+    // then sized from the real series count.
+    const limit = answered ? concurrency : 1;
+    while (queue.length < limit) {
       const chunk = planChunk(cursor, req.endMs, req.stepMs, {
         maxPointsPerSeries: pointsCap,
         maxSamplesPerRequest: opts.maxSamplesPerRequest,
@@ -88,7 +93,7 @@ export async function* extractRange(
     // Started slots are in flight or buffered: at most `concurrency`, the earliest first.
     let started = queue.filter((slot) => slot.outcome !== undefined).length;
     for (const slot of queue) {
-      if (started >= concurrency) break;
+      if (started >= limit) break;
       if (slot.outcome) continue;
       const bodyGate = new Promise<void>((open) => (slot.openBody = open));
       slot.outcome = client
@@ -111,6 +116,7 @@ export async function* extractRange(
       if (!head) return;
       head.openBody!();
       const outcome = await head.outcome!;
+      answered = true;
       queue.shift();
       if (outcome.ok) {
         // An empty chunk (a gap) says nothing about the series to come.

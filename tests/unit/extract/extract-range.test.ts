@@ -226,6 +226,26 @@ describe('extractRange', () => {
     expect(out.slice(1, -1).every((x) => chunkPoints(x.chunk, 1000) === 100)).toBe(true);
   });
 
+  it('sends one request until the first answer, then the rest sized from its series count', async () => {
+    const client = new FakeClient({ seriesCount: 4, gated: true });
+    const req = { name: 'q', expr: 'up', startMs: 0, endMs: 1000 * 1000, stepMs: 1000 };
+    let first = true;
+    for await (const x of extractRange(client, req, {
+      concurrency: 3,
+      maxPointsPerSeries: 11_000,
+      maxSamplesPerRequest: 400,
+      initialSeriesEstimate: 100,
+    })) {
+      if (!first) continue;
+      first = false;
+      expect(chunkPoints(x.chunk, 1000)).toBe(4);
+      await settled();
+      // Sent when the first answer came (not with it), planned for its 4 series: 400 / 4.
+      expect(client.calls.slice(1).map((c) => chunkPoints(c.chunk, 1000))).toEqual([100, 100, 100]);
+    }
+    expect(first).toBe(false);
+  });
+
   it('splits chunks refused with "too many samples", in order, and plans smaller chunks after', async () => {
     const client = new FakeClient({
       latency: (i) => (i * 7) % 4,
