@@ -9,7 +9,7 @@ import { performance } from 'node:perf_hooks';
 
 /** promflux's defaults: `load.influxdb.batch_size` and the write window. */
 export const BATCH_LINES = 5000;
-export const WRITES_IN_FLIGHT = 2;
+export const WRITES_IN_FLIGHT = 4;
 
 export interface LineBatches {
   batches: Buffer[];
