@@ -75,30 +75,8 @@ describe('WriteWindow releases each batch exactly once, only when no write of it
   });
 });
 
-describe('WriteWindow counts the times it ran empty', () => {
-  it('when the last outstanding write settles, not while another is in flight', async () => {
-    const sink = new ManualSink();
-    const window = new WriteWindow([sink], 2);
-    window.beginChunk(1000);
-    await window.submit(batch([], 'a'));
-    await window.submit(batch([], 'b'));
-    sink.pending[0]!.settle(true);
-    await tick();
-    expect(window.emptied).toBe(0); // b still in flight: the sink had work
-    await window.submit(batch([], 'c'));
-    sink.pending[1]!.settle(true);
-    sink.pending[2]!.settle(true);
-    await tick();
-    expect(window.emptied).toBe(1);
-    await window.submit(batch([], 'd'));
-    sink.pending[3]!.settle(false);
-    await window.drain();
-    expect(window.emptied).toBe(2);
-  });
-});
-
-describe('WriteWindow times how long it stood empty', () => {
-  it('from the last outstanding write settling to the next write starting', async () => {
+describe('WriteWindow counts the times it ran empty, and for how long', () => {
+  it('from the last outstanding write settling to the next write starting, not while another is in flight', async () => {
     vi.useFakeTimers({ toFake: ['performance'] });
     try {
       const sink = new ManualSink();
@@ -108,15 +86,20 @@ describe('WriteWindow times how long it stood empty', () => {
       await window.submit(batch([], 'b'));
       sink.pending[0]!.settle(true);
       await tick();
-      vi.advanceTimersByTime(30); // b still in flight: not idle
+      vi.advanceTimersByTime(30); // b still in flight: the sink had work
+      expect(window.emptied).toBe(0);
+      await window.submit(batch([], 'c'));
       sink.pending[1]!.settle(true);
+      sink.pending[2]!.settle(true);
       await tick();
+      expect(window.emptied).toBe(1);
       vi.advanceTimersByTime(40); // nothing in flight
       expect(window.idleMs).toBe(0); // counted once the next write starts
-      await window.submit(batch([], 'c'));
+      await window.submit(batch([], 'd'));
       expect(window.idleMs).toBe(40);
-      sink.pending[2]!.settle(true);
+      sink.pending[3]!.settle(false);
       await window.drain();
+      expect(window.emptied).toBe(2);
       expect(window.idleMs).toBe(40);
     } finally {
       vi.useRealTimers();
