@@ -16,6 +16,7 @@ import {
   type InfluxV1Server,
   type StartedServer,
 } from '../../scripts/lib/servers.js';
+import { WRITES_IN_FLIGHT } from '../../src/pipeline/pipeline.js';
 import { finiteSamples, prometheusRange } from '../support/prometheus-range.js';
 import { generateTestPki, OTHER_HOST, type TestPki } from '../support/test-pki.js';
 import { startTlsProxy, type TlsProxy } from '../support/tls-proxy.js';
@@ -228,10 +229,10 @@ pipeline:
           serial: true,
         }),
       },
-      // The pipeline keeps up to two writes in flight: each is tried once, none retried.
+      // The pipeline keeps up to WRITES_IN_FLIGHT writes in flight: each is tried once, none retried.
       {
         proxy: influxTls,
-        connections: 2,
+        connections: WRITES_IN_FLIGHT,
         path: await config({
           promUrl: prom.url,
           promTls: trusted,
