@@ -29,12 +29,10 @@ export function twoProductAt(
 
 const operands = new Float64Array(4);
 
-/** The rounding error of `a * b` given `p = fl(a * b)`, so that a × b = p + error exactly. */
-export function twoProductError(a: number, b: number, p: number): number {
+/** The rounding error of `fl(a * b)`, so that a × b = fl(a * b) + error exactly. */
+export function twoProductError(a: number, b: number): number {
   operands[0] = a;
   operands[1] = b;
   twoProductAt(operands, 0, 1, 2, 3);
-  // p is fl(a * b), which twoProductAt computed again as operands[2].
-  void p;
   return operands[3]!;
 }

@@ -47,9 +47,9 @@ export function decimalToDouble(hi: number, r: number, lo: number, k: number): n
   if (x === 0) return 0;
   // R = m - x * 10^k, exactly enough: Q + F = hi * 10^r and P + E = x * 10^k are exact.
   const q = hi * p10r;
-  const f = twoProductError(hi, p10r, q);
+  const f = twoProductError(hi, p10r);
   const p = x * p10k;
-  const e = twoProductError(x, p10k, p);
+  const e = twoProductError(x, p10k);
   let residual = q - p + lo + (f - e);
   scratch[0] = x;
   const exponent = (scratchBits[1]! >>> 20) & 0x7ff;
