@@ -17,6 +17,7 @@
  */
 
 import { writeShortestFloat } from './shortest-float.js';
+import { DIGIT_PAIRS } from './digit-pairs.js';
 
 /** Characters escaped in tag keys, tag values and field keys. */
 const TAG_SPECIALS = new Set([',', '=', ' ']);
@@ -112,10 +113,6 @@ export function encodeSeriesKey(
   return out;
 }
 
-/** ASCII of 00..99, two bytes each: integers are written two digits per division. */
-const DIGIT_PAIRS = Uint8Array.from({ length: 200 }, (_, i) =>
-  i % 2 === 0 ? 48 + Math.floor(i / 20) : 48 + (((i - 1) / 2) % 10),
-);
 const POWERS_OF_TEN = Array.from({ length: 17 }, (_, k) => 10 ** k);
 
 /** Writes a non-negative safe integer as ASCII digits; returns the new offset. */

@@ -25,6 +25,7 @@
  */
 import { twoProductAt } from '../core/two-product.js';
 import { POW10 } from '../extract/prom-value.js';
+import { DIGIT_PAIRS } from './digit-pairs.js';
 
 const TWO_53 = 2 ** 53;
 const MIN_VALUE = 1e-6;
@@ -61,9 +62,6 @@ const FRAC_ERR = 5;
 const ABS = 6;
 const POWER = 7;
 
-/** Scratch for the 15-18 digits before they are placed around the decimal point. */
-const digits = new Uint8Array(20);
-
 /**
  * Writes `v = values[index]` exactly as `String(v)` spells it when it can (a double whose
  * magnitude is in [1e-6, 1e15)); returns the new offset, or -1 (nothing written) when the caller
@@ -96,22 +94,8 @@ export function writeShortestFloat(
     if (k > 15) exactProduct(p);
     roundProduct();
     if (k < 17 && !readsBack(exponent, p)) continue;
-    const count = fillDigits(k);
-    const pointAt = count - p;
-    let last = count - 1;
-    while (last >= pointAt && digits[last] === 48) last--;
     if (v < 0) buf[offset++] = 0x2d;
-    if (pointAt <= 0) {
-      buf[offset++] = 48;
-      buf[offset++] = 0x2e;
-      for (let z = pointAt; z < 0; z++) buf[offset++] = 48;
-      for (let i = 0; i <= last; i++) buf[offset++] = digits[i]!;
-    } else {
-      for (let i = 0; i < pointAt; i++) buf[offset++] = digits[i]!;
-      if (last >= pointAt) buf[offset++] = 0x2e;
-      for (let i = pointAt; i <= last; i++) buf[offset++] = digits[i]!;
-    }
-    return offset;
+    return writeDigits(buf, offset, k, p);
   }
   return -1;
 }
@@ -172,10 +156,14 @@ function readsBack(exponent: number, p: number): boolean {
 }
 
 /**
- * The decimal digits of N = r[WHOLE] + r[UP], a k-digit number or 10^k, into `digits`; returns
- * how many (k, or k + 1 for 10^k).
+ * Writes N × 10^-p, N = r[WHOLE] + r[UP] a k-digit number (or 10^k), as String(v) does: the
+ * digits, the point after the integer part (`0.000…` before a number below 1), trailing zeros of
+ * the fraction dropped. The digits go straight into `buf`, two per division, one place right of
+ * where the integer part ends; the integer part (15 digits at most) then moves left over the gap
+ * for the point. Digits are written past the returned offset when the fraction ends in zeros:
+ * never past where the untrimmed number would end.
  */
-function fillDigits(k: number): number {
+function writeDigits(buf: Uint8Array, offset: number, k: number, p: number): number {
   // N = high × 1e8 + low, low in [0, 1e8): exact, as high × 1e8 = high × 5^8 × 2^8 has < 53 bits
   // and what is left is small.
   const whole = r[WHOLE]!;
@@ -190,17 +178,45 @@ function fillDigits(k: number): number {
     low -= 1e8;
   }
   const count = high >= POW10[k - 8]! ? k + 1 : k;
+  const pointAt = count - p;
+  let dot: number;
+  let first: number;
+  if (pointAt <= 0) {
+    buf[offset] = 48;
+    buf[offset + 1] = 0x2e;
+    dot = offset + 1;
+    first = offset + 2;
+    for (let z = pointAt; z < 0; z++) buf[first++] = 48;
+  } else {
+    dot = offset + pointAt;
+    first = offset + 1;
+  }
+  // The digits at [first, end): low's eight, then high's, right to left.
+  const end = first + count;
+  let at = end;
   let lowInt = low | 0;
-  for (let i = count - 1; i >= count - 8; i--) {
-    const q = (lowInt / 10) | 0;
-    digits[i] = 48 + lowInt - q * 10;
+  for (let i = 0; i < 4; i++) {
+    const q = (lowInt / 100) | 0;
+    const pair = (lowInt - q * 100) * 2;
+    buf[--at] = DIGIT_PAIRS[pair + 1]!;
+    buf[--at] = DIGIT_PAIRS[pair]!;
     lowInt = q;
   }
   let highInt = high | 0;
-  for (let i = count - 9; i >= 0; i--) {
-    const q = (highInt / 10) | 0;
-    digits[i] = 48 + highInt - q * 10;
+  while (at > first + 1) {
+    const q = (highInt / 100) | 0;
+    const pair = (highInt - q * 100) * 2;
+    buf[--at] = DIGIT_PAIRS[pair + 1]!;
+    buf[--at] = DIGIT_PAIRS[pair]!;
     highInt = q;
   }
-  return count;
+  if (at > first) buf[--at] = 48 + highInt;
+  if (pointAt > 0) {
+    for (let i = offset; i < dot; i++) buf[i] = buf[i + 1]!;
+    buf[dot] = 0x2e;
+  }
+  let last = end - 1;
+  while (last > dot && buf[last] === 48) last--;
+  // No fraction left: no point either.
+  return last === dot ? dot : last + 1;
 }
