@@ -66,7 +66,7 @@ const MAX_NUMBER_BYTES = 24;
  */
 export class RollupLineWriter {
   /** `[" value_count=", "i,value_sum=", ...]`: the bytes between the numbers. */
-  private readonly separators: Uint8Array[];
+  private readonly separators: Separator[];
   private readonly separatorBytes: number;
   private readonly fields: KindFields;
   private readonly line: WindowLine;
@@ -83,13 +83,15 @@ export class RollupLineWriter {
       before = this.fields.integer[f] ? 'i,' : ',';
     });
     texts.push(before.slice(0, -1));
-    this.separators = texts.map((t) => new Uint8Array(Buffer.from(t)));
-    this.separatorBytes = this.separators.reduce((n, s) => n + s.length, 0);
+    this.separators = texts.map((t) => separator(new Uint8Array(Buffer.from(t))));
+    this.separatorBytes = this.separators.reduce((n, s) => n + s.bytes.length, 0);
     this.line = {
       key: new Uint8Array(0),
       values: new Float64Array(this.fields.names.length),
       integer: Uint8Array.from(this.fields.integer, (i) => (i ? 1 : 0)),
       separators: this.separators,
+      target: NO_TARGET,
+      view: new DataView(NO_TARGET.buffer),
     };
   }
 
@@ -104,6 +106,28 @@ export class RollupLineWriter {
   }
 }
 
+/**
+ * The bytes between two numbers of a line, also as little-endian 32-bit words (the tail of fewer
+ * than four bytes aside): written four bytes a store, they cost a quarter of a byte loop, which
+ * was most of a line's fixed cost.
+ */
+interface Separator {
+  bytes: Uint8Array;
+  words: Uint32Array;
+}
+
+function separator(bytes: Uint8Array): Separator {
+  const words = new Uint32Array(bytes.length >> 2);
+  for (let w = 0; w < words.length; w++) {
+    const b = w * 4;
+    words[w] =
+      (bytes[b]! | (bytes[b + 1]! << 8) | (bytes[b + 2]! << 16) | (bytes[b + 3]! << 24)) >>> 0;
+  }
+  return { bytes, words };
+}
+
+const NO_TARGET = new Uint8Array(0);
+
 /** One window's line, up to its timestamp: the series key, then the fields. */
 interface WindowLine {
   key: Uint8Array;
@@ -111,22 +135,35 @@ interface WindowLine {
   /** 1 where the field is an integer. */
   integer: Uint8Array;
   /** separators[f] goes before field f; the last one after all of them. */
-  separators: readonly Uint8Array[];
+  separators: readonly Separator[];
+  /** The buffer last written to, and a DataView of it (a batch's lines share one buffer). */
+  target: Uint8Array;
+  view: DataView;
 }
 
 function writeLine(buf: Buffer, offset: number, line: WindowLine): number {
+  if (buf !== line.target) {
+    line.target = buf;
+    line.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  }
+  const view = line.view;
   buf.set(line.key, offset);
   let off = offset + line.key.length;
   const { values, integer, separators } = line;
   for (let f = 0; f < values.length; f++) {
-    off = copySmall(buf, off, separators[f]!);
+    off = copySeparator(buf, view, off, separators[f]!);
     off = integer[f] === 1 ? writeUint(buf, off, values[f]!) : writeFloatAt(buf, off, values, f);
   }
-  return copySmall(buf, off, separators[values.length]!);
+  return copySeparator(buf, view, off, separators[values.length]!);
 }
 
-/** A byte loop: for a dozen bytes it beats set(), which goes through the runtime. */
-function copySmall(buf: Buffer, offset: number, bytes: Uint8Array): number {
-  for (let i = 0; i < bytes.length; i++) buf[offset + i] = bytes[i]!;
-  return offset + bytes.length;
+function copySeparator(buf: Buffer, view: DataView, offset: number, separator: Separator): number {
+  const { words, bytes } = separator;
+  let off = offset;
+  for (let w = 0; w < words.length; w++) {
+    view.setUint32(off, words[w]!, true);
+    off += 4;
+  }
+  for (let b = words.length * 4; b < bytes.length; b++) buf[off++] = bytes[b]!;
+  return off;
 }

@@ -2,7 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { rollupFieldNames } from '../../../src/core/metric-kind.js';
 import type { LineBatch } from '../../../src/core/line-batch.js';
 import { LineBatcher } from '../../../src/transform/line-batcher.js';
-import { encodeSeriesKey, encodeSeriesPrefix } from '../../../src/transform/line-protocol.js';
+import {
+  encodeSeriesKey,
+  encodeSeriesPrefix,
+  escapeTag,
+} from '../../../src/transform/line-protocol.js';
 import type { WindowAggregate } from '../../../src/transform/rollup.js';
 import { RollupLineWriter } from '../../../src/transform/rollup-lines.js';
 import { parseLine } from '../../support/line-protocol-parser.js';
@@ -114,6 +118,49 @@ describe('RollupLineWriter', () => {
       // KEY has no space: the fields are the line's second part.
       const fields = batch!.body.toString().split(' ')[1]!.split(',');
       expect(fields.map((f) => f.split('=')[0])).toEqual(rollupFieldNames(kind, 'rtt'));
+    }
+  });
+
+  it('writes every field name as the plain template, whatever its length or bytes', () => {
+    // Field names of each length mod 4 (and multi-byte ones) give separators of every size:
+    // whole words and tails of 0-3 bytes.
+    const fields = ['v', 'va', 'val', 'valu', 'value', 'välue', 'my value', 'a,b=c', 'µs_99'];
+    const windows = [1, 2, 3].map((k) =>
+      window({
+        startMs: START + k * 300_000,
+        count: 20 * k,
+        sum: 9733.100000000002 * k,
+        min: -0.25 * k,
+        max: 1e21 * k,
+        first: 0.1 * k,
+        last: 1.5e-7 * k,
+        increase: 12345.670000000002 * k,
+        resets: k,
+      }),
+    );
+    for (const field of fields) {
+      const f = escapeTag(field);
+      const gauge = encode(new RollupLineWriter('gauge', field), KEY, windows);
+      const counter = encode(new RollupLineWriter('counter', field), KEY, windows);
+      const stamp = (w: WindowAggregate): number => w.startMs / 1000;
+      expect(gauge.map((b) => b.body.toString()).join('')).toBe(
+        windows
+          .map(
+            (w) =>
+              `${KEY} ${f}_count=${w.count}i,${f}_sum=${w.sum},${f}_min=${w.min},` +
+              `${f}_max=${w.max},${f}_last=${w.last},${f}_mean=${w.sum / w.count} ${stamp(w)}\n`,
+          )
+          .join(''),
+      );
+      expect(counter.map((b) => b.body.toString()).join('')).toBe(
+        windows
+          .map(
+            (w) =>
+              `${KEY} ${f}_increase=${w.increase},${f}_resets=${w.resets}i,${f}_first=${w.first},` +
+              `${f}_last=${w.last},${f}_count=${w.count}i ${stamp(w)}\n`,
+          )
+          .join(''),
+      );
     }
   });
 });
