@@ -186,6 +186,56 @@ export function writeFloat(buf: Buffer, offset: number, v: number): number {
   return writeFloatAt(buf, offset, floatArgument, 0);
 }
 
+/** Writes n / 1000 (n not a multiple of 1000) as `123.45`: trailing zeros dropped. */
+function writeThousandths(buf: Buffer, offset: number, n: number): number {
+  const whole = Math.floor(n / 1000);
+  offset = writeUint(buf, offset, whole);
+  return writeFraction(buf, offset, n - whole * 1000);
+}
+
+/**
+ * writeThousandths for n < 2^31 (|v| < 2,147,483.648: most gauges), in int32 arithmetic: V8
+ * divides an int32 by a constant with a multiplication, a double by a division.
+ */
+function writeThousandthsInt32(buf: Buffer, offset: number, n: number): number {
+  let whole = (n / 1000) | 0;
+  const fraction = n - whole * 1000;
+  // The whole part's digits, right to left, two at a time (at most seven of them).
+  let digits = 1;
+  while (digits < 7 && whole >= INT_POWERS_OF_TEN[digits]!) digits++;
+  let pos = offset + digits;
+  while (whole >= 100) {
+    const q = (whole / 100) | 0;
+    const pair = (whole - q * 100) * 2;
+    buf[--pos] = DIGIT_PAIRS[pair + 1]!;
+    buf[--pos] = DIGIT_PAIRS[pair]!;
+    whole = q;
+  }
+  if (whole >= 10) {
+    buf[--pos] = DIGIT_PAIRS[whole * 2 + 1]!;
+    buf[--pos] = DIGIT_PAIRS[whole * 2]!;
+  } else {
+    buf[--pos] = 48 + whole;
+  }
+  return writeFraction(buf, offset + digits, fraction);
+}
+
+const INT_POWERS_OF_TEN = Int32Array.of(1, 10, 100, 1000, 10_000, 100_000, 1_000_000);
+
+/** `.` and the fraction 1..999 (thousandths), trailing zeros dropped. */
+function writeFraction(buf: Buffer, offset: number, fraction: number): number {
+  const f = fraction | 0;
+  buf[offset++] = 0x2e;
+  const hundreds = (f / 100) | 0;
+  buf[offset++] = 48 + hundreds;
+  const rest = f - hundreds * 100;
+  if (rest !== 0) {
+    buf[offset++] = DIGIT_PAIRS[rest * 2]!;
+    if (rest % 10 !== 0) buf[offset++] = DIGIT_PAIRS[rest * 2 + 1]!;
+  }
+  return offset;
+}
+
 /**
  * Writes the finite float `values[index]` in line protocol's float syntax. Integers are written as
  * plain digits (a float field without `i` suffix); others in JavaScript's shortest round-trip
@@ -216,21 +266,9 @@ export function writeFloatAt(
     const n = Math.round(a * 1000);
     if (n / 1000 === a) {
       if (v < 0) buf[offset++] = 0x2d;
-      const whole = Math.floor(n / 1000);
-      offset = writeUint(buf, offset, whole);
-      buf[offset++] = 0x2e;
-      // Not an integer: the fraction is 1 to 999.
-      const fraction = n - whole * 1000;
-      const hundreds = Math.floor(fraction / 100);
-      const rest = fraction - hundreds * 100;
-      buf[offset++] = 48 + hundreds;
-      if (rest !== 0) {
-        const tens = Math.floor(rest / 10);
-        const units = rest - tens * 10;
-        buf[offset++] = 48 + tens;
-        if (units !== 0) buf[offset++] = 48 + units;
-      }
-      return offset;
+      return n < 2 ** 31
+        ? writeThousandthsInt32(buf, offset, n | 0)
+        : writeThousandths(buf, offset, n);
     }
   }
   const written = writeShortestFloat(buf, offset, values, index);

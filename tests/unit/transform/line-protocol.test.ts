@@ -176,6 +176,22 @@ describe('number writers', () => {
     );
   });
 
+  it('writes thousandths of every whole-part length, up to and past 2^31 of them, as String(v)', () => {
+    // n / 1000 with n on both sides of 2^31 (the int32 path's bound) and around each power of ten.
+    const ns: number[] = [];
+    for (let n = 2 ** 31 - 2000; n <= 2 ** 31 + 2000; n++) ns.push(n);
+    for (let p = 1e3; p <= 1e13; p *= 10) for (let d = -1500; d <= 1500; d++) ns.push(p + d);
+    const seeded = fc.sample(fc.integer({ min: 1, max: 2 ** 31 + 1e6 }), {
+      numRuns: 20_000,
+      seed: 13,
+    });
+    for (const n of [...ns, ...seeded]) {
+      for (const v of [n / 1000, -n / 1000]) {
+        expect(render((b, o) => writeFloat(b, o, v))).toBe(String(v));
+      }
+    }
+  });
+
   it.each([
     [1, '1'],
     [-1, '-1'],
