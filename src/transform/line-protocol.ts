@@ -113,31 +113,35 @@ export function encodeSeriesKey(
   return out;
 }
 
-const POWERS_OF_TEN = Array.from({ length: 17 }, (_, k) => 10 ** k);
-
 /** Writes a non-negative safe integer as ASCII digits; returns the new offset. */
 export function writeUint(buf: Uint8Array, offset: number, n: number): number {
-  if (n < 10) {
-    buf[offset] = 48 + n;
-    return offset + 1;
-  }
-  let digits = 2;
-  while (digits < 16 && n >= POWERS_OF_TEN[digits]!) digits++;
+  if (n < INT32_BOUND) return writeInt32(buf, offset, n | 0, 1);
+  // Above 2^31: the digits above the last eight (fewer than 2^31 of them), then those eight.
+  const high = Math.floor(n / 1e8);
+  return writeInt32(buf, writeInt32(buf, offset, high | 0, 1), (n - high * 1e8) | 0, 8);
+}
+
+const INT32_BOUND = 2 ** 31;
+const INT_POWERS_OF_TEN = Int32Array.of(1, 10, 100, 1000, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9);
+
+/**
+ * Writes a non-negative int32 as at least `minDigits` ASCII digits (zero-padded); returns the new
+ * offset. In int32 arithmetic: V8 divides an int32 by a constant with a multiplication, a double
+ * by a division.
+ */
+function writeInt32(buf: Uint8Array, offset: number, n: number, minDigits: number): number {
+  let digits = minDigits;
+  while (digits < 10 && n >= INT_POWERS_OF_TEN[digits]!) digits++;
   let pos = offset + digits;
   let rest = n;
-  while (rest >= 100) {
-    const q = Math.floor(rest / 100);
+  while (pos > offset + 1) {
+    const q = (rest / 100) | 0;
     const pair = (rest - q * 100) * 2;
     buf[--pos] = DIGIT_PAIRS[pair + 1]!;
     buf[--pos] = DIGIT_PAIRS[pair]!;
     rest = q;
   }
-  if (rest >= 10) {
-    buf[--pos] = DIGIT_PAIRS[rest * 2 + 1]!;
-    buf[--pos] = DIGIT_PAIRS[rest * 2]!;
-  } else {
-    buf[--pos] = 48 + rest;
-  }
+  if (pos > offset) buf[--pos] = 48 + rest;
   return offset + digits;
 }
 
@@ -188,39 +192,9 @@ export function writeFloat(buf: Buffer, offset: number, v: number): number {
 
 /** Writes n / 1000 (n not a multiple of 1000) as `123.45`: trailing zeros dropped. */
 function writeThousandths(buf: Buffer, offset: number, n: number): number {
-  const whole = Math.floor(n / 1000);
-  offset = writeUint(buf, offset, whole);
-  return writeFraction(buf, offset, n - whole * 1000);
+  const whole = n < INT32_BOUND ? (n / 1000) | 0 : Math.floor(n / 1000);
+  return writeFraction(buf, writeUint(buf, offset, whole), n - whole * 1000);
 }
-
-/**
- * writeThousandths for n < 2^31 (|v| < 2,147,483.648: most gauges), in int32 arithmetic: V8
- * divides an int32 by a constant with a multiplication, a double by a division.
- */
-function writeThousandthsInt32(buf: Buffer, offset: number, n: number): number {
-  let whole = (n / 1000) | 0;
-  const fraction = n - whole * 1000;
-  // The whole part's digits, right to left, two at a time (at most seven of them).
-  let digits = 1;
-  while (digits < 7 && whole >= INT_POWERS_OF_TEN[digits]!) digits++;
-  let pos = offset + digits;
-  while (whole >= 100) {
-    const q = (whole / 100) | 0;
-    const pair = (whole - q * 100) * 2;
-    buf[--pos] = DIGIT_PAIRS[pair + 1]!;
-    buf[--pos] = DIGIT_PAIRS[pair]!;
-    whole = q;
-  }
-  if (whole >= 10) {
-    buf[--pos] = DIGIT_PAIRS[whole * 2 + 1]!;
-    buf[--pos] = DIGIT_PAIRS[whole * 2]!;
-  } else {
-    buf[--pos] = 48 + whole;
-  }
-  return writeFraction(buf, offset + digits, fraction);
-}
-
-const INT_POWERS_OF_TEN = Int32Array.of(1, 10, 100, 1000, 10_000, 100_000, 1_000_000);
 
 /** `.` and the fraction 1..999 (thousandths), trailing zeros dropped. */
 function writeFraction(buf: Buffer, offset: number, fraction: number): number {
@@ -266,9 +240,7 @@ export function writeFloatAt(
     const n = Math.round(a * 1000);
     if (n / 1000 === a) {
       if (v < 0) buf[offset++] = 0x2d;
-      return n < 2 ** 31
-        ? writeThousandthsInt32(buf, offset, n | 0)
-        : writeThousandths(buf, offset, n);
+      return writeThousandths(buf, offset, n);
     }
   }
   const written = writeShortestFloat(buf, offset, values, index);

@@ -153,6 +153,16 @@ describe('number writers', () => {
     }
   });
 
+  it('writes unsigned integers of every length, on both sides of 2^31 and of 10^k, as digits', () => {
+    // Below 2^31 one int32 loop; above, the digits over the last eight, then eight zero-padded.
+    const edges = [2 ** 31 - 1, 2 ** 31, 2 ** 31 + 1, 10 ** 8 * 21 + 7, 2 ** 53 - 1];
+    for (let k = 1; k <= 15; k++) edges.push(10 ** k - 1, 10 ** k, 10 ** k + 1);
+    const sampled = fc.sample(fc.maxSafeNat(), { numRuns: 5000, seed: 31 });
+    for (const n of [...edges, ...sampled]) {
+      expect(render((b, o) => writeUint(b, o, n))).toBe(String(n));
+    }
+  });
+
   it('writes floats that parse back to the same double', () => {
     fc.assert(
       fc.property(fc.double({ noNaN: true, noDefaultInfinity: true }), (v) => {
