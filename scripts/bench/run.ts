@@ -8,8 +8,8 @@
  * memory flatness across the two run sizes, and where the CPU went (cpu-split.ts); then
  * `promflux export` next to `--dry-run --summary` over the whole fixture (export-bench.ts).
  * `--part export` runs only that last part on the fixture; `--part tiers` only the tier cost
- * (raw alone vs raw + two rollup tiers, tier-cost.ts) over the largest run, with `--profile` also
- * a CPU profile of each. Prints a table and writes bench-results.json.
+ * (raw alone vs raw + two rollup tiers, tier-cost.ts, at least 5 rounds) over the largest run,
+ * with `--profile` also a CPU profile of each. Prints a table and writes bench-results.json.
  * Everything runs on loopback; every server is stopped at the end, on failure and on SIGINT.
  */
 import { execFileSync, type ChildProcess } from 'node:child_process';
@@ -76,6 +76,13 @@ const PLANS: Record<Size, SizePlan> = {
     ],
   },
 };
+
+/**
+ * Rounds of the tier cost at least: its ratio is of two medians of ~2 CPU s each, and on the
+ * shared 2-core machine a round varies by ±0.3 s, so three rounds often decided the 1.25× target
+ * by noise alone.
+ */
+const TIER_ROUNDS = 5;
 
 /** Bodies kept for the decoder benchmark. */
 const DECODER_BODY_BYTES = 48 * 1024 * 1024;
@@ -459,7 +466,7 @@ async function main(): Promise<void> {
       label: last.label,
       range: rangeOfPoints(plan.shape, last.points),
       series: plan.shape.series,
-      rounds: Math.max(3, rounds),
+      rounds: Math.max(TIER_ROUNDS, rounds),
       profile,
       onSpawn: trackChild,
     });
