@@ -55,8 +55,12 @@ export function rollupFieldValues(
   return values;
 }
 
-/** The longest number writeFloatAt or writeUint produces (`-1.2345678901234567e-300`). */
-const MAX_NUMBER_BYTES = 24;
+/**
+ * The longest number writeFloatAt or writeUint produces: 17 digits after five zeros
+ * (`-0.0000012345678901234567`, 25 bytes), one longer than the exponent form
+ * (`-1.2345678901234567e-300`).
+ */
+const MAX_NUMBER_BYTES = 25;
 
 /**
  * Encodes rollup windows as line protocol: the raw tier's measurement and tags, stamped at the
