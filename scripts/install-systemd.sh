@@ -440,8 +440,9 @@ if [ "$SVC_USER" != "$unit_user" ]; then
     sed -i -e "/^DynamicUser=/a User=$SVC_USER" -e "/^DynamicUser=/a Group=$unit_group" "$WORK/unit"
   fi
 fi
-grep -q "^ExecStart=$NODE $PREFIX/bin/promflux.js " "$WORK/unit" ||
-  die 1 "could not adapt ExecStart in $unit_src (expected 'ExecStart=/usr/bin/node /opt/promflux/bin/promflux.js ...')"
+# Node's flags (the unit's, e.g. --max-semi-space-size=4) sit between node and the script.
+grep -Eq "^ExecStart=$NODE( --[^ ]+)* $PREFIX/bin/promflux.js " "$WORK/unit" ||
+  die 1 "could not adapt ExecStart in $unit_src (expected 'ExecStart=/usr/bin/node [--node-flags] /opt/promflux/bin/promflux.js ...')"
 
 UNIT_CHANGED=0
 if [ -f "$ROOT$UNIT" ] && cmp -s "$WORK/unit" "$ROOT$UNIT"; then

@@ -23,6 +23,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findBinary } from '../../scripts/lib/servers.js';
+import { PROMFLUX_NODE_FLAGS } from '../../scripts/lib/node-flags.js';
 import { runChild, type ChildRun } from '../support/child-process.js';
 import { SYSTEMD_ANALYZE_MISSING } from '../support/systemd-analyze.js';
 
@@ -369,7 +370,7 @@ load:
       const unit = readFileSync(unitPath, 'utf8');
       expect(unit).toContain(`DynamicUser=yes\nUser=${testUser}\nGroup=${testUser}\n`);
       expect(unit).toContain(
-        `ExecStart=${nodePath} ${join(base, 'opt/promflux')}/bin/promflux.js run`,
+        `ExecStart=${[nodePath, ...PROMFLUX_NODE_FLAGS].join(' ')} ${join(base, 'opt/promflux')}/bin/promflux.js run`,
       );
       expect(unit).toContain(`EnvironmentFile=-${configDir}/promflux.env`);
       expect(unit).toContain(`Environment=PROMFLUX_CONFIG=${configDir}/promflux.yaml`);

@@ -136,7 +136,8 @@ describe('Dockerfile', () => {
   it('starts the CLI: the entry point is bin/promflux.js of the built tree, the command run', () => {
     const entrypoint = execForm(only(runtime, 'ENTRYPOINT'));
     expect(entrypoint[0]).toBe('node');
-    const script = posix.relative(workdir(runtime), entrypoint[1]!);
+    // Node's flags come between node and the script: tests/unit/deploy/node-flags.test.ts.
+    const script = posix.relative(workdir(runtime), entrypoint.at(-1)!);
     expect(script).toBe('bin/promflux.js');
     const bin = readFileSync(join(REPO, script), 'utf8');
     const imported = /from '(\.\.\/dist\/[^']+)'/.exec(bin)?.[1];

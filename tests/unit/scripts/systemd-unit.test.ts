@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { PROMFLUX_NODE_FLAGS } from '../../../scripts/lib/node-flags.js';
 import { findBinary } from '../../../scripts/lib/servers.js';
 import { SYSTEMD_ANALYZE_MISSING } from '../../support/systemd-analyze.js';
 
@@ -16,7 +17,10 @@ describe('systemd/promflux.service', () => {
       .map((l) => l.slice(name.length + 1));
 
   it('runs the daemon hardened, restarting on failure but not on a bad config', () => {
-    expect(directive('ExecStart')).toEqual(['/usr/bin/node /opt/promflux/bin/promflux.js run']);
+    // Node's flags between node and the script: tests/unit/deploy/node-flags.test.ts.
+    expect(directive('ExecStart')).toEqual([
+      `/usr/bin/node ${PROMFLUX_NODE_FLAGS.join(' ')} /opt/promflux/bin/promflux.js run`,
+    ]);
     expect(directive('Restart')).toEqual(['on-failure']);
     expect(directive('RestartPreventExitStatus')).toEqual(['2']);
     expect(directive('StateDirectory')).toEqual(['promflux']);

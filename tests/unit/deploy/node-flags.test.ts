@@ -1,0 +1,55 @@
+/**
+ * One list of Node flags for production (scripts/lib/node-flags.ts): the systemd unit, the
+ * container and the bench (which must measure promflux as deployed) all start node with exactly it.
+ * tests/integration/node-flags.test.ts checks that a promflux started that way really has the
+ * smaller young generation.
+ */
+import { describe, expect, it } from 'vitest';
+import { promfluxNodeArgs } from '../../../scripts/bench/promflux-run.js';
+import { PROMFLUX_NODE_FLAGS, semiSpaceMiB } from '../../../scripts/lib/node-flags.js';
+import { containerCommand, splitNodeCommand, unitCommand } from '../../support/deploy-commands.js';
+
+describe('production Node flags', () => {
+  it('cap the young generation with --max-semi-space-size', () => {
+    expect(semiSpaceMiB()).toBe(4);
+    expect(semiSpaceMiB(['--max-semi-space-size=16'])).toBe(16);
+    expect(semiSpaceMiB(['--max-old-space-size=4'])).toBeUndefined();
+  });
+
+  it('are the systemd unit ExecStart flags, before the script', () => {
+    expect(unitCommand()).toEqual({
+      node: '/usr/bin/node',
+      nodeFlags: PROMFLUX_NODE_FLAGS,
+      script: '/opt/promflux/bin/promflux.js',
+      args: ['run'],
+    });
+  });
+
+  it('are the container ENTRYPOINT flags, before the script', () => {
+    expect(containerCommand()).toEqual({
+      node: 'node',
+      nodeFlags: PROMFLUX_NODE_FLAGS,
+      script: '/app/bin/promflux.js',
+      args: ['run'],
+    });
+  });
+
+  it('are what the bench runs promflux with, a CPU profile after them', () => {
+    expect(promfluxNodeArgs()).toEqual(PROMFLUX_NODE_FLAGS);
+    expect(promfluxNodeArgs('/tmp/prof')).toEqual([
+      ...PROMFLUX_NODE_FLAGS,
+      '--cpu-prof',
+      '--cpu-prof-dir=/tmp/prof',
+    ]);
+  });
+
+  it('are told apart from the script and its arguments', () => {
+    expect(splitNodeCommand(['node', '--a=1', '--b', 'x.js', 'run', '--once'])).toEqual({
+      node: 'node',
+      nodeFlags: ['--a=1', '--b'],
+      script: 'x.js',
+      args: ['run', '--once'],
+    });
+    expect(() => splitNodeCommand(['node', '--a=1'])).toThrow(/not a node command/);
+  });
+});
