@@ -11,6 +11,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startDemoApp, type DemoApp } from './demo-app.js';
+import { PROMFLUX_NODE_FLAGS } from './lib/node-flags.js';
 import {
   ensureServerBinaries,
   startInfluxV1,
@@ -84,7 +85,8 @@ async function main(): Promise<number> {
     step(`Writing ${CONFIG_PATH}`);
     await writeFile(join(REPO_ROOT, CONFIG_PATH), promfluxConfig(prometheus.url, influx.url));
 
-    const command = ['bin/promflux.js', '--once', '--config', CONFIG_PATH];
+    // With the Node flags of the systemd unit and the container: the command shown is one to copy.
+    const command = [...PROMFLUX_NODE_FLAGS, 'bin/promflux.js', '--once', '--config', CONFIG_PATH];
     step(`Running: node ${command.join(' ')}`);
     const exitCode = await runCli(command);
     console.log(`  promflux exited with code ${exitCode}`);

@@ -1,15 +1,23 @@
 /**
  * Runs `promflux backfill` (or `export`) as a child process through measure.mjs: the real CLI code
- * path, with its own CPU time and peak RSS reported by the child itself.
+ * path, with its own CPU time and peak RSS reported by the child itself, and with the Node flags
+ * the systemd unit and the container run it with (scripts/lib/node-flags.ts).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { finished } from 'node:stream/promises';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { PROMFLUX_NODE_FLAGS } from '../lib/node-flags.js';
 import { BENCH_METRIC, STEP_MS, type BenchRange } from './fixture.js';
 
 const MEASURE = resolve(import.meta.dirname, 'measure.mjs');
+
+/** Node's flags for a measured promflux: production's, then a CPU profile's if one is asked for. */
+export function promfluxNodeArgs(cpuProfileDir?: string): string[] {
+  const profile = cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`] : [];
+  return [...PROMFLUX_NODE_FLAGS, ...profile];
+}
 
 export type SinkTarget =
   { kind: 'influxdb-v1'; url: string; db: string } | { kind: 'victoria-metrics'; url: string };
@@ -163,7 +171,7 @@ export async function runPromflux(opts: RunOptions): Promise<PromfluxRun> {
   const summaryOnly = opts.dryRunSummary === true || opts.summaryTiers !== undefined;
   if (opts.dryRunOutput !== undefined || summaryOnly) args.push('--dry-run');
   if (summaryOnly) args.push('--summary');
-  const nodeArgs = opts.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfileDir}`] : [];
+  const nodeArgs = promfluxNodeArgs(opts.cpuProfileDir);
 
   const child = spawn(process.execPath, [...nodeArgs, MEASURE, ...args], {
     cwd: opts.dir,
@@ -219,7 +227,8 @@ export async function runStartupBaseline(
   const configPath = join(dir, 'startup.yaml');
   const usagePath = join(dir, 'startup.usage.json');
   await writeFile(configPath, benchConfig(prometheusUrl, undefined, join(dir, 'startup-state')));
-  const child = spawn(process.execPath, [MEASURE, 'check-config', '--config', configPath], {
+  const argv = [...promfluxNodeArgs(), MEASURE, 'check-config', '--config', configPath];
+  const child = spawn(process.execPath, argv, {
     cwd: dir,
     env: { ...process.env, PROMFLUX_CONFIG: '', PROMFLUX_BENCH_USAGE: usagePath },
     stdio: ['ignore', 'ignore', 'pipe'],

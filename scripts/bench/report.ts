@@ -29,6 +29,12 @@ function samplesLabel(n: number): string {
 }
 
 /** The largest run: the one the targets are judged on. */
+/** How the bench ran promflux: `node <flags>`, or Node's defaults in results from before the flags. */
+function nodeCommand(r: BenchResults): string {
+  const flags = r.node_flags ?? [];
+  return flags.length > 0 ? `node ${flags.join(' ')}` : "Node's default flags";
+}
+
 function lastRun(r: BenchResults): RunResult | undefined {
   return r.runs[r.runs.length - 1];
 }
@@ -129,6 +135,7 @@ export function printReport(r: BenchResults, out: Writable): void {
       .map(([k, v]) => `${k}: ${v}`)
       .join('; ')}`,
   );
+  if (r.node_flags) w(`promflux runs as deployed: ${nodeCommand(r)} (systemd unit and container)`);
   if (r.fixture) {
     const f = r.fixture;
     w(
@@ -378,7 +385,9 @@ export function printReport(r: BenchResults, out: Writable): void {
   if (r.memory_flatness) {
     const f = r.memory_flatness;
     w();
-    w(`== memory flatness: promflux peak RSS, e2e ${f.small_label} vs ${f.large_label} ==`);
+    w(
+      `== memory flatness: promflux peak RSS, e2e ${f.small_label} vs ${f.large_label}, ${nodeCommand(r)} ==`,
+    );
     w(
       formatTable(
         ['', `${f.small_label} MB`, `${f.large_label} MB`, 'growth'],

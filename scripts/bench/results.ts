@@ -103,6 +103,8 @@ export interface BenchResults {
   machine: MachineInfo;
   /** What was measured: the commit and the uncommitted changes under src/ at the start. */
   source: { commit: string; dirty_src_files: string[] };
+  /** Node's flags every measured promflux ran with: production's (scripts/lib/node-flags.ts). */
+  node_flags?: string[];
   fixture?: FixtureReport;
   /** `promflux check-config`: module loading and config, no work (every run pays it). */
   startup?: { cpu_seconds_process: number; max_rss_mb: number };

@@ -18,6 +18,7 @@ import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
+import { PROMFLUX_NODE_FLAGS } from '../lib/node-flags.js';
 import { ensureServerBinaries, type StartedServer } from '../lib/servers.js';
 import { loadLineBatches, postBatches } from './ceiling.js';
 import { benchDecoder, fetchSource } from './decoder-bench.js';
@@ -423,6 +424,7 @@ async function main(): Promise<void> {
     rounds,
     machine: machineInfo(),
     source: sourceInfo(),
+    node_flags: [...PROMFLUX_NODE_FLAGS],
     runs: [],
   };
   workDir = await mkdtemp(join(os.tmpdir(), 'promflux-bench-'));
