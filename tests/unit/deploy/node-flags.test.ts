@@ -4,6 +4,8 @@
  * tests/integration/node-flags.test.ts checks that a promflux started that way really has the
  * smaller young generation.
  */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { promfluxNodeArgs } from '../../../scripts/bench/promflux-run.js';
 import { PROMFLUX_NODE_FLAGS, semiSpaceMiB } from '../../../scripts/lib/node-flags.js';
@@ -32,6 +34,15 @@ describe('production Node flags', () => {
       script: '/app/bin/promflux.js',
       args: ['run'],
     });
+  });
+
+  it('are in every command docs/CONTAINER.md gives to replace the entry point', () => {
+    const doc = readFileSync(resolve(import.meta.dirname, '../../../docs/CONTAINER.md'), 'utf8');
+    const commands = [...doc.matchAll(/\bnode((?: --\S+)*) \/app\/bin\/promflux\.js\b/g)];
+    expect(commands.length).toBeGreaterThanOrEqual(2);
+    for (const [command, flags] of commands) {
+      expect(flags!.trim().split(' '), command).toEqual(PROMFLUX_NODE_FLAGS);
+    }
   });
 
   it('are what the bench runs promflux with, a CPU profile after them', () => {
