@@ -75,7 +75,7 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=15s --retries=3 \
 # --init: promflux installs its own SIGTERM handler (PID 1 gets no default one) and starts no child
 # processes, so there are no zombies to reap; `docker run --init` adds tini if wanted.
 STOPSIGNAL SIGTERM
-# --max-semi-space-size=4: a V8 young generation of 8 MB instead of 32, ~10 MB less peak RSS for
+# --max-semi-space-size=4: a V8 young generation of 8 MB instead of 32, 6-10 MB less peak RSS for
 # the same CPU (README, Performance); the same flags as the systemd unit's ExecStart (a test checks).
 # To change them: --entrypoint node, or a Kubernetes `command:`, with your flags before the script.
 ENTRYPOINT ["node", "--max-semi-space-size=4", "/app/bin/promflux.js"]

@@ -6,9 +6,9 @@
  *
  * `--max-semi-space-size=4`: V8's young generation at most 2 × 4 MB instead of Node's 2 × 16 MB.
  * promflux keeps little alive (a chunk's columns, the writes in flight) and already asks for a
- * young collection every 4 MB of response bodies, so the larger semi-spaces only hold garbage: they
- * grow during the first chunks and put ~10–25 MB on the peak RSS. Measured side by side on 1M and
- * 10M-sample backfills (README, Performance): peaks ~7–10 MB lower, the same CPU and throughput.
+ * young collection every 4 MB of response bodies, so the larger semi-spaces only hold garbage.
+ * Measured side by side on 1M and 10M-sample backfills (README, Performance): peaks 6–10 MB lower,
+ * the same CPU and throughput within the noise; 2 MB semi-spaces cost CPU, 8 MB change little.
  * It must be a command-line flag (or NODE_OPTIONS): V8 sizes the new space before any JavaScript
  * runs, so `v8.setFlagsFromString` at start-up has no effect on it.
  */
