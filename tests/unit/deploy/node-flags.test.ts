@@ -18,22 +18,11 @@ describe('production Node flags', () => {
     expect(semiSpaceMiB(['--max-old-space-size=4'])).toBeUndefined();
   });
 
-  it('are the systemd unit ExecStart flags, before the script', () => {
-    expect(unitCommand()).toEqual({
-      node: '/usr/bin/node',
-      nodeFlags: PROMFLUX_NODE_FLAGS,
-      script: '/opt/promflux/bin/promflux.js',
-      args: ['run'],
-    });
-  });
-
-  it('are the container ENTRYPOINT flags, before the script', () => {
-    expect(containerCommand()).toEqual({
-      node: 'node',
-      nodeFlags: PROMFLUX_NODE_FLAGS,
-      script: '/app/bin/promflux.js',
-      args: ['run'],
-    });
+  it.each([
+    ['the systemd unit ExecStart', unitCommand, '/usr/bin/node', '/opt/promflux/bin/promflux.js'],
+    ['the container ENTRYPOINT', containerCommand, 'node', '/app/bin/promflux.js'],
+  ])('are the flags of %s, before the script', (_, command, node, script) => {
+    expect(command()).toEqual({ node, nodeFlags: PROMFLUX_NODE_FLAGS, script, args: ['run'] });
   });
 
   it('are in every command docs/CONTAINER.md gives to replace the entry point', () => {
