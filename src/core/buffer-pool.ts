@@ -24,7 +24,22 @@ export class BufferPool {
 
   /** Hands a buffer back; the caller must not touch it afterwards. */
   release(buf: Buffer): void {
-    if (this.free.length < this.maxFree && !this.free.includes(buf)) this.free.push(buf);
+    const free = this.free;
+    if (free.includes(buf)) return;
+    if (free.length < this.maxFree) {
+      free.push(buf);
+      return;
+    }
+    // Full: keep the larger buffers. Buffers sized for the first batches (a shorter average line)
+    // used to hold their slots for good: batches then missed, and the pool dropped the buffers
+    // that fit as they came back. Each of those had lived through a write, long enough to be
+    // promoted, and its memory returned only with a mark-compact, which a backfill into a fast
+    // sink rarely runs: peak RSS grew with the length of the backfill.
+    let smallest = -1;
+    for (let i = 0; i < free.length; i++) {
+      if (free[i]!.length < (smallest < 0 ? buf.length : free[smallest]!.length)) smallest = i;
+    }
+    if (smallest >= 0) free[smallest] = buf;
   }
 
   get freeCount(): number {
