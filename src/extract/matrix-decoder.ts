@@ -14,6 +14,7 @@ import {
   startsWith,
 } from './json-scanner.js';
 import type { SlabPool } from '../core/slab-pool.js';
+import type { SeriesBlockRecycler } from './block-recycler.js';
 import { SampleColumnWriter } from './sample-columns.js';
 
 export type { DecodedResponse };
@@ -38,6 +39,8 @@ export interface MatrixDecoderOptions {
   labelSetCache?: LabelSetCache;
   /** Where the sample columns' memory comes from; the result's `release` gives it back. */
   slabPool?: SlabPool;
+  /** Where the series blocks come from; the result's `release` gives them back. */
+  blockRecycler?: SeriesBlockRecycler;
 }
 
 // Where in the document we are: the nesting is fixed, so the parent of each context is known.
@@ -149,6 +152,8 @@ export class MatrixDecoder {
   private samples = 0;
   private histogramSamples = 0;
   private readonly cols: SampleColumnWriter;
+  private readonly blockRecycler: SeriesBlockRecycler | undefined;
+  private released = false;
 
   /** The state after the value being skipped. */
   private skipReturn = S_OBJ_NEXT;
@@ -167,6 +172,7 @@ export class MatrixDecoder {
     this.labelCache = opts.labelCache ?? new LabelStringCache();
     this.labelSetCache = opts.labelSetCache ?? new LabelSetCache();
     this.cols = new SampleColumnWriter(opts.slabPool);
+    this.blockRecycler = opts.blockRecycler;
   }
 
   /** Parses the next bytes of the body. Throws {@link DecodeError} as soon as they cannot be right. */
@@ -247,7 +253,7 @@ export class MatrixDecoder {
       infos: this.infos,
       samples: this.samples,
       histogramSamples: this.histogramSamples,
-      ...(this.cols.pooled && { release: () => this.cols.release() }),
+      ...((this.cols.pooled || this.blockRecycler) && { release: () => this.release() }),
     };
     return { status: 'success', result };
   }
@@ -879,16 +885,22 @@ export class MatrixDecoder {
     this.st = S_OBJ_NEXT;
   }
 
+  private release(): void {
+    this.cols.release();
+    // Once only: blocks handed back twice would be handed out twice.
+    if (!this.released) this.blockRecycler?.recycle(this.series);
+    this.released = true;
+  }
+
   private finishSeries(): void {
     const start = this.cols.seriesStart;
     const length = this.cols.slabLen - start;
-    this.series.push({
-      labels: this.labels,
-      columns: this.cols.endSeries(),
-      offset: start,
-      length,
-      nullValues: this.nullValues,
-    });
+    const columns = this.cols.endSeries();
+    this.series.push(
+      this.blockRecycler
+        ? this.blockRecycler.block(this.labels, columns, start, length, this.nullValues)
+        : { labels: this.labels, columns, offset: start, length, nullValues: this.nullValues },
+    );
     this.samples += length;
     this.labels = NO_LABELS;
     this.nullValues = 0;

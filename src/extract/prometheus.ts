@@ -29,6 +29,7 @@ import {
 } from './query-response.js';
 import type { MatrixResult, RangeRequest } from './types.js';
 import { COLUMN_POOL_BYTES, SlabPool } from '../core/slab-pool.js';
+import { RECYCLED_BLOCKS, SeriesBlockRecycler } from './block-recycler.js';
 import { YoungGarbageCollector } from '../core/young-garbage.js';
 
 export { classifyQueryError, PrometheusRequestError } from './query-response.js';
@@ -103,6 +104,8 @@ export class PrometheusClient {
    * flight and in hand (see extractRange), reused as the caller releases results.
    */
   private readonly slabPool = new SlabPool(COLUMN_POOL_BYTES);
+  /** The series blocks of released results, reused the same way. */
+  private readonly blockRecycler = new SeriesBlockRecycler(RECYCLED_BLOCKS);
   private readonly responseGarbage = new YoungGarbageCollector(RESPONSE_GARBAGE_BYTES);
   private readonly safeUrl: string;
 
@@ -323,6 +326,7 @@ export class PrometheusClient {
             labelCache: this.labelCache,
             labelSetCache: this.labelSetCache,
             slabPool: this.slabPool,
+            blockRecycler: this.blockRecycler,
           }),
         onBytesRead: (bytes) => this.responseGarbage.add(bytes),
       });

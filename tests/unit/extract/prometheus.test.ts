@@ -607,3 +607,27 @@ describe('request formatting', () => {
     expect(formatPromStep(1500)).toBe('1s500ms');
   });
 });
+
+describe('PrometheusClient series blocks', () => {
+  it('hands out the blocks of a released result again, with the new response in them', async () => {
+    const other = matrixBody([
+      { metric: { __name__: 'down' }, values: [[1714521630, '7']] },
+      { metric: { job: 'x' }, values: [[1714521645, '8']] },
+    ]);
+    const { client } = await setup((_req, res, i) => sendJson(res, 200, i === 0 ? BODY : other));
+    const first = await client.queryRange(REQ);
+    const blocks = [...first.series];
+    first.release!();
+    first.release!();
+    const second = await client.queryRange(REQ);
+    // Reused: a chunk's blocks outlive young-generation collections, and each new set was old
+    // garbage left for a mark-compact.
+    expect(new Set(second.series)).toEqual(new Set(blocks));
+    expect(normalize({ status: 'success', result: second })).toEqual(
+      normalize(decodeReference(Buffer.from(other))),
+    );
+    // Released twice, handed back once: two responses at a time never share a block.
+    const third = await client.queryRange(REQ);
+    expect(third.series.some((b) => second.series.includes(b))).toBe(false);
+  });
+});
