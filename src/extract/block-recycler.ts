@@ -39,8 +39,4 @@ export class SeriesBlockRecycler {
     const take = Math.min(blocks.length, this.maxFree - this.free.length);
     for (let i = 0; i < take; i++) this.free.push(blocks[i]!);
   }
-
-  get freeCount(): number {
-    return this.free.length;
-  }
 }
