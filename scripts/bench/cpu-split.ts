@@ -69,3 +69,44 @@ export function cpuBudget(run: RunResult): NonNullable<BenchResults['cpu_budget'
   }
   return budget;
 }
+
+/**
+ * Pinned, the sink has a core to itself and Prometheus, promflux and the bench share the other:
+ * that core carries at most 1M ÷ (Prometheus + promflux CPU s per 1M) points/s, however well
+ * promflux keeps it busy. Next to the pinned ceiling (the sink alone, fed pre-rendered lines) this
+ * is the highest pinned ratio the machine allows, and what promflux's CPU would have to be for 0.95.
+ */
+export function sharedCore(run: RunResult): NonNullable<BenchResults['shared_core']> | undefined {
+  if (!run.pinned_sinks) return undefined;
+  const millions = run.range.samples / 1e6;
+  const out: NonNullable<BenchResults['shared_core']> = { run: run.label, by_sink: {} };
+  for (const kind of SINK_KINDS) {
+    const s = run.pinned_sinks[kind];
+    if (!s || s.e2e.length === 0) continue;
+    const prometheus = median(
+      s.e2e.map((e) => (e.server_cpu_seconds.prometheus ?? NaN) / millions),
+    );
+    const promflux = median(s.e2e.map((e) => e.process.cpu_seconds_per_million_samples));
+    const busy = median(
+      s.e2e.map(
+        (e) =>
+          ((e.server_cpu_seconds.prometheus ?? NaN) + e.process.cpu_seconds_process) /
+          e.process.wall_seconds,
+      ),
+    );
+    const cap = 1e6 / (prometheus + promflux);
+    out.by_sink[kind] = {
+      prometheus_cpu_seconds_per_million: prometheus,
+      promflux_cpu_seconds_per_million: promflux,
+      cap_points_per_second: cap,
+      cap_of_ceiling: cap / s.ceiling_points_per_second,
+      core_busy: busy,
+      e2e_of_cap: s.e2e_points_per_second / cap,
+      promflux_cpu_for_target: 1e6 / (PINNED_TARGET * s.ceiling_points_per_second) - prometheus,
+    };
+  }
+  return out;
+}
+
+/** Issue 17: pinned end to end at least this share of the pinned ceiling. */
+export const PINNED_TARGET = 0.95;

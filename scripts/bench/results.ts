@@ -166,6 +166,30 @@ export interface BenchResults {
       >
     >;
   };
+  /**
+   * Pinned runs of the largest run (medians over rounds): what the core Prometheus and promflux
+   * share allows, next to the pinned ceiling (cpu-split.ts `sharedCore`).
+   */
+  shared_core?: {
+    run: string;
+    by_sink: Partial<
+      Record<
+        SinkKind,
+        {
+          prometheus_cpu_seconds_per_million: number;
+          promflux_cpu_seconds_per_million: number;
+          /** 1M ÷ (Prometheus + promflux CPU s per 1M): that core fully busy. */
+          cap_points_per_second: number;
+          cap_of_ceiling: number;
+          /** (Prometheus + promflux CPU) ÷ promflux's wall: how busy the shared core was. */
+          core_busy: number;
+          e2e_of_cap: number;
+          /** promflux CPU s per 1M that would reach the target with the core fully busy. */
+          promflux_cpu_for_target: number;
+        }
+      >
+    >;
+  };
   memory_flatness?: {
     small_label: string;
     large_label: string;

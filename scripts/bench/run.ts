@@ -29,7 +29,7 @@ import {
   type BenchRange,
   type FixtureShape,
 } from './fixture.js';
-import { cpuBudget, ioFloor, median } from './cpu-split.js';
+import { cpuBudget, ioFloor, median, sharedCore } from './cpu-split.js';
 import { benchExport, exportTargets, printExportReport } from './export-bench.js';
 import { CpuMeter, findPid } from './proc-cpu.js';
 import { summariseProfiles } from './profile.js';
@@ -550,6 +550,7 @@ async function main(): Promise<void> {
 
   results.io_floor = ioFloor(lastRun);
   results.cpu_budget = cpuBudget(lastRun);
+  results.shared_core = sharedCore(lastRun);
 
   const marginal = (small: PromfluxProcess, large: PromfluxProcess): number =>
     (large.cpu_seconds_process - small.cpu_seconds_process) /

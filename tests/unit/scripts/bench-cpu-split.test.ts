@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cpuBudget, ioFloor, median } from '../../../scripts/bench/cpu-split.js';
+import { cpuBudget, ioFloor, median, sharedCore } from '../../../scripts/bench/cpu-split.js';
 import type {
   CeilingRun,
   E2eResult,
@@ -22,10 +22,17 @@ function ceiling(pointsPerSecond: number, writerCpu: number, sinkCpu: number): C
   };
 }
 
-function e2e(pointsPerSecond: number, promfluxCpu: number, sinkCpu: number, promCpu: number) {
+function e2e(
+  pointsPerSecond: number,
+  promfluxCpu: number,
+  sinkCpu: number,
+  promCpu: number,
+  wallSeconds = SAMPLES / pointsPerSecond,
+) {
   return {
     points_per_second: pointsPerSecond,
     process: {
+      wall_seconds: wallSeconds,
       cpu_seconds_process: promfluxCpu,
       cpu_seconds_per_million_samples: promfluxCpu / 10,
     },
@@ -92,5 +99,34 @@ describe('bench CPU split', () => {
     expect(b.e2e.cores_busy).toBeCloseTo(5.78 * 0.32);
     expect(b.ratio_from_cpu).toBeCloseTo(4.63 / 5.78);
     expect(b.ratio_measured).toBe(0.8);
+  });
+
+  it('caps the pinned end to end at what the core Prometheus and promflux share can carry', () => {
+    expect(sharedCore(run())).toBeUndefined();
+    const vm: SinkRounds = {
+      ceiling: [],
+      // Medians: Prometheus 2.0 and promflux 3.0 CPU s over 10M; busy (2 + 3) / 6.25 s.
+      e2e: [
+        e2e(1_600_000, 3.0, 5, 2.0, 6.25),
+        e2e(1_500_000, 3.3, 5, 2.2, 5),
+        e2e(1_700_000, 2.5, 5, 1.5, 10),
+      ],
+      ceiling_points_per_second: 2_500_000,
+      e2e_points_per_second: 1_600_000,
+      ratio: 0.64,
+      ratios_per_round: [0.64],
+    };
+    const c = sharedCore({ ...run(), pinned_sinks: { 'victoria-metrics': vm } })!;
+    expect(c.run).toBe('10M');
+    const s = c.by_sink['victoria-metrics']!;
+    expect(s.prometheus_cpu_seconds_per_million).toBeCloseTo(0.2);
+    expect(s.promflux_cpu_seconds_per_million).toBeCloseTo(0.3);
+    expect(s.cap_points_per_second).toBeCloseTo(2_000_000);
+    expect(s.cap_of_ceiling).toBeCloseTo(0.8);
+    expect(s.core_busy).toBeCloseTo(0.8);
+    expect(s.e2e_of_cap).toBeCloseTo(0.8);
+    // 0.95 × 2.5M points/s leaves 1 / 2.375M − 0.2 s per 1M for promflux.
+    expect(s.promflux_cpu_for_target).toBeCloseTo(1 / 2.375 - 0.2);
+    expect(c.by_sink['influxdb-v1']).toBeUndefined();
   });
 });
