@@ -2,7 +2,7 @@
 import type { Writable } from 'node:stream';
 import type { ProfileSummary } from './profile.js';
 import type { BenchResults, RunResult, TierCost } from './results.js';
-import { SINK_KINDS, SINK_LABEL } from './sinks.js';
+import { SINK_KINDS, SINK_LABEL, type SinkKind } from './sinks.js';
 import { TIER_COST_TARGET, tierTargets } from './tier-cost.js';
 import { PINNED_TARGET } from './cpu-split.js';
 
@@ -38,6 +38,13 @@ function nodeCommand(r: BenchResults): string {
 
 function lastRun(r: BenchResults): RunResult | undefined {
   return r.runs[r.runs.length - 1];
+}
+
+/** Peak RSS of every promflux end to end into `kind` in `run`, unpinned and pinned. */
+export function e2ePeaks(run: RunResult, kind: SinkKind): number[] {
+  return [...(run.sinks[kind]?.e2e ?? []), ...(run.pinned_sinks?.[kind]?.e2e ?? [])].map(
+    (e) => e.process.max_rss_mb,
+  );
 }
 
 export function evaluateTargets(r: BenchResults): NonNullable<BenchResults['targets']> {
@@ -78,9 +85,7 @@ export function evaluateTargets(r: BenchResults): NonNullable<BenchResults['targ
       ok: above <= 0.3,
     });
   }
-  const rss = Math.max(
-    ...SINK_KINDS.flatMap((k) => run.sinks[k]?.e2e.map((e) => e.process.max_rss_mb) ?? []),
-  );
+  const rss = Math.max(...SINK_KINDS.flatMap((k) => e2ePeaks(run, k)));
   if (Number.isFinite(rss)) {
     out.push({
       name: `promflux peak RSS ${at}${run.range.samples < 10e6 ? ' (target is for 10M)' : ''}`,
@@ -425,14 +430,23 @@ export function printReport(r: BenchResults, out: Writable): void {
     const f = r.memory_flatness;
     w();
     w(
-      `== memory flatness: promflux peak RSS, e2e ${f.small_label} vs ${f.large_label}, ${nodeCommand(r)} ==`,
+      `== memory flatness: promflux peak RSS, e2e ${f.small_label} vs ${f.large_label} (medians of every e2e into the sink, unpinned and pinned), ${nodeCommand(r)} ==`,
     );
     w(
       formatTable(
-        ['', `${f.small_label} MB`, `${f.large_label} MB`, 'growth'],
+        ['', `${f.small_label} MB`, `${f.large_label} MB`, 'growth', 'runs'],
         SINK_KINDS.flatMap((k) => {
           const s = f.by_sink[k];
-          return s ? [[`→ ${SINK_LABEL[k]}`, mb(s.small_mb), mb(s.large_mb), pct(s.growth)]] : [];
+          if (!s) return [];
+          return [
+            [
+              `→ ${SINK_LABEL[k]}`,
+              mb(s.small_mb),
+              mb(s.large_mb),
+              pct(s.growth),
+              s.runs === undefined ? '' : String(s.runs),
+            ],
+          ];
         }),
       ),
     );

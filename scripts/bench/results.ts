@@ -193,7 +193,10 @@ export interface BenchResults {
   memory_flatness?: {
     small_label: string;
     large_label: string;
-    by_sink: Partial<Record<SinkKind, { small_mb: number; large_mb: number; growth: number }>>;
+    /** Medians over every end to end into the sink at each size, unpinned and pinned. */
+    by_sink: Partial<
+      Record<SinkKind, { small_mb: number; large_mb: number; growth: number; runs?: number }>
+    >;
   };
   profile?: ProfileSummary & { run: string; sink: SinkKind };
   /** Raw + two rollup tiers vs raw alone, whole-process CPU of dry runs (tier-cost.ts). */

@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { pinLayout } from '../../../scripts/bench/pinning.js';
-import { evaluateTargets } from '../../../scripts/bench/report.js';
-import type { BenchResults, RunResult, SinkRounds } from '../../../scripts/bench/results.js';
+import { e2ePeaks, evaluateTargets } from '../../../scripts/bench/report.js';
+import type {
+  BenchResults,
+  E2eResult,
+  RunResult,
+  SinkRounds,
+} from '../../../scripts/bench/results.js';
 
 function rounds(ratio: number): SinkRounds {
   return {
@@ -73,6 +78,20 @@ describe('bench targets (issue 17)', () => {
     );
     const [t] = byName(r, 'above the I/O floor');
     expect(t).toMatchObject({ measured: '0.250', ok: true });
+  });
+
+  it('judges peak RSS on the highest end to end, pinned runs included', () => {
+    const withPeaks = (...mb: number[]): SinkRounds => ({
+      ...rounds(1),
+      e2e: mb.map((max_rss_mb) => ({ process: { max_rss_mb } }) as E2eResult),
+    });
+    const r = results({
+      sinks: { 'influxdb-v1': withPeaks(120), 'victoria-metrics': withPeaks(110) },
+      pinned_sinks: { 'victoria-metrics': withPeaks(100, 151, 105) },
+    });
+    expect(e2ePeaks(r.runs[0]!, 'victoria-metrics')).toEqual([110, 100, 151, 105]);
+    const [t] = byName(r, 'peak RSS (10M)');
+    expect(t).toMatchObject({ measured: '151.0 MB', ok: false });
   });
 
   it('no longer judges the withdrawn unpinned ratio', () => {
