@@ -25,6 +25,17 @@ export function formatTable(headers: string[], rows: string[][], indent = '  '):
   return [line(headers), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 
+/** One row per sink that has figures, labelled `→ <sink>`. */
+function perSink<T>(
+  bySink: Partial<Record<SinkKind, T>>,
+  row: (figures: T) => string[],
+): string[][] {
+  return SINK_KINDS.flatMap((k) => {
+    const figures = bySink[k];
+    return figures ? [[`→ ${SINK_LABEL[k]}`, ...row(figures)]] : [];
+  });
+}
+
 function samplesLabel(n: number): string {
   return n >= 1e6 ? `${(n / 1e6).toFixed(n % 1e6 ? 2 : 0)}M` : `${(n / 1e3).toFixed(0)}k`;
 }
@@ -309,10 +320,7 @@ export function printReport(r: BenchResults, out: Writable): void {
         ['', 'CPU s/1M'],
         [
           ['--dry-run (extract+transform)', fixed(c.dry_run_cpu_seconds_per_million_samples, 3)],
-          ...SINK_KINDS.flatMap((k) => {
-            const s = c.by_sink[k];
-            return s ? [[`→ ${SINK_LABEL[k]}`, fixed(s.cpu_seconds_per_million_samples, 3)]] : [];
-          }),
+          ...perSink(c.by_sink, (s) => [fixed(s.cpu_seconds_per_million_samples, 3)]),
         ],
       ),
     );
@@ -328,24 +336,16 @@ export function printReport(r: BenchResults, out: Writable): void {
     w(
       formatTable(
         ['', 'fetch', 'post', 'I/O floor', 'promflux', 'promflux − floor'],
-        SINK_KINDS.flatMap((k) => {
-          const s = f.by_sink[k];
-          if (!s) return [];
-          return [
-            [
-              `→ ${SINK_LABEL[k]}`,
-              fixed(f.fetch_cpu_seconds_per_million_samples, 3),
-              fixed(s.post_cpu_seconds_per_million_samples, 3),
-              fixed(s.floor_cpu_seconds_per_million_samples, 3),
-              fixed(s.promflux_cpu_seconds_per_million_samples, 3),
-              fixed(
-                s.promflux_cpu_seconds_per_million_samples -
-                  s.floor_cpu_seconds_per_million_samples,
-                3,
-              ),
-            ],
-          ];
-        }),
+        perSink(f.by_sink, (s) => [
+          fixed(f.fetch_cpu_seconds_per_million_samples, 3),
+          fixed(s.post_cpu_seconds_per_million_samples, 3),
+          fixed(s.floor_cpu_seconds_per_million_samples, 3),
+          fixed(s.promflux_cpu_seconds_per_million_samples, 3),
+          fixed(
+            s.promflux_cpu_seconds_per_million_samples - s.floor_cpu_seconds_per_million_samples,
+            3,
+          ),
+        ]),
       ),
     );
   }
@@ -406,22 +406,15 @@ export function printReport(r: BenchResults, out: Writable): void {
           'e2e ÷ cap',
           `promflux for ${PINNED_TARGET}`,
         ],
-        SINK_KINDS.flatMap((k) => {
-          const s = c.by_sink[k];
-          if (!s) return [];
-          return [
-            [
-              `→ ${SINK_LABEL[k]}`,
-              fixed(s.prometheus_cpu_seconds_per_million, 3),
-              fixed(s.promflux_cpu_seconds_per_million, 3),
-              int(s.cap_points_per_second),
-              fixed(s.cap_of_ceiling),
-              fixed(s.core_busy),
-              fixed(s.e2e_of_cap),
-              s.promflux_cpu_for_target > 0 ? `<= ${fixed(s.promflux_cpu_for_target, 3)}` : 'none',
-            ],
-          ];
-        }),
+        perSink(c.by_sink, (s) => [
+          fixed(s.prometheus_cpu_seconds_per_million, 3),
+          fixed(s.promflux_cpu_seconds_per_million, 3),
+          int(s.cap_points_per_second),
+          fixed(s.cap_of_ceiling),
+          fixed(s.core_busy),
+          fixed(s.e2e_of_cap),
+          s.promflux_cpu_for_target > 0 ? `<= ${fixed(s.promflux_cpu_for_target, 3)}` : 'none',
+        ]),
       ),
     );
   }
@@ -435,19 +428,12 @@ export function printReport(r: BenchResults, out: Writable): void {
     w(
       formatTable(
         ['', `${f.small_label} MB`, `${f.large_label} MB`, 'growth', 'runs'],
-        SINK_KINDS.flatMap((k) => {
-          const s = f.by_sink[k];
-          if (!s) return [];
-          return [
-            [
-              `→ ${SINK_LABEL[k]}`,
-              mb(s.small_mb),
-              mb(s.large_mb),
-              pct(s.growth),
-              s.runs === undefined ? '' : String(s.runs),
-            ],
-          ];
-        }),
+        perSink(f.by_sink, (s) => [
+          mb(s.small_mb),
+          mb(s.large_mb),
+          pct(s.growth),
+          s.runs === undefined ? '' : String(s.runs),
+        ]),
       ),
     );
   }
