@@ -17,7 +17,7 @@
  */
 
 import { writeShortestFloat } from './shortest-float.js';
-import { DIGIT_PAIRS } from './digit-pairs.js';
+import { DIGIT_PAIRS, writeInt32 } from './digit-pairs.js';
 
 /** Characters escaped in tag keys, tag values and field keys. */
 const TAG_SPECIALS = new Set([',', '=', ' ']);
@@ -122,29 +122,6 @@ export function writeUint(buf: Uint8Array, offset: number, n: number): number {
 }
 
 const INT32_BOUND = 2 ** 31;
-const INT_POWERS_OF_TEN = Int32Array.of(1, 10, 100, 1000, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9);
-
-/**
- * Writes a non-negative int32 as at least `minDigits` ASCII digits (zero-padded); returns the new
- * offset. In int32 arithmetic: V8 divides an int32 by a constant with a multiplication, a double
- * by a division.
- */
-function writeInt32(buf: Uint8Array, offset: number, n: number, minDigits: number): number {
-  let digits = minDigits;
-  while (digits < 10 && n >= INT_POWERS_OF_TEN[digits]!) digits++;
-  let pos = offset + digits;
-  let rest = n;
-  while (pos > offset + 1) {
-    const q = (rest / 100) | 0;
-    const pair = (rest - q * 100) * 2;
-    buf[--pos] = DIGIT_PAIRS[pair + 1]!;
-    buf[--pos] = DIGIT_PAIRS[pair]!;
-    rest = q;
-  }
-  if (pos > offset) buf[--pos] = 48 + rest;
-  return offset + digits;
-}
-
 /**
  * Writes ascending integers such as timestamps: the digits above the last four are cached, as they
  * rarely change from one line to the next, so a line costs one division instead of five.

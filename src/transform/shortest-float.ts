@@ -25,7 +25,7 @@
  */
 import { twoProductAt } from '../core/two-product.js';
 import { POW10 } from '../extract/prom-value.js';
-import { DIGIT_PAIRS } from './digit-pairs.js';
+import { writeInt32 } from './digit-pairs.js';
 
 const TWO_53 = 2 ** 53;
 const MIN_VALUE = 1e-6;
@@ -191,26 +191,8 @@ function writeDigits(buf: Uint8Array, offset: number, k: number, p: number): num
     dot = offset + pointAt;
     first = offset + 1;
   }
-  // The digits at [first, end): low's eight, then high's, right to left.
-  const end = first + count;
-  let at = end;
-  let lowInt = low | 0;
-  for (let i = 0; i < 4; i++) {
-    const q = (lowInt / 100) | 0;
-    const pair = (lowInt - q * 100) * 2;
-    buf[--at] = DIGIT_PAIRS[pair + 1]!;
-    buf[--at] = DIGIT_PAIRS[pair]!;
-    lowInt = q;
-  }
-  let highInt = high | 0;
-  while (at > first + 1) {
-    const q = (highInt / 100) | 0;
-    const pair = (highInt - q * 100) * 2;
-    buf[--at] = DIGIT_PAIRS[pair + 1]!;
-    buf[--at] = DIGIT_PAIRS[pair]!;
-    highInt = q;
-  }
-  if (at > first) buf[--at] = 48 + highInt;
+  // The digits at [first, end): high's count − 8, then low's eight.
+  const end = writeInt32(buf, writeInt32(buf, first, high | 0, count - 8), low | 0, 8);
   if (pointAt > 0) {
     for (let i = offset; i < dot; i++) buf[i] = buf[i + 1]!;
     buf[dot] = 0x2e;
